@@ -1,0 +1,128 @@
+"""Settings read from the environment, validated so a bad value names its variable at start-up.
+
+Plain Python (no Django import) so that the Celery factory and the settings module share one reader.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("ADVISOR_VAR_DIR", BASE_DIR / "var"))
+
+# Schemes we know how to use; anything else is a typo or an unsupported server.
+DATABASE_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql", "psql"}
+BROKER_SCHEMES = {"redis", "rediss", "filesystem", "memory", "amqp", "pyamqp"}
+
+
+class ConfigError(Exception):
+    """A setting from the environment is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+env = environ.Env()
+
+
+def read_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def read_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def read_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _check_url(name: str, raw: str, schemes: set[str]) -> str:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(name, f"malformed URL {raw!r} ({exc})") from None
+    if parts.scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise ConfigError(
+            name, f"unsupported scheme {parts.scheme!r} in {raw!r}; use one of {allowed}"
+        )
+    return raw
+
+
+def database_config() -> dict:
+    """Django DATABASES['default'] from DATABASE_URL; SQLite under var/ when unset."""
+    raw = os.environ.get("DATABASE_URL", "").strip()
+    if not raw:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "advisor.sqlite3")}
+    _check_url("DATABASE_URL", raw, DATABASE_SCHEMES)
+    try:
+        config = env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for bad URLs
+        raise ConfigError("DATABASE_URL", f"cannot parse {raw!r} ({exc})") from None
+    if config["ENGINE"] != "django.db.backends.sqlite3" and not config.get("NAME"):
+        raise ConfigError("DATABASE_URL", f"no database name in {raw!r}")
+    config.setdefault("CONN_MAX_AGE", 60)
+    return config
+
+
+def broker_url() -> str:
+    """CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport under var/."""
+    for name in ("CELERY_BROKER_URL", "REDIS_URL"):
+        raw = os.environ.get(name, "").strip()
+        if raw:
+            return _check_url(name, raw, BROKER_SCHEMES)
+    return "filesystem://"
+
+
+def result_backend(broker: str) -> str:
+    """Where task results go: Redis next to a Redis broker, else files under var/."""
+    raw = os.environ.get("CELERY_RESULT_BACKEND", "").strip()
+    if raw:
+        return raw
+    if broker.startswith(("redis://", "rediss://")):
+        return broker
+    results = VAR_DIR / "celery" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    return f"file://{results}"
+
+
+def filesystem_transport_options() -> dict:
+    """kombu's filesystem transport: one shared folder works across processes on one host."""
+    queue_dir = VAR_DIR / "celery" / "queue"
+    processed = VAR_DIR / "celery" / "processed"
+    for folder in (queue_dir, processed):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_dir),
+        "data_folder_out": str(queue_dir),
+        "processed_folder": str(processed),
+        "store_processed": False,
+    }

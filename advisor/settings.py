@@ -1,0 +1,136 @@
+"""Django settings, one module, every value from the environment (see README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from advisor import config
+from advisor.config import BASE_DIR, VAR_DIR, ConfigError
+
+try:
+    DEBUG = config.read_bool("DEBUG", default=False)
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    if not SECRET_KEY:
+        if not DEBUG and os.environ.get("ADVISOR_PRODUCTION"):
+            raise ConfigError("SECRET_KEY", "must be set when ADVISOR_PRODUCTION is on")
+        # A local single-user install needs no secret of its own; production sets one.
+        SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"
+    ALLOWED_HOSTS = config.read_list(
+        "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    )
+    DATABASES = {"default": config.database_config()}
+    CELERY_BROKER_URL = config.broker_url()
+    CELERY_RESULT_BACKEND = config.result_backend(CELERY_BROKER_URL)
+    ADVISOR_REQUIRE_LOGIN = config.read_bool("ADVISOR_REQUIRE_LOGIN", default=False)
+    ADVISOR_LOADTEST_ALLOWED_HOSTS = config.read_list(
+        "ADVISOR_LOADTEST_ALLOWED_HOSTS", ["127.0.0.0/8", "::1", "localhost"]
+    )
+    ADVISOR_HEALTH_TIMEOUT_S = config.read_int("ADVISOR_HEALTH_TIMEOUT_S", 2, minimum=1)
+except ConfigError as exc:
+    raise ImproperlyConfigured(f"Bad environment setting {exc}") from None
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "rest_framework",
+    "advisor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "advisor.urls"
+WSGI_APPLICATION = "advisor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve static files straight from the source folders unless they were collected for production.
+WHITENOISE_USE_FINDERS = not os.environ.get("ADVISOR_PRODUCTION")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and os.environ.get("ADVISOR_PRODUCTION")
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Celery: reliability first. Values are read by advisor.celery via namespace "CELERY".
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered, not lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long load tests must not hoard queued work
+CELERY_TASK_SOFT_TIME_LIMIT = 420  # load tests cap at 300 s of traffic, plus set-up
+CELERY_TASK_TIME_LIMIT = 480
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "advisor.ping": {"queue": "default"},
+    "advisor.run_load_test": {"queue": "loadtests"},
+    "advisor.probe_host": {"queue": "probes"},
+    "advisor.*": {"queue": "default"},
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = config.filesystem_transport_options()
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
