@@ -17,3 +17,25 @@ class AdvisorError(Exception):
     def as_dict(self) -> dict:
         key = self.field or "non_field_errors"
         return {"message": self.message, "errors": {key: [self.message]}}
+
+
+class AdvisorValidationError(AdvisorError):
+    """Several bad inputs at once: ``errors`` maps each field to its messages (all of them).
+
+    ``message`` summarises, ``field`` is the first field at fault, so code that only knows
+    ``AdvisorError`` still works; ``as_dict()`` returns every field's errors.
+    """
+
+    def __init__(self, errors: dict[str, list[str]]):
+        if not errors:
+            raise ValueError("AdvisorValidationError needs at least one field error")
+        self.errors = {field: list(messages) for field, messages in errors.items()}
+        first_field = next(iter(self.errors))
+        count = sum(len(messages) for messages in self.errors.values())
+        summary = self.errors[first_field][0]
+        if count > 1:
+            summary = f"{count} invalid answers; first: {first_field}: {summary}"
+        super().__init__(summary, field=first_field)
+
+    def as_dict(self) -> dict:
+        return {"message": self.message, "errors": {k: list(v) for k, v in self.errors.items()}}
