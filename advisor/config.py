@@ -62,6 +62,19 @@ def read_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# DRF's rate syntax: "<count>/<period>", the period's first letter one of s, m, h, d.
+RATE_PERIODS = {"s", "m", "h", "d"}
+
+
+def read_rate(name: str, default: str) -> str:
+    """A throttle rate such as ``60/min`` or ``10/hour``, checked so a typo stops start-up."""
+    raw = (os.environ.get(name) or default).strip()
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or not period or period[0] not in RATE_PERIODS:
+        raise ConfigError(name, f"expected a rate like 60/min or 10/hour, got {raw!r}")
+    return raw
+
+
 def _check_url(name: str, raw: str, schemes: set[str]) -> str:
     try:
         parts = urlsplit(raw)
@@ -126,3 +139,16 @@ def filesystem_transport_options() -> dict:
         "processed_folder": str(processed),
         "store_processed": False,
     }
+
+
+CACHE_SCHEMES = {"redis", "rediss"}
+
+
+def cache_config() -> dict:
+    """Django CACHES['default']: Redis from ADVISOR_CACHE_URL (shared by every process and host,
+    e.g. for API throttling), else a per-process local-memory cache that needs no server."""
+    raw = os.environ.get("ADVISOR_CACHE_URL", "").strip()
+    if not raw:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    _check_url("ADVISOR_CACHE_URL", raw, CACHE_SCHEMES)
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}

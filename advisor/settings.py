@@ -11,9 +11,10 @@ from advisor.config import BASE_DIR, VAR_DIR, ConfigError
 
 try:
     DEBUG = config.read_bool("DEBUG", default=False)
+    ADVISOR_PRODUCTION = config.read_bool("ADVISOR_PRODUCTION", default=False)
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     if not SECRET_KEY:
-        if not DEBUG and os.environ.get("ADVISOR_PRODUCTION"):
+        if not DEBUG and ADVISOR_PRODUCTION:
             raise ConfigError("SECRET_KEY", "must be set when ADVISOR_PRODUCTION is on")
         # A local single-user install needs no secret of its own; production sets one.
         SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"
@@ -28,6 +29,23 @@ try:
         "ADVISOR_LOADTEST_ALLOWED_HOSTS", ["127.0.0.0/8", "::1", "localhost"]
     )
     ADVISOR_HEALTH_TIMEOUT_S = config.read_int("ADVISOR_HEALTH_TIMEOUT_S", 2, minimum=1)
+    # API (issue 10): throttle rates per scope, tighter for load tests (each one drives real traffic).
+    ADVISOR_THROTTLE_RATES = {
+        "recommendations": config.read_rate("ADVISOR_THROTTLE_RECOMMENDATIONS", "120/min"),
+        "load_tests": config.read_rate("ADVISOR_THROTTLE_LOAD_TESTS", "20/hour"),
+        "probes": config.read_rate("ADVISOR_THROTTLE_PROBES", "30/hour"),
+    }
+    CACHES = {"default": config.cache_config()}
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+    if LOG_FORMAT not in {"plain", "json"}:
+        raise ConfigError("LOG_FORMAT", f"expected plain or json, got {LOG_FORMAT!r}")
+    # Production (ADVISOR_PRODUCTION=1): HTTPS only, secure cookies, HSTS; see docs/operations.md.
+    ADVISOR_SSL_REDIRECT = config.read_bool("ADVISOR_SSL_REDIRECT", default=True)
+    ADVISOR_HSTS_SECONDS = config.read_int("ADVISOR_HSTS_SECONDS", 31_536_000, minimum=0)
+    ADVISOR_TRUST_X_FORWARDED_PROTO = config.read_bool(
+        "ADVISOR_TRUST_X_FORWARDED_PROTO", default=False
+    )
+    CSRF_TRUSTED_ORIGINS = config.read_list("CSRF_TRUSTED_ORIGINS", [])
 except ConfigError as exc:
     raise ImproperlyConfigured(f"Bad environment setting {exc}") from None
 
@@ -42,10 +60,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "advisor",
 ]
 
 MIDDLEWARE = [
+    "advisor.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,12 +112,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static files straight from the source folders unless they were collected for production.
-WHITENOISE_USE_FINDERS = not os.environ.get("ADVISOR_PRODUCTION")
+WHITENOISE_USE_FINDERS = not ADVISOR_PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and os.environ.get("ADVISOR_PRODUCTION")
+        if not DEBUG and ADVISOR_PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -130,7 +151,54 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "advisor.logs.JsonFormatter"},  # LOG_FORMAT=json: one JSON object a line
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Sign-in (ADVISOR_REQUIRE_LOGIN=true): advisor.views.access.page sends anonymous visitors here.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+if ADVISOR_PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = ADVISOR_SSL_REDIRECT
+    # Load balancers and Prometheus probe these over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = ADVISOR_HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if ADVISOR_TRUST_X_FORWARDED_PROTO:  # only behind a proxy that sets (and strips) the header
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# REST API (advisor/api, issue 10): token auth, one error shape, pagination, scoped throttles.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["advisor.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["advisor.api.permissions.HasApiToken"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": ADVISOR_THROTTLE_RATES,
+    "DEFAULT_PAGINATION_CLASS": "advisor.api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "advisor.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LLM Serving Advisor API",
+    "DESCRIPTION": "Ollama or vLLM? Recommendations, capacity estimates, hardware reports and "
+    "load tests. Send `Authorization: Bearer <token>` (create one with `manage.py apitoken create`).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # Swagger UI and ReDoc assets from the package: works offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
