@@ -1,0 +1,27 @@
+"""The load-test engine (pure asyncio, no Django): see docs/loadtest.md.
+
+Public names (docs/CONTRACTS.md): ``LoadTestConfig``, ``run_load_test``, ``discover``,
+``LoadTestResult``, ``Target``.
+"""
+
+from advisor.loadtest.config import ApiKind, Endpoint, LoadShape, LoadTestConfig
+from advisor.loadtest.discovery import ServerKind, Target, discover
+from advisor.loadtest.metrics import LevelResult, Stats
+from advisor.loadtest.result import LoadTestResult, Progress, StopCode
+from advisor.loadtest.runner import run_load_test
+
+__all__ = [
+    "ApiKind",
+    "Endpoint",
+    "LevelResult",
+    "LoadShape",
+    "LoadTestConfig",
+    "LoadTestResult",
+    "Progress",
+    "ServerKind",
+    "Stats",
+    "StopCode",
+    "Target",
+    "discover",
+    "run_load_test",
+]

@@ -1,0 +1,306 @@
+"""One streamed request, timed exactly as ``vllm bench serve`` times it.
+
+- t0 is taken just before the request is sent;
+- TTFT = arrival of the first chunk that carries choices (OpenAI) or a ``done: false`` message
+  (Ollama) minus t0; ITL = each gap between consecutive such chunks; E2EL = the last one minus t0
+  (a trailing usage chunk or Ollama's final ``done: true`` summary is not content);
+- output tokens = ``usage.completion_tokens`` (Ollama ``eval_count``) when sent, else the count of
+  content chunks (``tokens_source`` says which).
+
+Source: vllm/benchmarks/lib/endpoint_request_func.py (async_request_openai_chat_completions).
+
+The per-chunk path is lean: bytes searches on each line; ``json.loads`` only on the first content
+chunk (to prove the stream is JSON) and on the non-content chunks (usage, summary, errors).
+Every failure becomes an ``ErrorKind``; nothing here raises except ``asyncio.CancelledError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+
+# A content chunk: a non-empty "choices" array (vLLM's trailing usage chunk has "choices": []).
+_CHOICES = re.compile(rb'"choices"\s*:\s*\[\s*\{')
+# An Ollama streaming message that is not the final summary.
+_NOT_DONE = re.compile(rb'"done"\s*:\s*false')
+_ERROR_BODY_BYTES = 2048
+# Ollama's queue-full answer (server/sched.go, OLLAMA_MAX_QUEUE): HTTP 503 "server busy, ...".
+_OLLAMA_BUSY = b"server busy"
+
+
+class ErrorKind(enum.StrEnum):
+    """Why a request failed. HTTP statuses are counted as ``http_<status>``."""
+
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    CONNECTION = "connection"
+    CUT_SHORT = "stream_cut_short"
+    MALFORMED = "malformed_chunk"
+    STREAM_ERROR = "stream_error"  # an {"error": ...} event inside a 200 stream
+    NO_CONTENT = "no_content"  # a complete stream without a single content chunk
+    SERVER_BUSY = "server_busy"  # Ollama's 503 when its queue is full
+    CLIENT = "client_error"  # anything else on our side; the message says what
+
+
+class TokensSource(enum.StrEnum):
+    USAGE = "usage"  # the server's count (usage.completion_tokens, Ollama eval_count)
+    COUNTED = "counted"  # no count sent: one token per content chunk
+
+
+@dataclass(slots=True)
+class RequestOutcome:
+    """One request's timings in seconds (perf_counter clock) and what came back."""
+
+    success: bool = False
+    start: float = 0.0
+    ttft: float = 0.0
+    latency: float = 0.0  # E2EL
+    itl: list[float] = field(default_factory=list)
+    output_tokens: int = 0
+    tokens_source: TokensSource = TokensSource.COUNTED
+    prompt_tokens: int | None = None
+    error_kind: str = ""
+    error: str = ""
+    server: dict | None = None  # Ollama's own durations (ns) and counts
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """What to send: a ready URL and JSON body (built by ``build_request``)."""
+
+    url: str
+    body: bytes
+    ndjson: bool  # Ollama's native stream
+
+
+def build_request(
+    *,
+    base_url: str,
+    api: str,
+    endpoint: str,
+    model: str,
+    prompt: str,
+    max_tokens: int,
+    ignore_eos: bool,
+) -> RequestSpec:
+    """The payload ``vllm bench serve`` sends, or Ollama's ``/api/chat`` equivalent."""
+    base = base_url.rstrip("/")
+    if api == "ollama":
+        payload = {
+            "model": model,
+            "messages": [{"role": "user", "content": prompt}],
+            "stream": True,
+            # num_predict fixes the output length; Ollama has no ignore_eos.
+            "options": {"num_predict": max_tokens, "temperature": 0},
+        }
+        return RequestSpec(f"{base}/api/chat", json.dumps(payload).encode(), ndjson=True)
+    payload = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": 0,
+    }
+    if ignore_eos:
+        payload["ignore_eos"] = True  # vLLM's extension; other servers ignore unknown fields
+    if endpoint == "completions":
+        payload["prompt"] = prompt
+        url = f"{base}/v1/completions"
+    else:
+        payload["messages"] = [{"role": "user", "content": prompt}]
+        url = f"{base}/v1/chat/completions"
+    return RequestSpec(url, json.dumps(payload).encode(), ndjson=False)
+
+
+async def send_request(
+    session: aiohttp.ClientSession, spec: RequestSpec, *, timeout_s: float, headers: dict
+) -> RequestOutcome:
+    """Send one streamed request and time it. Never raises (but lets cancellation through)."""
+    out = RequestOutcome()
+    got_headers = False
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    st = time.perf_counter()
+    out.start = st
+    try:
+        async with session.post(
+            spec.url, data=spec.body, headers=headers, timeout=timeout, allow_redirects=False
+        ) as response:
+            got_headers = True
+            if response.status != 200:
+                body = await response.content.read(_ERROR_BODY_BYTES)
+                if response.status == 503 and _OLLAMA_BUSY in body.lower():
+                    out.error_kind = ErrorKind.SERVER_BUSY
+                else:
+                    out.error_kind = f"http_{response.status}"
+                out.error = f"HTTP {response.status}: {body[:200].decode(errors='replace')}"
+                return out
+            if spec.ndjson:
+                await _read_ndjson(response, out, st)
+            else:
+                await _read_sse(response, out, st)
+    except asyncio.CancelledError:
+        raise
+    except TimeoutError:
+        _fail(out, ErrorKind.TIMEOUT, f"no complete answer within {timeout_s:g} s")
+    except aiohttp.ClientConnectorError as exc:
+        refused = isinstance(exc.os_error, ConnectionRefusedError)
+        _fail(out, ErrorKind.REFUSED if refused else ErrorKind.CONNECTION, str(exc))
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+        kind = ErrorKind.CUT_SHORT if got_headers else ErrorKind.CONNECTION
+        _fail(out, kind, f"{type(exc).__name__}: {exc}")
+    except aiohttp.ClientError as exc:
+        _fail(out, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # never let one request crash the run
+        _fail(out, ErrorKind.CLIENT, f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _fail(out: RequestOutcome, kind: str, message: str) -> None:
+    out.success = False
+    out.error_kind = str(kind)
+    out.error = message
+
+
+async def _read_sse(response: aiohttp.ClientResponse, out: RequestOutcome, st: float) -> None:
+    buffer = b""
+    first = True
+    last = st
+    chunks = 0
+    done = False
+    usage_tokens = None
+    itl = out.itl
+    async for data in response.content.iter_any():
+        now = time.perf_counter()
+        buffer += data
+        if b"\n" not in buffer:
+            continue
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue  # blank separators, ": ping" comments, event:/id: fields
+            payload = line[5:].strip()
+            if _CHOICES.search(payload):
+                if first:
+                    if not _is_json_object(payload):
+                        return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                    first = False
+                    out.ttft = now - st
+                elif payload[-1:] != b"}":
+                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                else:
+                    itl.append(now - last)
+                last = now
+                chunks += 1
+            elif payload == b"[DONE]":
+                done = True
+            else:
+                try:
+                    message = json.loads(payload)
+                except ValueError:
+                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                if not isinstance(message, dict):
+                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                if message.get("error"):
+                    return _fail(out, ErrorKind.STREAM_ERROR, _snippet(payload))
+                usage = message.get("usage")
+                if isinstance(usage, dict):
+                    usage_tokens = usage.get("completion_tokens")
+                    out.prompt_tokens = usage.get("prompt_tokens")
+    if not done:
+        return _fail(out, ErrorKind.CUT_SHORT, f"stream ended after {chunks} chunks without [DONE]")
+    _finish(out, first, last, st, chunks, usage_tokens)
+
+
+async def _read_ndjson(response: aiohttp.ClientResponse, out: RequestOutcome, st: float) -> None:
+    buffer = b""
+    first = True
+    last = st
+    chunks = 0
+    summary = None
+    itl = out.itl
+    async for data in response.content.iter_any():
+        now = time.perf_counter()
+        buffer += data
+        if b"\n" not in buffer:
+            continue
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            if _NOT_DONE.search(line):
+                if first:
+                    if not _is_json_object(line):
+                        return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+                    first = False
+                    out.ttft = now - st
+                elif line[-1:] != b"}":
+                    return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+                else:
+                    itl.append(now - last)
+                last = now
+                chunks += 1
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+            if not isinstance(message, dict):
+                return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+            if message.get("error"):
+                return _fail(out, ErrorKind.STREAM_ERROR, _snippet(line))
+            if message.get("done"):
+                summary = message
+    if buffer.strip() and summary is None:
+        try:
+            message = json.loads(buffer)
+            if isinstance(message, dict) and message.get("done"):
+                summary = message
+        except ValueError:
+            return _fail(out, ErrorKind.MALFORMED, _snippet(buffer))
+    if summary is None:
+        return _fail(out, ErrorKind.CUT_SHORT, f"stream ended after {chunks} chunks, no done:true")
+    out.prompt_tokens = summary.get("prompt_eval_count")
+    out.server = {
+        key: summary[key]
+        for key in (
+            "total_duration",
+            "load_duration",
+            "prompt_eval_count",
+            "prompt_eval_duration",
+            "eval_count",
+            "eval_duration",
+        )
+        if isinstance(summary.get(key), int | float)
+    }
+    _finish(out, first, last, st, chunks, summary.get("eval_count"))
+
+
+def _finish(out: RequestOutcome, first: bool, last: float, st: float, chunks: int, tokens) -> None:
+    if first:
+        return _fail(out, ErrorKind.NO_CONTENT, "the stream finished without a content chunk")
+    out.latency = last - st
+    if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
+        out.output_tokens = tokens
+        out.tokens_source = TokensSource.USAGE
+    else:
+        out.output_tokens = chunks
+        out.tokens_source = TokensSource.COUNTED
+    out.success = True
+
+
+def _is_json_object(payload: bytes) -> bool:
+    try:
+        return isinstance(json.loads(payload), dict)
+    except ValueError:
+        return False
+
+
+def _snippet(payload: bytes) -> str:
+    return payload[:200].decode(errors="replace")

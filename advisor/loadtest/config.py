@@ -1,0 +1,225 @@
+"""What a load test runs: the target, the traffic shape, prompt and output lengths, the SLOs.
+
+Pure Python (no Django). ``LoadTestConfig.parse(data)`` turns stored JSON or form data into a
+validated config and raises ``AdvisorError(field=...)`` naming the bad input. Safety caps (hosts,
+concurrency, duration, request counts) live in ``advisor.loadtest.policy``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, fields
+from urllib.parse import urlsplit
+
+from advisor.errors import AdvisorError
+
+# Defaults a newcomer can run in under a minute against a small local model.
+DEFAULT_CONCURRENCY = (1, 2, 4, 8)
+DEFAULT_REQUESTS_PER_LEVEL = 16
+DEFAULT_WARMUP = 1
+DEFAULT_MAX_TOKENS = 128
+DEFAULT_PROMPT_TOKENS = 256
+# Per-request timeout: long enough for a 2k-token answer at 35 tok/s on a CPU.
+DEFAULT_REQUEST_TIMEOUT_S = 60.0
+# The whole run's traffic budget; the policy's hard cap (300 s) is the same number.
+DEFAULT_MAX_DURATION_S = 300.0
+
+
+class ApiKind(enum.StrEnum):
+    """Which wire protocol to speak. AUTO asks ``discover`` first."""
+
+    AUTO = "auto"
+    OPENAI = "openai"  # /v1/chat/completions or /v1/completions, SSE
+    OLLAMA = "ollama"  # /api/chat, NDJSON
+
+
+class Endpoint(enum.StrEnum):
+    """For OpenAI-compatible servers: the chat or the legacy completions endpoint."""
+
+    CHAT = "chat"
+    COMPLETIONS = "completions"
+
+
+class LoadShape(enum.StrEnum):
+    SWEEP = "sweep"  # closed loop: each concurrency level in turn
+    POISSON = "poisson"  # open loop: Poisson arrivals at ``rate`` requests/s
+    SLO_SEARCH = "slo_search"  # the highest concurrency meeting the SLOs: double, then bisect
+
+
+@dataclass(frozen=True)
+class LoadTestConfig:
+    """A validated load test. Build with ``parse`` (checks every field) or directly in code.
+
+    ``duration_s`` (per level) replaces ``requests_per_level`` when set. ``rate`` switches the
+    shape to an open-loop Poisson run of ``requests_per_level`` requests. SLOs are milliseconds.
+    """
+
+    base_url: str
+    model: str
+    api: ApiKind = ApiKind.AUTO
+    endpoint: Endpoint = Endpoint.CHAT
+    shape: LoadShape = LoadShape.SWEEP
+    concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
+    requests_per_level: int = DEFAULT_REQUESTS_PER_LEVEL
+    duration_s: float | None = None
+    warmup: int = DEFAULT_WARMUP
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    prompt_tokens: int = DEFAULT_PROMPT_TOKENS
+    prompts: tuple[str, ...] = ()
+    seed: int = 0
+    rate: float | None = None
+    slo_ttft_ms: float | None = None
+    slo_tpot_ms: float | None = None
+    slo_e2e_ms: float | None = None
+    ignore_eos: bool = True
+    early_stop: bool = True
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    max_duration_s: float = DEFAULT_MAX_DURATION_S
+    api_key: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def slos(self) -> dict[str, float]:
+        """The SLOs that were given, keyed like vLLM's ``--goodput`` (ttft, tpot, e2el; ms)."""
+        given = {"ttft": self.slo_ttft_ms, "tpot": self.slo_tpot_ms, "e2el": self.slo_e2e_ms}
+        return {name: value for name, value in given.items() if value is not None}
+
+    @property
+    def base(self) -> str:
+        return self.base_url.rstrip("/")
+
+    def validate(self) -> None:
+        """Raise ``AdvisorError(field=...)`` for the first bad field."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AdvisorError(
+                f"base URL must look like http://host:port, got {self.base_url!r}",
+                field="base_url",
+            )
+        if not self.model.strip():
+            raise AdvisorError("name the model to load-test", field="model")
+        if not self.concurrency or any(c < 1 for c in self.concurrency):
+            raise AdvisorError("concurrency levels must be whole numbers >= 1", field="concurrency")
+        if self.requests_per_level < 1:
+            raise AdvisorError("requests per level must be at least 1", field="requests_per_level")
+        if self.duration_s is not None and self.duration_s <= 0:
+            raise AdvisorError("duration per level must be positive", field="duration_s")
+        if self.warmup < 0:
+            raise AdvisorError("warm-up requests cannot be negative", field="warmup")
+        if self.max_tokens < 1:
+            raise AdvisorError("max tokens must be at least 1", field="max_tokens")
+        if self.prompt_tokens < 1:
+            raise AdvisorError("prompt tokens must be at least 1", field="prompt_tokens")
+        if self.rate is not None and self.rate <= 0:
+            raise AdvisorError("the request rate must be positive (requests/s)", field="rate")
+        if self.shape is LoadShape.POISSON and self.rate is None:
+            raise AdvisorError("a Poisson run needs a request rate", field="rate")
+        for name in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_ms"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise AdvisorError("an SLO must be a positive number of milliseconds", field=name)
+        if self.shape is LoadShape.SLO_SEARCH and not self.slos:
+            raise AdvisorError(
+                "an SLO search needs at least one SLO (TTFT, TPOT or E2E)", field="slo_ttft_ms"
+            )
+        if self.request_timeout_s <= 0:
+            raise AdvisorError("the request timeout must be positive", field="request_timeout_s")
+        if self.max_duration_s <= 0:
+            raise AdvisorError("the duration budget must be positive", field="max_duration_s")
+
+    @classmethod
+    def parse(cls, data: dict) -> LoadTestConfig:
+        """Build from JSON-ish data (strings allowed, e.g. form input); unknown keys are errors."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise AdvisorError(f"unknown setting(s): {', '.join(unknown)}", field=unknown[0])
+        values: dict = {}
+        for name, raw in data.items():
+            if raw is None or raw == "":
+                continue
+            values[name] = _coerce(name, raw)
+        for required in ("base_url", "model"):
+            if required not in values:
+                raise AdvisorError(f"{required.replace('_', ' ')} is required", field=required)
+        if values.get("rate") is not None and "shape" not in values:
+            values["shape"] = LoadShape.POISSON
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        """JSON-safe, without the API key (never stored)."""
+        data = asdict(self)
+        data.pop("api_key")
+        data["concurrency"] = list(self.concurrency)
+        data["prompts"] = list(self.prompts)
+        for name in ("api", "endpoint", "shape"):
+            data[name] = str(data[name])
+        return data
+
+
+_INTS = {"requests_per_level", "warmup", "max_tokens", "prompt_tokens", "seed"}
+_FLOATS = {
+    "duration_s",
+    "rate",
+    "slo_ttft_ms",
+    "slo_tpot_ms",
+    "slo_e2e_ms",
+    "request_timeout_s",
+    "max_duration_s",
+}
+_ENUMS = {"api": ApiKind, "endpoint": Endpoint, "shape": LoadShape}
+
+
+def _coerce(name: str, raw):
+    """One field from JSON or text to its type, or ``AdvisorError(field=name)``."""
+    try:
+        if name in _INTS:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(raw)
+        if name in _FLOATS:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(raw)
+        if name in _ENUMS:
+            return _ENUMS[name](str(raw).strip().lower())
+        if name == "concurrency":
+            return parse_levels(raw)
+        if name == "prompts":
+            if isinstance(raw, str):
+                return (raw,)
+            return tuple(str(p) for p in raw)
+        if name in ("ignore_eos", "early_stop"):
+            if isinstance(raw, str):
+                return raw.strip().lower() in ("1", "true", "yes", "on")
+            return bool(raw)
+        return str(raw).strip()
+    except (TypeError, ValueError):
+        allowed = ""
+        if name in _ENUMS:
+            allowed = "; use one of " + ", ".join(v.value for v in _ENUMS[name])
+        raise AdvisorError(
+            f"{name.replace('_', ' ')}: bad value {raw!r}{allowed}", field=name
+        ) from None
+
+
+def parse_levels(raw) -> tuple[int, ...]:
+    """``"1,2,4"`` or ``[1, 2, 4]`` to a sorted, de-duplicated tuple of positive ints."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    levels = []
+    for item in items:
+        if isinstance(item, str):
+            item = item.strip()
+            if not item:
+                continue
+        if isinstance(item, bool):
+            raise ValueError(item)
+        value = int(item)
+        if value != float(item) or value < 1:
+            raise ValueError(item)
+        levels.append(value)
+    if not levels:
+        raise ValueError(raw)
+    return tuple(sorted(set(levels)))
