@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from advisor.services.tokens import api_token_authenticate
@@ -38,3 +39,18 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (with this challenge) rather than 403 to anonymous requests.
         return 'Bearer realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes ``ApiTokenAuthentication`` in the OpenAPI schema (an HTTP bearer scheme)."""
+
+    target_class = ApiTokenAuthentication
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token from `manage.py apitoken create` or the UI's token page; "
+            "`Authorization: Token <token>` works too.",
+        }

@@ -7,7 +7,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-v1 = []
+from advisor.api import tokens
+
+v1 = [
+    path("tokens/", tokens.TokenListApi.as_view(), name="api-token-list"),
+    path("tokens/<int:pk>/revoke/", tokens.TokenRevokeApi.as_view(), name="api-token-revoke"),
+]
 
 urlpatterns = [
     path("v1/", include(v1)),
