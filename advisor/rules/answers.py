@@ -68,7 +68,7 @@ MAX_LORA_ADAPTERS = 10_000  # vLLM --max-loras caps resident adapters; more is a
 MAX_SLO_MS = 600_000.0  # ten minutes; an SLO beyond that is not a latency target
 MAX_GPU_HOURLY_COST_USD = 1_000.0  # an 8xH200 node rents for well under this per GPU-hour
 
-DEFAULT_MODEL = "llama-3.1-8b-instruct"
+DEFAULT_MODEL = "llama-3.1-8b"
 DEFAULT_CONTEXT_LENGTH = 8192
 DEFAULT_PROMPT_TOKENS = 512  # a chat turn with some history
 DEFAULT_OUTPUT_TOKENS = 256  # a few paragraphs
