@@ -1,0 +1,112 @@
+"""One request against the real scripted server on loopback: timing agrees with the server's clock,
+and every failure is counted as its kind without raising."""
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from advisor.loadtest.client import ErrorKind, TokensSource, build_request, send_request
+from advisor.loadtest.discovery import ServerKind
+from advisor.loadtest.testserver import Fault, ScriptedServer
+
+TOLERANCE_S = 0.005  # issue 5: within 5 ms of the server's own clock
+
+
+def send(server: ScriptedServer, *, api="openai", endpoint="chat", timeout_s=10.0, max_tokens=8):
+    async def main():
+        spec = build_request(
+            base_url=server.url,
+            api=api,
+            endpoint=endpoint,
+            model=server.model,
+            prompt="hello",
+            max_tokens=max_tokens,
+            ignore_eos=True,
+        )
+        async with aiohttp.ClientSession() as session:
+            return await send_request(session, spec, timeout_s=timeout_s, headers={})
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("kind", "api", "endpoint"),
+    [
+        (ServerKind.VLLM, "openai", "chat"),
+        (ServerKind.VLLM, "openai", "completions"),
+        (ServerKind.OLLAMA, "ollama", "chat"),
+    ],
+)
+def test_it_measures_ttft_itl_and_e2el_as_the_server_timed_them(kind, api, endpoint):
+    with ScriptedServer(kind=kind, ttft_s=0.12, itl_s=0.03, tokens=6) as server:
+        out = send(server, api=api, endpoint=endpoint)
+        log = server.log[-1]
+    assert out.success, out.error
+    server_ttft = log.chunks[0] - log.received
+    server_gaps = [b - a for a, b in zip(log.chunks, log.chunks[1:], strict=False)]
+    assert abs(out.ttft - server_ttft) < TOLERANCE_S
+    assert len(out.itl) == len(server_gaps) == 5
+    for ours, theirs in zip(out.itl, server_gaps, strict=True):
+        assert abs(ours - theirs) < TOLERANCE_S
+    assert abs(out.latency - (log.chunks[-1] - log.received)) < TOLERANCE_S
+    assert out.output_tokens == 6
+    assert out.tokens_source is TokensSource.USAGE
+
+
+def test_it_counts_chunks_when_the_server_sends_no_usage_and_says_so():
+    with ScriptedServer(kind=ServerKind.LLAMACPP, tokens=5) as server:
+        server.push_faults(Fault.NO_USAGE)
+        out = send(server)
+    assert out.success
+    assert out.output_tokens == 5
+    assert out.tokens_source is TokensSource.COUNTED
+
+
+def test_it_reads_ollama_server_durations():
+    with ScriptedServer(kind=ServerKind.OLLAMA, tokens=4, itl_s=0.01) as server:
+        out = send(server, api="ollama")
+    assert out.success
+    assert out.server["eval_count"] == 4
+    assert out.prompt_tokens == 10
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "api"),
+    [
+        (Fault.HTTP_500, "http_500", "openai"),
+        (Fault.HTTP_429, "http_429", "openai"),
+        (Fault.SERVER_BUSY, ErrorKind.SERVER_BUSY, "ollama"),
+        (Fault.CUT_SHORT, ErrorKind.CUT_SHORT, "openai"),
+        (Fault.CUT_SHORT, ErrorKind.CUT_SHORT, "ollama"),
+        (Fault.MALFORMED, ErrorKind.MALFORMED, "openai"),
+        (Fault.MALFORMED, ErrorKind.MALFORMED, "ollama"),
+        (Fault.STREAM_ERROR, ErrorKind.STREAM_ERROR, "openai"),
+        (Fault.STREAM_ERROR, ErrorKind.STREAM_ERROR, "ollama"),
+        (Fault.REDIRECT, "http_302", "openai"),
+    ],
+)
+def test_it_classifies_each_failure_without_raising(fault, kind, api):
+    server_kind = ServerKind.OLLAMA if api == "ollama" else ServerKind.VLLM
+    with ScriptedServer(kind=server_kind, tokens=6) as server:
+        server.push_faults(fault)
+        out = send(server, api=api)
+        paths = [entry.path for entry in server.log]
+    assert not out.success
+    assert out.error_kind == kind
+    assert out.error
+    assert len(paths) == 1  # a redirect is never followed
+
+
+def test_it_times_out_a_hung_stream():
+    with ScriptedServer(tokens=4) as server:
+        server.push_faults(Fault.HANG)
+        out = send(server, timeout_s=0.3)
+    assert out.error_kind == ErrorKind.TIMEOUT
+
+
+def test_it_reports_a_refused_connection(unused_port):
+    server = ScriptedServer()
+    server.port = unused_port
+    out = send(server)
+    assert out.error_kind == ErrorKind.REFUSED
