@@ -1,0 +1,92 @@
+"""What a bundle target is, plus the small helpers the targets share (sizing, YAML, shell).
+
+A target is a name, the backends it serves and a ``render(inp) -> list[BundleFile]`` function;
+``advisor.bundles.targets.TARGETS`` collects them. Adding a deployment flavour is adding a module.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import yaml
+
+from advisor.bundles.archive import MODE_EXECUTABLE, BundleFile
+from advisor.bundles.inputs import Backend, BundleInput
+
+# Start-up budget for orchestrators (Kubernetes startupProbe, compose start_period). Assumptions,
+# deliberately slow so a first start is not killed half-way; README shows the result.
+DOWNLOAD_BYTES_PER_S = 50e6  # a 400 Mbit/s path to the model registry on first start
+LOAD_BYTES_PER_S = 1e9  # reading safetensors/GGUF from a local SSD or a PVC
+VLLM_ENGINE_INIT_S = 300  # vLLM: torch.compile + CUDA-graph capture, a few minutes on first start
+OLLAMA_ENGINE_INIT_S = 30  # Ollama: runner start-up once the weights are read
+MIN_STARTUP_S = 120
+PROBE_PERIOD_S = 10
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    backends: frozenset[Backend]
+    render: Callable[[BundleInput], list[BundleFile]]
+    description: str
+
+
+def startup_budget_s(inp: BundleInput, *, engine_init_s: int) -> int:
+    """Seconds a first start may take: download + load the weights + engine init, rounded up."""
+    weights = inp.weights_bytes or 0
+    seconds = weights / DOWNLOAD_BYTES_PER_S + weights / LOAD_BYTES_PER_S + engine_init_s
+    seconds = max(seconds, MIN_STARTUP_S)
+    return int(math.ceil(seconds / PROBE_PERIOD_S) * PROBE_PERIOD_S)
+
+
+class _BundleDumper(yaml.SafeDumper):
+    """SafeDumper without anchors/aliases (readers expect plain YAML), multi-line strings as blocks."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BundleDumper.add_representer(str, _str_representer)
+_YAML_OPTIONS = {
+    "Dumper": _BundleDumper,
+    "sort_keys": False,
+    "default_flow_style": False,
+    "width": 100,
+}
+
+
+def yaml_dump(data: object, *, header: str = "") -> str:
+    """YAML from plain dicts with a safe dumper (no tags, keys only from our dicts)."""
+    return _comment(header) + yaml.dump(data, **_YAML_OPTIONS)
+
+
+def yaml_dump_all(documents: Iterable[object], *, header: str = "") -> str:
+    return _comment(header) + yaml.dump_all(list(documents), **_YAML_OPTIONS)
+
+
+def _comment(text: str) -> str:
+    if not text:
+        return ""
+    return "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines())
+
+
+def shell_words(words: Iterable[str]) -> str:
+    return " ".join(shlex.quote(str(word)) for word in words)
+
+
+def shell_script(path: str, body: str, *, description: str, summary: str) -> BundleFile:
+    """An executable bash script with strict mode; ``summary`` becomes its header comment."""
+    header = "#!/usr/bin/env bash\n" + _comment(summary) + "set -euo pipefail\n\n"
+    return BundleFile(path, header + body, MODE_EXECUTABLE, description)
+
+
+def gib(value: int | None) -> str:
+    return "unknown" if value is None else f"{value / 1024**3:.1f} GiB"

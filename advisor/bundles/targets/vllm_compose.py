@@ -1,0 +1,91 @@
+"""vLLM with Docker Compose: one file for NVIDIA (CUDA image) and one for AMD (ROCm image)."""
+
+from __future__ import annotations
+
+from advisor.bundles.archive import BundleFile
+from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput
+from advisor.bundles.targets.base import VLLM_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
+from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
+
+# Images matching the flag table (advisor/bundles/data/vllm_serve_flags.yaml); overridable in .env.
+VLLM_IMAGE_NVIDIA = "vllm/vllm-openai:v0.11.0"
+VLLM_IMAGE_ROCM = "rocm/vllm:latest"  # AMD publishes dated tags; pin one in .env for production
+HF_CACHE = "/root/.cache/huggingface"  # the images run as root; HF_HOME default under it
+
+# vLLM's own health check from inside the container (the images ship python3, not always curl).
+HEALTHCHECK = [
+    "CMD",
+    "python3",
+    "-c",
+    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{VLLM_PORT}/health', timeout=4)",
+]
+
+
+def render(inp: BundleInput) -> list[BundleFile]:
+    return [
+        BundleFile(
+            "vllm/compose.nvidia.yaml",
+            yaml_dump(_compose(inp, rocm=False), header=_header(inp, "NVIDIA (CUDA)")),
+            description="docker compose for NVIDIA GPUs (needs the NVIDIA Container Toolkit)",
+        ),
+        BundleFile(
+            "vllm/compose.rocm.yaml",
+            yaml_dump(_compose(inp, rocm=True), header=_header(inp, "AMD (ROCm)")),
+            description="docker compose for AMD Instinct/Radeon GPUs (/dev/kfd, /dev/dri)",
+        ),
+    ]
+
+
+def _header(inp: BundleInput, flavour: str) -> str:
+    return (
+        f"vLLM for {inp.hf_repo} on {flavour}, tuned by the LLM Serving Advisor.\n"
+        "Start: docker compose --env-file .env -f <this file> up -d   (.env from .env.example)"
+    )
+
+
+def _compose(inp: BundleInput, *, rocm: bool) -> dict:
+    budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
+    gpus = inp.vllm.tensor_parallel_size
+    service: dict = {
+        "image": f"${{VLLM_ROCM_IMAGE:-{VLLM_IMAGE_ROCM}}}"
+        if rocm
+        else f"${{VLLM_IMAGE:-{VLLM_IMAGE_NVIDIA}}}",
+        "entrypoint": ["vllm", "serve"],
+        "command": serve_args(inp, api_key_arg=f"${{{API_KEY_ENV}:?set {API_KEY_ENV} in .env}}"),
+        "environment": {"HF_TOKEN": "${HF_TOKEN:-}", "HF_HOME": HF_CACHE},
+        "ports": [f"{VLLM_PORT}:{VLLM_PORT}"],
+        # Tensor-parallel workers exchange tensors through shared memory (vLLM docker docs).
+        "ipc": "host",
+        "volumes": [f"hf-cache:{HF_CACHE}"],
+        "healthcheck": {
+            "test": HEALTHCHECK,
+            "interval": "30s",
+            "timeout": "5s",
+            "retries": 3,
+            "start_period": f"{budget}s",
+        },
+        "restart": "unless-stopped",
+    }
+    if rocm:
+        # vLLM's ROCm docker instructions: the kernel driver and render nodes, video group.
+        service["devices"] = ["/dev/kfd", "/dev/dri"]
+        service["group_add"] = ["video"]
+        service["cap_add"] = ["SYS_PTRACE"]
+        service["security_opt"] = ["seccomp=unconfined"]
+    else:
+        service["deploy"] = {
+            "resources": {
+                "reservations": {
+                    "devices": [{"driver": "nvidia", "count": gpus, "capabilities": ["gpu"]}]
+                }
+            }
+        }
+    return {"name": f"{inp.name}-vllm", "services": {"vllm": service}, "volumes": {"hf-cache": {}}}
+
+
+TARGET = Target(
+    name="vllm-compose",
+    backends=frozenset({Backend.VLLM}),
+    render=render,
+    description="docker compose for NVIDIA and ROCm",
+)
