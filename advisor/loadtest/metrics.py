@@ -76,6 +76,8 @@ class LevelResult:
     error_samples: list[str] = field(default_factory=list)
     server: dict = field(default_factory=dict)  # server-side signals sampled during the level
     partial: bool = False  # cut off by a cancel or the time budget before all requests finished
+    # The raw requests (for the vllm-bench-serve export); never stored in the database.
+    outcomes: tuple[RequestOutcome, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def success_rate(self) -> float:
@@ -191,4 +193,5 @@ def summarize(
         error_samples=samples,
         server=dict(server or {}),
         partial=partial,
+        outcomes=tuple(outcomes),
     )

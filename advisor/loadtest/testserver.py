@@ -29,6 +29,9 @@ from aiohttp import web
 from advisor.loadtest.discovery import ServerKind
 
 
+HANG_S = 30.0  # a hung request outlives any test's request timeout
+
+
 class Discipline(enum.StrEnum):
     ALL_AT_ONCE = "all_at_once"
     ONE_AT_A_TIME = "one_at_a_time"
@@ -71,6 +74,7 @@ class ScriptedServer:
         tokens: int | None = None,
         model: str = "test-model",
         host: str = "127.0.0.1",
+        redirect_all: bool = False,
     ):
         self.kind = kind
         self.discipline = discipline
@@ -79,6 +83,7 @@ class ScriptedServer:
         self.tokens = tokens  # None: honour max_tokens / num_predict from the request
         self.model = model
         self.host = host
+        self.redirect_all = redirect_all  # every path answers 302 to the metadata address
         self.port = 0
         self.log: list[RequestLog] = []
         self._faults: collections.deque = collections.deque()
@@ -126,6 +131,10 @@ class ScriptedServer:
         self._loop.run_until_complete(self._start_site())
         self._ready.set()
         self._loop.run_forever()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     async def _start_site(self) -> None:
@@ -138,7 +147,7 @@ class ScriptedServer:
 
     # --- the application --------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._redirect] if self.redirect_all else [])
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/completions", self._openai)
         app.router.add_get("/v1/models", self._models)
@@ -152,6 +161,10 @@ class ScriptedServer:
             app.router.add_get("/health", self._json({}))
             app.router.add_get("/metrics", self._metrics)
         return app
+
+    @web.middleware
+    async def _redirect(self, request: web.Request, handler):
+        raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
 
     def _json(self, payload: dict):
         async def handler(request: web.Request) -> web.Response:
@@ -235,7 +248,7 @@ class ScriptedServer:
                     await write_chunk("error")
                     return
                 if fault is Fault.HANG:
-                    await asyncio.sleep(3600)
+                    await asyncio.sleep(HANG_S)
                 await write_chunk(i)
                 entry.chunks.append(time.perf_counter())
             await write_end()

@@ -1,0 +1,277 @@
+"""Load tests as rows: create (policy-checked, then queued), run (the task's body), cancel, reap.
+
+The engine (``advisor.loadtest``) knows nothing of Django; this module turns its progress and
+result into ``LoadTest`` / ``LoadTestLevel`` rows. Liveness: a running test writes
+``heartbeat_at`` with every progress save (at least once a second); ``loadtest_reap_stale()``
+fails tests whose heartbeat stopped (their worker died). It runs at the start of every load-test
+task, and views/API call it through ``loadtest_get`` / ``loadtest_list`` before they read.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from advisor.errors import AdvisorError
+from advisor.loadtest import (
+    LoadTestConfig,
+    LoadTestResult,
+    Progress,
+    StopCode,
+    policy,
+    run_load_test,
+)
+from advisor.loadtest.metrics import LevelResult
+from advisor.models import LoadTest, LoadTestLevel, LoadTestStatus
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "advisor.run_load_test"
+# A running test saves progress (and its heartbeat) at least every second; 30 s of silence
+# means its worker is gone (killed, out of memory, host down).
+STALE_AFTER_S = 30
+PROGRESS_INTERVAL_S = 0.5
+CANCEL_CHECK_S = 0.5  # a cancel lands within 2 s: checked twice a second, engine stops in 0.1 s
+HOST_QUEUE = re.compile(r"^host\.[A-Za-z0-9_.-]{1,100}$")
+
+
+def loadtest_create(
+    *, owner=None, config: LoadTestConfig | dict, queue: str = "", enqueue: bool = True
+) -> LoadTest:
+    """Check ``config`` against the policy, store it queued, and enqueue the task on commit.
+
+    ``queue`` is empty (the ``loadtests`` queue) or ``host.<name>`` to run next to the server.
+    Raises ``AdvisorError(field=...)``: bad config, host not allowed, caps, hourly limit, queue.
+    """
+    if isinstance(config, dict):
+        config = LoadTestConfig.parse(config)
+    queue = (queue or "").strip()
+    if queue and not HOST_QUEUE.match(queue):
+        raise AdvisorError(
+            "queue must be empty or host.<name> (letters, digits, . _ -)", field="queue"
+        )
+    policy.check_config(config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
+    owner_id = getattr(owner, "pk", None) if owner is not None and owner.is_authenticated else None
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = LoadTest.objects.filter(owner_id=owner_id, created_at__gte=hour_ago).count()
+    policy.check_hourly_limit(recent)
+    load_test = LoadTest.objects.create(
+        owner_id=owner_id,
+        base_url=config.base,
+        api=str(config.api),
+        model_name=config.model,
+        queue=queue,
+        config=config.as_dict(),
+        progress={"phase": "queued"},
+    )
+    if enqueue:
+        transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test))
+    return load_test
+
+
+def loadtest_enqueue(*, load_test: LoadTest) -> str:
+    """Send the task (to ``load_test.queue`` when set) and remember its id."""
+    from advisor.celery import app
+
+    options = {"queue": load_test.queue} if load_test.queue else {}
+    async_result = app.send_task(TASK_NAME, args=[str(load_test.pk)], **options)
+    LoadTest.objects.filter(pk=load_test.pk).update(task_id=async_result.id)
+    load_test.task_id = async_result.id
+    return async_result.id
+
+
+def loadtest_cancel(*, load_test: LoadTest) -> LoadTest:
+    """Ask a test to stop. A queued one is cancelled at once; a running one within 2 s."""
+    now = timezone.now()
+    updated = LoadTest.objects.filter(pk=load_test.pk, status=LoadTestStatus.QUEUED).update(
+        status=LoadTestStatus.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        stopped_reason="cancelled before it started",
+    )
+    if not updated:
+        LoadTest.objects.filter(pk=load_test.pk, status=LoadTestStatus.RUNNING).update(
+            cancel_requested=True
+        )
+    load_test.refresh_from_db()
+    return load_test
+
+
+def loadtest_reap_stale(*, stale_after_s: float = STALE_AFTER_S) -> int:
+    """Fail running tests whose heartbeat is older than ``stale_after_s``; return how many."""
+    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
+    stale = LoadTest.objects.filter(status=LoadTestStatus.RUNNING, heartbeat_at__lt=cutoff)
+    count = stale.update(
+        status=LoadTestStatus.FAILED,
+        finished_at=timezone.now(),
+        stopped_reason="worker lost",
+        error=(
+            f"The worker running this test stopped reporting (no heartbeat for over "
+            f"{stale_after_s:g} s): it was killed or its host went down. Finished levels are kept."
+        ),
+    )
+    if count:
+        logger.warning("reaped %d stale load test(s)", count)
+    return count
+
+
+def loadtest_get(*, load_test_id) -> LoadTest:
+    """One test, after reaping stale ones so a dead worker never shows as running."""
+    loadtest_reap_stale()
+    return LoadTest.objects.get(pk=load_test_id)
+
+
+def loadtest_list(*, owner=None):
+    """Tests newest first (the owner's when given), after reaping stale ones."""
+    loadtest_reap_stale()
+    rows = LoadTest.objects.all()
+    if owner is not None and owner.is_authenticated:
+        rows = rows.filter(owner=owner)
+    return rows
+
+
+def loadtest_run(*, load_test_id) -> LoadTest:
+    """The task's body: run a queued test to the end, saving progress, levels and the result.
+
+    A row already ``running`` means this is a redelivery after the worker died (acks_late): it is
+    failed with that reason, not run twice. Never raises for a failed test; the row says why.
+    """
+    loadtest_reap_stale()
+    now = timezone.now()
+    claimed = LoadTest.objects.filter(pk=load_test_id, status=LoadTestStatus.QUEUED).update(
+        status=LoadTestStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        progress={"phase": "starting"},
+    )
+    load_test = LoadTest.objects.get(pk=load_test_id)
+    if not claimed:
+        if load_test.status == LoadTestStatus.RUNNING:
+            _finish(
+                load_test,
+                LoadTestStatus.FAILED,
+                reason="worker lost",
+                error="The worker running this test died; the task was redelivered and not re-run.",
+            )
+        return load_test
+    try:
+        config = LoadTestConfig.parse(load_test.config)
+        checked = policy.check_config(config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
+        recorder = _Recorder(load_test)
+        result = run_load_test(
+            config,
+            on_progress=recorder.progress,
+            should_cancel=recorder.should_cancel,
+            progress_interval_s=PROGRESS_INTERVAL_S,
+            resolver=checked.resolver(),
+        )
+    except AdvisorError as exc:
+        _finish(load_test, LoadTestStatus.FAILED, reason="refused", error=exc.message)
+        return load_test
+    except Exception as exc:  # a crash must leave a reason, never a "running" row
+        logger.exception("load test %s crashed", load_test_id)
+        _finish(
+            load_test, LoadTestStatus.FAILED, reason="crashed", error=f"{type(exc).__name__}: {exc}"
+        )
+        return load_test
+    recorder.save_levels(result.levels)
+    status = (
+        LoadTestStatus.CANCELLED
+        if result.stop_code is StopCode.CANCELLED
+        else LoadTestStatus.SUCCEEDED
+    )
+    if result.stop_code is StopCode.WARMUP_FAILED:
+        status = LoadTestStatus.FAILED
+    _finish(load_test, status, reason=result.stopped_reason, result=result)
+    return load_test
+
+
+def _finish(
+    load_test, status, *, reason: str, error: str = "", result: LoadTestResult | None = None
+):
+    fields = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "stopped_reason": reason[:255],
+        "error": error,
+    }
+    if result is not None:
+        fields["result"] = result.as_dict()
+        fields["backend_kind"] = str(result.target.kind)
+        fields["progress"] = {**(load_test.progress or {}), "phase": "done"}
+    LoadTest.objects.filter(pk=load_test.pk).update(**fields)
+    load_test.refresh_from_db()
+
+
+class _Recorder:
+    """Saves progress + heartbeat, finished levels, and reads the cancel flag (throttled)."""
+
+    def __init__(self, load_test: LoadTest):
+        self.load_test = load_test
+        self.saved_levels = load_test.levels.count()
+        self._cancel_checked = 0.0
+        self._cancelled = False
+
+    def progress(self, progress: Progress) -> None:
+        self.save_levels(progress.levels)
+        LoadTest.objects.filter(pk=self.load_test.pk).update(
+            progress=progress.as_dict(), heartbeat_at=timezone.now()
+        )
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._cancel_checked >= CANCEL_CHECK_S:
+            self._cancel_checked = now
+            self._cancelled = LoadTest.objects.filter(
+                pk=self.load_test.pk, cancel_requested=True
+            ).exists()
+        return self._cancelled
+
+    def save_levels(self, levels) -> None:
+        for index in range(self.saved_levels, len(levels)):
+            level_row(self.load_test, index, levels[index]).save()
+        self.saved_levels = max(self.saved_levels, len(levels))
+
+
+def level_row(load_test: LoadTest, index: int, level: LevelResult) -> LoadTestLevel:
+    """A ``LoadTestLevel`` for one engine level (the latency stats go in ``metrics``)."""
+    data = level.as_dict()
+    metrics = {
+        key: data[key]
+        for key in (
+            "ttft_ms",
+            "itl_ms",
+            "tpot_ms",
+            "e2el_ms",
+            "errors",
+            "goodput",
+            "good_requests",
+            "slo_attainment",
+            "success_rate",
+            "total_output_tokens",
+            "total_input_tokens",
+            "tokens_source",
+            "error_samples",
+            "server",
+            "partial",
+        )
+    }
+    return LoadTestLevel(
+        load_test=load_test,
+        index=index,
+        concurrency=level.concurrency,
+        request_rate=level.request_rate,
+        requests=level.requests,
+        succeeded=level.succeeded,
+        failed=level.failed,
+        duration_s=level.duration_s,
+        request_throughput=level.request_throughput,
+        output_token_throughput=level.output_token_throughput,
+        metrics=metrics,
+    )
