@@ -1,7 +1,12 @@
-"""Pagination for every list: ``?page=N&page_size=M`` with count, next and previous links."""
+"""Pagination for every list: ``?page=N&page_size=M`` with count, next and previous links.
+
+A malformed ``page_size`` is a 400 naming the parameter (not silently the default), so a script
+with a typo finds out; a page past the end is a 404, as in DRF.
+"""
 
 from __future__ import annotations
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 # Lists are small (catalogs of tens of entries); 50 fits a catalog on one page.
@@ -14,3 +19,21 @@ class Pagination(PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters

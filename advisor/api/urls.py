@@ -3,13 +3,15 @@
 Mounted by one line in ``advisor/urls.py``: ``path("api/", include("advisor.api.urls"))``.
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from advisor.api import tokens
+from advisor.api import catalog, errors, tokens
 
 v1 = [
+    path("catalog/models/", catalog.ModelListApi.as_view(), name="api-catalog-models"),
+    path("catalog/gpus/", catalog.GpuListApi.as_view(), name="api-catalog-gpus"),
     path("tokens/", tokens.TokenListApi.as_view(), name="api-token-list"),
     path("tokens/<int:pk>/revoke/", tokens.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]
@@ -31,4 +33,6 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
         name="api-redoc",
     ),
+    # Anything else under /api/ is a JSON 404 in the error shape, not Django's HTML page.
+    re_path(r"^", errors.not_found, name="api-not-found"),
 ]
