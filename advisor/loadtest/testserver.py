@@ -28,7 +28,6 @@ from aiohttp import web
 
 from advisor.loadtest.discovery import ServerKind
 
-
 HANG_S = 30.0  # a hung request outlives any test's request timeout
 
 
