@@ -28,8 +28,10 @@ def _serve_script(inp: BundleInput) -> BundleFile:
     body = (
         'env_file="$(dirname "$0")/../.env"\n'
         'if [[ -f "$env_file" ]]; then\n'
+        "  set -a\n"
         "  # shellcheck disable=SC1090\n"
-        '  set -a; source "$env_file"; set +a\n'
+        '  source "$env_file"\n'
+        "  set +a\n"
         "fi\n"
         f': "${{{API_KEY_ENV}:?set {API_KEY_ENV} (see .env.example); clients send it as a Bearer token}}"\n'
         f'{command} \\\n  --api-key "${API_KEY_ENV}"\n'
@@ -78,7 +80,7 @@ def _systemd_unit(inp: BundleInput) -> BundleFile:
         "User=vllm\n"
         "Group=vllm\n"
         f"EnvironmentFile=/etc/vllm/{inp.name}.env\n"
-        "Environment=HF_HOME=/var/lib/vllm/huggingface\n"
+        'Environment="HF_HOME=/var/lib/vllm/huggingface"\n'
         f"ExecStart={exec_start}\n"
         "Restart=on-failure\n"
         "RestartSec=10\n"
