@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from advisor.celery import app
 from advisor.errors import AdvisorError
 from advisor.loadtest import (
     LoadTestConfig,
@@ -77,8 +78,6 @@ def loadtest_create(
 
 def loadtest_enqueue(*, load_test: LoadTest) -> str:
     """Send the task (to ``load_test.queue`` when set) and remember its id."""
-    from advisor.celery import app
-
     options = {"queue": load_test.queue} if load_test.queue else {}
     async_result = app.send_task(TASK_NAME, args=[str(load_test.pk)], **options)
     LoadTest.objects.filter(pk=load_test.pk).update(task_id=async_result.id)

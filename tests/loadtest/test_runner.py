@@ -42,9 +42,7 @@ def test_it_counts_every_error_kind_and_finishes_the_run():
     with ScriptedServer(tokens=4) as server:
         server.push_faults(*faults)
         result = run_load_test(
-            config_for(
-                server, concurrency=(4,), requests_per_level=10, request_timeout_s=0.5
-            )
+            config_for(server, concurrency=(4,), requests_per_level=10, request_timeout_s=0.5)
         )
     level = result.levels[0]
     assert level.requests == 10
@@ -71,9 +69,7 @@ def test_it_counts_ollama_queue_full_as_server_busy():
 
 def test_it_stops_a_sweep_when_latency_collapses():
     with ScriptedServer(discipline=Discipline.ONE_AT_A_TIME, ttft_s=0.01, tokens=1) as server:
-        result = run_load_test(
-            config_for(server, concurrency=(1, 16, 32), requests_per_level=16)
-        )
+        result = run_load_test(config_for(server, concurrency=(1, 16, 32), requests_per_level=16))
     assert result.stop_code is StopCode.LATENCY_COLLAPSE
     assert [level.concurrency for level in result.levels] == [1, 16]
     assert "latency collapse" in result.stopped_reason

@@ -1,0 +1,160 @@
+"""The Django side without a worker: create (policy, limits), run (rows, progress, cancel),
+redelivery after a worker died, and the reaper."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from advisor.errors import AdvisorError
+from advisor.loadtest.policy import LOADTESTS_PER_USER_PER_HOUR
+from advisor.loadtest.testserver import ScriptedServer
+from advisor.models import LoadTest, LoadTestStatus
+from advisor.services import loadtests
+
+pytestmark = pytest.mark.django_db
+
+
+def config(server_url: str, **extra) -> dict:
+    return {
+        "base_url": server_url,
+        "model": "test-model",
+        "concurrency": "1,2",
+        "requests_per_level": 4,
+        "warmup": 0,
+        "max_tokens": 3,
+        **extra,
+    }
+
+
+class FakeApp:
+    """The broker seam: records what would be sent."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send_task(self, name, args, **options):
+        self.sent.append((name, args, options))
+
+        class Result:
+            id = "task-1"
+
+        return Result()
+
+
+@pytest.fixture
+def fake_app(monkeypatch):
+    app = FakeApp()
+    monkeypatch.setattr(loadtests, "app", app)
+    return app
+
+
+def test_it_stores_a_queued_test_and_enqueues_it_on_commit(
+    fake_app, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), queue="host.gpu-1")
+    row.refresh_from_db()
+    assert row.status == LoadTestStatus.QUEUED
+    assert row.config["concurrency"] == [1, 2] and row.model_name == "test-model"
+    assert fake_app.sent == [("advisor.run_load_test", [str(row.pk)], {"queue": "host.gpu-1"})]
+    assert row.task_id == "task-1"
+
+
+@pytest.mark.parametrize(
+    ("data", "queue", "field"),
+    [
+        ({"base_url": "http://169.254.169.254"}, "", "base_url"),
+        ({"base_url": "http://10.0.0.5:8000"}, "", "base_url"),
+        ({"concurrency": "1,1000"}, "", "concurrency"),
+        ({"max_tokens": "lots"}, "", "max_tokens"),
+        ({}, "other-queue", "queue"),
+    ],
+)
+def test_it_refuses_bad_input_with_the_field(fake_app, data, queue, field):
+    with pytest.raises(AdvisorError) as caught:
+        loadtests.loadtest_create(config={**config("http://127.0.0.1:9"), **data}, queue=queue)
+    assert caught.value.field == field
+    assert not LoadTest.objects.exists()
+
+
+def test_it_limits_tests_per_user_per_hour(fake_app):
+    user = get_user_model().objects.create_user("ann")
+    for _ in range(LOADTESTS_PER_USER_PER_HOUR):
+        loadtests.loadtest_create(owner=user, config=config("http://127.0.0.1:9"), enqueue=False)
+    with pytest.raises(AdvisorError, match="last hour"):
+        loadtests.loadtest_create(owner=user, config=config("http://127.0.0.1:9"))
+    other = get_user_model().objects.create_user("bob")
+    loadtests.loadtest_create(owner=other, config=config("http://127.0.0.1:9"), enqueue=False)
+
+
+def test_it_runs_a_test_and_stores_levels_progress_and_result():
+    with ScriptedServer(ttft_s=0.01, tokens=3) as server:
+        row = loadtests.loadtest_create(config=config(server.url), enqueue=False)
+        row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.SUCCEEDED, row.error
+    assert row.backend_kind == "vllm"
+    assert row.result["stopped_reason"] == "all 2 levels completed"
+    assert [lv.concurrency for lv in row.levels.all()] == [1, 2]
+    level = row.levels.first()
+    assert level.succeeded == 4 and set(level.metrics["ttft_ms"]) >= {"p50", "p99"}
+    assert row.progress["phase"] == "done" and row.heartbeat_at is not None
+
+
+def test_it_cancels_a_running_test_keeping_partial_results():
+    with ScriptedServer(ttft_s=0.05, tokens=2) as server:
+        row = loadtests.loadtest_create(
+            config=config(server.url, requests_per_level=400), enqueue=False
+        )
+        LoadTest.objects.filter(pk=row.pk).update(cancel_requested=True)
+        row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.CANCELLED
+    assert row.result["stop_code"] == "cancelled"
+    assert row.levels.count() == 1 and row.levels.first().metrics["partial"] is True
+
+
+def test_it_cancels_a_queued_test_at_once():
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    row = loadtests.loadtest_cancel(load_test=row)
+    assert row.status == LoadTestStatus.CANCELLED and row.finished_at
+    assert loadtests.loadtest_run(load_test_id=row.pk).status == LoadTestStatus.CANCELLED
+
+
+def test_it_fails_a_redelivered_test_whose_worker_died():
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=row.pk).update(
+        status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert row.stopped_reason == "worker lost" and "died" in row.error
+
+
+def test_it_reaps_tests_whose_heartbeat_stopped():
+    stale = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    fresh = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=stale.pk).update(
+        status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    LoadTest.objects.filter(pk=fresh.pk).update(
+        status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert loadtests.loadtest_get(load_test_id=stale.pk).status == LoadTestStatus.FAILED
+    assert loadtests.loadtest_get(load_test_id=fresh.pk).status == LoadTestStatus.RUNNING
+    assert "heartbeat" in LoadTest.objects.get(pk=stale.pk).error
+
+
+def test_it_fails_with_the_reason_when_the_policy_changed_before_the_run(settings):
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    settings.ADVISOR_LOADTEST_ALLOWED_HOSTS = ["10.0.0.0/8"]
+    row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert "ADVISOR_LOADTEST_ALLOWED_HOSTS" in row.error
+
+
+def test_it_fails_with_the_reason_when_nothing_answers(unused_port):
+    row = loadtests.loadtest_create(config=config(f"http://127.0.0.1:{unused_port}"), enqueue=False)
+    row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert "cannot connect" in row.error
