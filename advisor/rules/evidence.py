@@ -1,0 +1,254 @@
+"""Assemble ``Facts`` from answers, a hardware report and load-test results (pure, no Django).
+
+``facts_build(answers, *, hardware_report=None, load_tests=())`` decides the effective hardware (the
+answers win over the report; the report fills what they leave out), runs the capacity model at the
+user's load, and — only when the model does not fit — searches what would (a smaller
+quantization, more GPUs, a bigger GPU, a smaller model of the same family). For Mac and CPU-only
+users with many users it also estimates vLLM on a reference Linux GPU server, for the warning that
+says what they are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from advisor.capacity import catalog
+from advisor.errors import AdvisorError
+from advisor.rules.answers import Answers, Platform
+from advisor.rules.facts import Facts
+from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS, REFERENCE_GPU
+
+# Quantizations tried, smallest last, when the model does not fit vLLM / Ollama as asked.
+VLLM_SMALLER_FORMATS = ("fp8", "awq-int4")
+OLLAMA_SMALLER_FORMATS = ("Q4_K_M", "Q4_0")
+TP_SIZES = (2, 4, 8)  # vLLM tensor-parallel sizes on one node
+MAX_ALTERNATIVES_PER_KIND = 1
+OS_NAMES = {"darwin": Platform.MACOS, "macos": Platform.MACOS, "linux": Platform.LINUX,
+            "windows": Platform.WINDOWS}  # fmt: skip
+
+
+def prediction_levels(users: int) -> tuple[int, ...]:
+    """The standard levels up to the user's peak, plus the peak itself and the next level above."""
+    below = [c for c in PREDICTION_LEVELS if c < users]
+    above = [c for c in PREDICTION_LEVELS if c > users][:1]
+    return tuple(sorted({1, *below, users, *above}))
+
+
+def _report_gpus(report: dict | None) -> tuple[Any, int, list[str]]:
+    """(GpuSpec, count, notes) for the most numerous catalogued GPU model in the report."""
+    notes: list[str] = []
+    groups: dict[str, list[dict]] = {}
+    specs: dict[str, Any] = {}
+    for gpu in (report or {}).get("gpus") or ():
+        name = gpu.get("catalog_id") or gpu.get("name") or ""
+        try:
+            spec = catalog.resolve_gpu(name)
+        except AdvisorError:
+            notes.append(f"GPU {gpu.get('name')!r} from the report is not in the catalog; ignored")
+            continue
+        groups.setdefault(spec.id, []).append(gpu)
+        specs[spec.id] = spec
+    if not groups:
+        return None, 0, notes
+    best = max(groups, key=lambda gid: len(groups[gid]))  # dicts keep order: ties go to the first
+    spec, members = specs[best], groups[best]
+    if spec.unified_memory:
+        measured = members[0].get("memory_total_bytes") or ((report or {}).get("memory") or {}).get(
+            "total_bytes"
+        )
+        if measured:
+            spec = spec.with_memory(
+                measured
+            )  # the catalog lists one size; the report knows this Mac
+    if len(groups) > 1:
+        notes.append(f"the report has several GPU models; sizing for {len(members)}x {spec.name}")
+    return spec, len(members), notes
+
+
+def effective_hardware(
+    answers: Answers, report: dict | None
+) -> tuple[Any, int, Platform, list[str]]:
+    """(GpuSpec or None, gpu_count, platform, notes): the answers win, the report fills gaps."""
+    notes: list[str] = []
+    if answers.gpu_count == 0:
+        gpu, count = None, 0
+    elif answers.gpu is not None:
+        gpu, count = catalog.resolve_gpu(answers.gpu), answers.gpu_count or 1
+    else:
+        gpu, count, notes = _report_gpus(report)
+        if answers.gpu_count is not None and gpu is not None:
+            count = answers.gpu_count
+        if gpu is None:
+            notes.append("no usable GPU in the hardware report: sizing for CPU only")
+    platform = answers.platform
+    if platform == Platform.AUTO:
+        reported = str(((report or {}).get("host") or {}).get("os") or "").lower()
+        if reported in OS_NAMES:
+            platform = OS_NAMES[reported]
+        elif gpu is not None and gpu.unified_memory:
+            platform = Platform.MACOS
+        else:
+            platform = Platform.LINUX
+            notes.append("operating system not given: assuming Linux")
+    return gpu, count, platform, notes
+
+
+def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
+                 levels: Iterable[int]) -> dict:  # fmt: skip
+    """The capacity model's ``Estimate.as_dict()`` for one configuration."""
+    from advisor.capacity.estimate import EstimateRequest, estimate
+
+    request = EstimateRequest(
+        model=model,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        quantization=quantization,
+        max_model_len=answers.context_length,
+        concurrency=tuple(levels),
+        avg_prompt_tokens=answers.avg_prompt_tokens,
+        avg_output_tokens=answers.avg_output_tokens,
+        gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
+    )
+    return estimate(request).as_dict()
+
+
+def _fits(est: dict, server: str) -> bool:
+    if server == "vllm":
+        return bool((est.get("vllm") or {}).get("fits"))
+    return bool((est.get("ollama") or {}).get("fits_in_vram"))
+
+
+def _try(answers, model, gpu, count, quant, server) -> dict | None:
+    try:
+        est = run_estimate(answers, model, gpu, count, quant, (1,))
+    except AdvisorError:
+        return None
+    return est if _fits(est, server) else None
+
+
+def find_alternatives(answers: Answers, model: Any, gpu: Any, count: int, est: dict) -> list[dict]:
+    """Configurations that fit when the asked one does not, one per kind and server."""
+    out: list[dict] = []
+    if gpu is None:
+        return _smaller_models(answers, model, None, 0, "ollama", out)
+    servers = ["ollama"] if gpu.unified_memory else ["vllm", "ollama"]
+    for server in servers:
+        if _fits(est, server):
+            continue
+        formats = VLLM_SMALLER_FORMATS if server == "vllm" else OLLAMA_SMALLER_FORMATS
+        for quant in formats:
+            if quant == answers.quantization:
+                continue
+            found = _try(answers, model, gpu, count, quant, server)
+            if found:
+                tp = (found.get("vllm") or {}).get("tensor_parallel_size") or 1
+                where = f"{count}x {gpu.name}" if count > 1 else gpu.name
+                text = f"{_label(server)} with {quant} weights on {where}" + (
+                    f" (TP {tp})" if server == "vllm" and tp > 1 else ""
+                )
+                out.append({"server": server, "kind": "quantization", "quantization": quant,
+                            "gpu_count": count, "description": text})  # fmt: skip
+                break
+        if server == "vllm" and not gpu.unified_memory:
+            for n in (n for n in TP_SIZES if n > count):
+                if _try(answers, model, gpu, n, answers.quantization, server):
+                    out.append({"server": server, "kind": "gpus", "gpu_count": n,
+                                "description": f"vLLM on {n}x {gpu.name} with tensor parallelism"})  # fmt: skip
+                    break
+        bigger = _bigger_gpu(answers, model, gpu, server)
+        if bigger:
+            out.append(bigger)
+        _smaller_models(answers, model, gpu, count, server, out)
+    return out
+
+
+def _label(server: str) -> str:
+    return "vLLM" if server == "vllm" else "Ollama"
+
+
+def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str) -> dict | None:
+    """The smallest catalog GPU of the same vendor with more memory that fits on its own."""
+    candidates = sorted(
+        (g for g in catalog.list_gpus()
+         if g.vendor == gpu.vendor and g.memory_bytes > gpu.memory_bytes),
+        key=lambda g: (g.memory_bytes, g.id),
+    )  # fmt: skip
+    for candidate in candidates:
+        if _try(answers, model, candidate, 1, answers.quantization, server):
+            return {"server": server, "kind": "gpu", "gpu": candidate.id, "gpu_count": 1,
+                    "description": f"{_label(server)} on one {candidate.name}"}  # fmt: skip
+    return None
+
+
+def _smaller_models(answers, model, gpu, count, server, out: list[dict]) -> list[dict]:
+    """The largest model of the same family that fits as asked."""
+    family = getattr(model, "family", None)
+    smaller = sorted(
+        (m for m in catalog.list_models()
+         if family and m.family == family and m.params_total < model.params_total),
+        key=lambda m: (-m.params_total, m.id),
+    )  # fmt: skip
+    for candidate in smaller:
+        if gpu is None:
+            out.append({"server": "ollama", "kind": "model", "model": candidate.id,
+                        "description": f"a smaller model: {candidate.name}"})  # fmt: skip
+            return out
+        if _try(answers, candidate, gpu, count, answers.quantization, server):
+            out.append({"server": server, "kind": "model", "model": candidate.id,
+                        "description": f"{_label(server)} with a smaller model: {candidate.name}"})  # fmt: skip
+            return out
+    return out
+
+
+def _reference(answers: Answers, model: Any, levels: tuple[int, ...]) -> dict | None:
+    """vLLM on the reference Linux GPU (1, 2, 4 or 8 of them, the fewest that fit)."""
+    try:
+        gpu = catalog.resolve_gpu(REFERENCE_GPU)
+        for n in (1, *TP_SIZES):
+            est = run_estimate(answers, model, gpu, n, "auto", levels)
+            if _fits(est, "vllm"):
+                name = gpu.name if n == 1 else f"{n}x {gpu.name}"
+                return {"gpu_name": name, "gpu_count": n, **est}
+    except AdvisorError:
+        return None
+    return None
+
+
+def facts_build(answers: Answers, *, hardware_report: dict | None = None,
+                load_tests: Iterable[dict] = ()) -> Facts:  # fmt: skip
+    """Everything ``recommend`` needs. Raises ``AdvisorError`` only for unusable answers."""
+    gpu, count, platform, notes = effective_hardware(answers, hardware_report)
+    model = _model_spec(answers)
+    levels = prediction_levels(answers.peak_concurrent_users)
+    estimate = alternatives = reference = None
+    if model is not None:
+        try:
+            estimate = run_estimate(answers, model, gpu, count, answers.quantization, levels)
+        except AdvisorError as exc:
+            notes.append(f"no capacity estimate: {exc.message}")
+    if estimate is not None and not (_fits(estimate, "vllm") and _fits(estimate, "ollama")):
+        alternatives = find_alternatives(answers, model, gpu, count, estimate)
+    mac_or_cpu = gpu is None or gpu.unified_memory or platform == Platform.MACOS
+    if model is not None and mac_or_cpu and answers.peak_concurrent_users > HANDFUL_USERS:
+        reference = _reference(answers, model, levels)
+    return Facts(
+        answers=answers,
+        platform=platform,
+        gpu=gpu.as_dict() if gpu is not None else None,
+        gpu_count=count,
+        model=model.as_dict() if model is not None else None,
+        hardware=hardware_report,
+        estimate=estimate,
+        load_tests=tuple(load_tests),
+        alternatives=tuple(alternatives or ()),
+        reference=reference,
+        notes=tuple(notes),
+    )
+
+
+def _model_spec(answers: Answers) -> Any:
+    if answers.custom_model is not None:
+        reader = getattr(catalog, "model_from_hf_config", None)
+        return reader(answers.custom_model) if reader else None
+    return catalog.resolve_model(answers.model)

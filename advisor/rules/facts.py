@@ -1,0 +1,191 @@
+"""What the rules judge: the answers plus every piece of evidence, as plain JSON-shaped data.
+
+``Facts`` holds the answers, the hardware report (probes' JSON), the capacity estimate
+(``Estimate.as_dict()``), measured load tests (``LoadTestResult.as_dict()``), the resolved model
+and serving GPU, and — only when the model does not fit — what would. ``facts_build`` (in
+``advisor/rules/evidence.py``) assembles them; tests may build ``Facts`` directly.
+
+The small read helpers below (``Side``, ``level_p95``...) turn those dicts into the numbers the rules
+quote, tolerating absent data: no estimate or no load test simply means those rules stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from advisor.rules.answers import Answers, Platform
+
+
+class Backend(StrEnum):
+    """The two servers the advisor chooses between (same values as ``advisor.models.Backend``)."""
+
+    OLLAMA = "ollama"
+    VLLM = "vllm"
+
+    @property
+    def label(self) -> str:
+        return "Ollama" if self is Backend.OLLAMA else "vLLM"
+
+    @property
+    def other(self) -> Backend:
+        return Backend.VLLM if self is Backend.OLLAMA else Backend.OLLAMA
+
+
+# Load-test target kinds: llama.cpp is what Ollama runs underneath, so it counts as the Ollama side.
+KIND_TO_BACKEND = {"ollama": Backend.OLLAMA, "llamacpp": Backend.OLLAMA, "vllm": Backend.VLLM}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything ``recommend`` looks at. All dicts are JSON-shaped; every part but answers optional.
+
+    ``platform`` is the effective OS (the answer, else the hardware report, else inferred from the
+    GPU); ``gpu`` is ``GpuSpec.as_dict()`` of the serving GPU (None for CPU only or unknown);
+    ``gpu_count`` 0 means CPU only. ``alternatives`` lists configurations that would fit when the
+    asked one does not; ``reference`` is a vLLM estimate on a reference Linux GPU server (for
+    warnings to Mac and CPU-only users with many users).
+    """
+
+    answers: Answers
+    platform: Platform = Platform.LINUX
+    gpu: dict | None = None
+    gpu_count: int = 0
+    model: dict | None = None
+    hardware: dict | None = None
+    estimate: dict | None = None
+    load_tests: tuple[dict, ...] = ()
+    alternatives: tuple[dict, ...] = ()
+    reference: dict | None = None
+    notes: tuple[str, ...] = field(default=())  # what facts_build had to assume
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "platform", Platform(self.platform))
+        object.__setattr__(self, "load_tests", tuple(self.load_tests))
+
+    @property
+    def users(self) -> int:
+        return self.answers.peak_concurrent_users
+
+    @property
+    def cpu_only(self) -> bool:
+        return self.gpu_count == 0
+
+    @property
+    def vendor(self) -> str | None:
+        return (self.gpu or {}).get("vendor")
+
+    @property
+    def apple(self) -> bool:
+        return self.vendor == "apple" or bool((self.gpu or {}).get("unified_memory"))
+
+    @property
+    def gpu_name(self) -> str:
+        if self.cpu_only:
+            return "CPU only"
+        return (self.gpu or {}).get("name") or "an unknown GPU"
+
+    @property
+    def hardware_label(self) -> str:
+        """'2x NVIDIA H100 80GB', 'Apple M3 Max', 'CPU only'."""
+        if self.cpu_only or self.gpu_count <= 1:
+            return self.gpu_name
+        return f"{self.gpu_count}x {self.gpu_name}"
+
+    @property
+    def model_label(self) -> str:
+        return (self.model or {}).get("name") or self.answers.model
+
+    def vllm_estimate(self) -> dict:
+        return (self.estimate or {}).get("vllm") or {}
+
+    def ollama_estimate(self) -> dict:
+        return (self.estimate or {}).get("ollama") or {}
+
+    def predicted(self, backend: Backend) -> Side:
+        """The capacity model's predicted levels for one server."""
+        rows = []
+        for row in (self.estimate or {}).get("performance") or ():
+            if _server_of(row) == backend:
+                rows.append(row)
+        return Side(backend, "model", tuple(rows))
+
+    def measured(self, backend: Backend) -> Side:
+        """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
+        rows: list[dict] = []
+        for result in self.load_tests:
+            kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
+            if KIND_TO_BACKEND.get(kind) == backend:
+                rows.extend(
+                    level for level in result.get("levels") or () if level.get("concurrency")
+                )
+        return Side(backend, "measured", tuple(rows))
+
+
+def _server_of(row: dict) -> Backend | None:
+    name = str(row.get("server") or row.get("backend") or row.get("engine") or "").lower()
+    return KIND_TO_BACKEND.get(name)
+
+
+@dataclass(frozen=True)
+class Side:
+    """Levels (predicted or measured) for one server, indexed by concurrency."""
+
+    backend: Backend
+    source: str  # "model" | "measured"
+    levels: tuple[dict, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.levels)
+
+    def at(self, concurrency: int) -> dict | None:
+        """The level at exactly ``concurrency`` (the last one measured there), else None."""
+        found = None
+        for level in self.levels:
+            if level.get("concurrency") == concurrency:
+                found = level
+        return found
+
+    def up_to(self, peak: int) -> list[dict]:
+        """Levels at or below ``peak`` concurrency, in increasing order."""
+        chosen = {}
+        for level in self.levels:
+            c = level.get("concurrency") or 0
+            if 1 <= c <= peak:
+                chosen[c] = level
+        return [chosen[c] for c in sorted(chosen)]
+
+    def single(self) -> dict | None:
+        return self.at(1)
+
+    def highest(self) -> dict | None:
+        ordered = sorted(self.levels, key=lambda level: level.get("concurrency") or 0)
+        return ordered[-1] if ordered else None
+
+
+def metric(level: dict | None, name: str, stat: str = "p95") -> float | None:
+    """``level[name][stat]`` (e.g. e2el_ms p95), None when absent or not positive."""
+    if not level:
+        return None
+    value: Any = level.get(name)
+    if isinstance(value, dict):
+        value = value.get(stat)
+    if isinstance(value, int | float) and value > 0:
+        return float(value)
+    return None
+
+
+def failure_rate(level: dict | None) -> float:
+    """Failed / attempted requests at a measured level (0 for predictions)."""
+    if not level:
+        return 0.0
+    requests = level.get("requests") or 0
+    failed = level.get("failed") or 0
+    return failed / requests if requests else 0.0
+
+
+def throughput(level: dict | None) -> float | None:
+    """Output tokens per second at a level, None when absent."""
+    value = (level or {}).get("output_token_throughput")
+    return float(value) if isinstance(value, int | float) and value > 0 else None

@@ -1,0 +1,260 @@
+"""What the team takes away: the migration path, the side-by-side table with their numbers, and the
+serving configuration the bundles render.
+
+Pure functions of ``Facts`` and the chosen backend; every figure comes from the facts (estimate,
+measurements, catalog), never invented here.
+"""
+
+from __future__ import annotations
+
+from advisor.rules.answers import Platform
+from advisor.rules.checks import cost_rows, gib, ms
+from advisor.rules.facts import Backend, Facts, metric, throughput
+from advisor.rules.thresholds import HANDFUL_USERS
+
+OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)
+VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000
+VLLM_GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default --gpu-memory-utilization
+
+
+def _tp(facts: Facts) -> int:
+    return int(facts.vllm_estimate().get("tensor_parallel_size") or 1)
+
+
+def _quantizations(facts: Facts) -> tuple[str, str]:
+    """(vLLM format, Ollama format) for the asked quantization ('auto': each server's usual one)."""
+    model = facts.model or {}
+    asked = facts.answers.quantization
+    native = model.get("native_quantization") or "bf16"
+    ollama_default = model.get("ollama_quantization") or "Q4_K_M"
+    if asked == "auto":
+        return native, ollama_default
+    return asked, asked
+
+
+def vllm_command(facts: Facts) -> str:
+    model = facts.model or {}
+    repo = model.get("hf_repo") or facts.answers.model
+    parts = [f"vllm serve {repo}", f"--max-model-len {facts.answers.context_length}"]
+    if _tp(facts) > 1:
+        parts.append(f"--tensor-parallel-size {_tp(facts)}")
+    vllm_quant, _ = _quantizations(facts)
+    if vllm_quant in ("fp8",):
+        parts.append("--quantization fp8")
+    if facts.answers.lora_adapters or "multi_lora" in facts.answers.features:
+        parts.append(f"--enable-lora --max-loras {max(facts.answers.lora_adapters, 1)}")
+    return " ".join(parts)
+
+
+def migration(facts: Facts, backend: Backend) -> dict:
+    """Model name mapping, base-URL change and the steps to move between the servers."""
+    model = facts.model or {}
+    tag = model.get("ollama_tag")
+    repo = model.get("hf_repo") or facts.answers.model
+    vllm_quant, ollama_quant = _quantizations(facts)
+    if backend is Backend.VLLM:
+        path = "Prototype on Ollama, serve on vLLM"
+    else:
+        path = "Serve on Ollama now; move the serving layer to vLLM when concurrency demands it"
+    notes = [
+        "Both servers speak the OpenAI API: the application changes its base URL and model name, "
+        "not its code.",
+        f"Ollama's library build is {ollama_quant}, vLLM loads {vllm_quant}: answers can differ "
+        "slightly; re-run your evaluation prompts after switching.",
+    ]
+    if not tag:
+        notes.append(
+            f"{facts.model_label} has no Ollama library tag: import its GGUF with a Modelfile "
+            "(FROM ./model.gguf) and `ollama create`."
+        )
+    return {
+        "path": path,
+        "direction": "ollama_to_vllm",
+        "ollama": {
+            "model": tag,
+            "base_url": OLLAMA_BASE_URL,
+            "quantization": ollama_quant,
+            "command": f"ollama pull {tag}" if tag else None,
+        },
+        "vllm": {
+            "model": repo,
+            "base_url": VLLM_BASE_URL,
+            "quantization": vllm_quant,
+            "command": vllm_command(facts),
+        },
+        "steps": [
+            f"Start vLLM next to Ollama: {vllm_command(facts)}",
+            f"Point a copy of the app at {VLLM_BASE_URL} with model {repo!r} "
+            f"(was {OLLAMA_BASE_URL}, model {tag or facts.answers.model!r}).",
+            "Run the same load test against both and compare p95 and success rate at your peak.",
+            "Switch the base URL in production; keep Ollama for local development.",
+        ],
+        "code_change": {
+            "before": f'OpenAI(base_url="{OLLAMA_BASE_URL}", api_key="ollama")  # model="{tag}"',
+            "after": f'OpenAI(base_url="{VLLM_BASE_URL}", api_key="$VLLM_API_KEY")  # model="{repo}"',
+        },
+        "notes": notes,
+    }
+
+
+def _at_users(facts: Facts, backend: Backend) -> tuple[dict | None, str]:
+    """The level at the user's peak: measured when there is one, else predicted."""
+    measured = facts.measured(backend).at(facts.users)
+    if measured:
+        return measured, "measured"
+    return facts.predicted(backend).at(facts.users), "predicted"
+
+
+def _latency(facts: Facts, backend: Backend) -> str:
+    level, source = _at_users(facts, backend)
+    p95 = metric(level, "e2el_ms")
+    return f"p95 {ms(p95)} at {facts.users} users ({source})" if p95 else "no prediction"
+
+
+def comparison(facts: Facts) -> tuple[dict, ...]:
+    """The article's comparison table, each row filled with this team's numbers."""
+    vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
+    ctx = facts.answers.context_length
+    mac = facts.platform == Platform.MACOS or facts.apple
+    rows = [
+        {
+            "aspect": "Built for",
+            "vllm": "Production GPU serving",
+            "ollama": "Local, single-user prototyping",
+            "yours": f"{facts.answers.use_case.value}, {facts.users} peak concurrent users",
+        },
+        {
+            "aspect": "Concurrency",
+            "vllm": (
+                f"Continuous batching: {vllm.get('max_concurrency', 0):.1f}x requests of {ctx} "
+                f"tokens fit the KV cache (max_num_seqs {vllm.get('max_num_seqs', 'n/a')}); "
+                f"{_latency(facts, Backend.VLLM)}"
+                if vllm.get("fits")
+                else "Continuous batching (no capacity estimate)"
+                if not vllm
+                else f"Does not fit as asked; {_latency(facts, Backend.VLLM)}"
+            ),
+            "ollama": (
+                f"Roughly sequential (OLLAMA_NUM_PARALLEL {ollama.get('num_parallel', 1)}); "
+                f"{_latency(facts, Backend.OLLAMA)}"
+            ),
+            "yours": f"{facts.users} peak concurrent users (a handful is {HANDFUL_USERS})",
+        },
+        {
+            "aspect": "Apple Silicon",
+            "vllm": "No (GPU servers only)",
+            "ollama": "Yes (Metal; MLX on M-series)",
+            "yours": "a Mac" if mac else f"{facts.platform.value}, {facts.hardware_label}",
+        },
+        {
+            "aspect": "Multi-GPU",
+            "vllm": f"Tensor parallelism (needs TP {_tp(facts)} here)",
+            "ollama": "Limited: splits layers across GPUs",
+            "yours": facts.hardware_label,
+        },
+        {
+            "aspect": "Setup",
+            "vllm": "Python, Docker, config",
+            "ollama": "One command, no config",
+            "yours": "skills: " + (", ".join(s.value for s in facts.answers.team_skills) or "none"),
+        },
+        {
+            "aspect": "API",
+            "vllm": f"OpenAI-compatible ({VLLM_BASE_URL})",
+            "ollama": f"OpenAI-compatible ({OLLAMA_BASE_URL})",
+            "yours": "either: only the base URL and model name change",
+        },
+        {
+            "aspect": "Fits your hardware",
+            "vllm": _fit_text(vllm.get("fits"), (facts.estimate or {}).get("weights_bytes")),
+            "ollama": _fit_text(ollama.get("fits_in_vram"), ollama.get("memory_bytes"), ollama),
+            "yours": f"{facts.model_label} on {facts.hardware_label}",
+        },
+        {
+            "aspect": "Output tokens/s at your load",
+            "vllm": _tput(facts, Backend.VLLM),
+            "ollama": _tput(facts, Backend.OLLAMA),
+            "yours": f"{facts.users} users, {facts.answers.avg_output_tokens} tokens per answer",
+        },
+    ]
+    costs = [r for r in cost_rows(facts) if r["concurrency"] >= facts.users] or cost_rows(facts)
+    if costs:
+        row = costs[0]
+        rows.append(
+            {
+                "aspect": "$ per 1M output tokens",
+                "vllm": f"${row['cost'][Backend.VLLM]:.2f} ({row['source']})",
+                "ollama": f"${row['cost'][Backend.OLLAMA]:.2f} ({row['source']})",
+                "yours": f"at {row['concurrency']} concurrent users",
+            }
+        )
+    return tuple(rows)
+
+
+def _fit_text(fits: bool | None, size: float | None, ollama: dict | None = None) -> str:
+    if fits is None:
+        return "unknown (no estimate)"
+    if fits:
+        return f"yes ({gib(size)})"
+    if ollama and ollama.get("gpu_layers"):
+        return f"partly: {ollama['gpu_layers']}/{ollama.get('total_layers')} layers on the GPU"
+    return "no"
+
+
+def _tput(facts: Facts, backend: Backend) -> str:
+    level, source = _at_users(facts, backend)
+    value = throughput(level)
+    return f"{value:.0f} tok/s ({source})" if value else "no figure"
+
+
+def serving(facts: Facts, backend: Backend) -> dict:
+    """The configuration to deploy with: what the bundles render."""
+    model = facts.model or {}
+    vllm_quant, ollama_quant = _quantizations(facts)
+    if backend is Backend.VLLM:
+        vllm = facts.vllm_estimate()
+        return {
+            "backend": "vllm",
+            "model": model.get("hf_repo") or facts.answers.model,
+            "quantization": vllm_quant,
+            "tensor_parallel_size": _tp(facts),
+            "gpu_count": facts.gpu_count,
+            "max_model_len": facts.answers.context_length,
+            "max_num_seqs": vllm.get("max_num_seqs"),
+            "gpu_memory_utilization": VLLM_GPU_MEMORY_UTILIZATION,
+            "enable_lora": bool(facts.answers.lora_adapters)
+            or "multi_lora" in facts.answers.features,
+            "max_loras": max(facts.answers.lora_adapters, 1),
+            "base_url": VLLM_BASE_URL,
+            "command": vllm_command(facts),
+        }
+    return {
+        "backend": "ollama",
+        "model": model.get("ollama_tag") or facts.answers.model,
+        "quantization": ollama_quant,
+        "num_parallel": max(1, min(facts.users, HANDFUL_USERS)),
+        "context_length": facts.answers.context_length,
+        "gpu_count": facts.gpu_count,
+        "base_url": OLLAMA_BASE_URL,
+        "environment": {
+            "OLLAMA_NUM_PARALLEL": str(max(1, min(facts.users, HANDFUL_USERS))),
+            "OLLAMA_CONTEXT_LENGTH": str(facts.answers.context_length),
+        },
+    }
+
+
+def facts_summary(facts: Facts) -> dict:
+    """What the verdict was based on, in a line each (shown beside it)."""
+    sides = {b.value: len(facts.measured(b).levels) for b in Backend}
+    return {
+        "platform": facts.platform.value,
+        "hardware": facts.hardware_label,
+        "gpu": (facts.gpu or {}).get("id"),
+        "gpu_count": facts.gpu_count,
+        "model": (facts.model or {}).get("id") or facts.answers.model,
+        "peak_concurrent_users": facts.users,
+        "has_estimate": facts.estimate is not None,
+        "hardware_report": facts.hardware is not None,
+        "measured_levels": sides,
+        "assumptions": list(facts.notes),
+    }
