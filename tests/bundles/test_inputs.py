@@ -1,0 +1,96 @@
+"""BundleInput is built from the stored dicts, tolerating missing keys and refusing bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.bundles import Backend, bundle_input_from
+from advisor.bundles.inputs import GpuVendor
+from advisor.errors import AdvisorError
+from tests.bundles.factories import answers, estimate, recommendation
+
+
+def test_it_builds_from_the_minimum_a_row_can_hold():
+    inp = bundle_input_from({"backend": "ollama"}, None, {"model": "llama3.1:8b"})
+    assert inp.backend is Backend.OLLAMA
+    assert inp.ollama_tag == "llama3.1:8b"
+    assert inp.ollama.num_ctx == inp.context_length
+    assert inp.vllm.tensor_parallel_size == 1
+    assert inp.reasons == ()
+
+
+def test_it_takes_the_tuned_numbers_from_the_estimate():
+    est = estimate(vllm={"tensor_parallel_size": 4, "max_num_seqs": 512, "max_model_len": 32768})
+    inp = bundle_input_from(recommendation(), est, answers(gpu_count=4))
+    assert (inp.vllm.tensor_parallel_size, inp.vllm.max_num_seqs) == (4, 512)
+    assert inp.vllm.max_model_len == 32768
+    assert inp.vllm.kv_cache_tokens == 425_984
+
+
+def test_it_maps_a_catalog_model_to_both_servers_names():
+    inp = bundle_input_from(recommendation(), None, answers(model="llama3.1:8b"))
+    assert inp.ollama_tag == "llama3.1:8b"
+    assert "/" in inp.hf_repo  # the catalog's Hugging Face repo id
+
+
+def test_it_uses_a_custom_model_id_for_both_servers():
+    inp = bundle_input_from(recommendation(), None, answers(model="acme/private-model-7b"))
+    assert inp.hf_repo == inp.ollama_tag == "acme/private-model-7b"
+
+
+def test_it_collects_reasons_by_kind():
+    inp = bundle_input_from(recommendation(), estimate(), answers())
+    kinds = [reason.kind for reason in inp.reasons]
+    assert kinds == ["decisive", "supporting", "opposing"]
+    assert inp.reasons[0].rule_id == "workload.concurrency"
+    assert inp.migration  # a dict of notes became lines
+
+
+@pytest.mark.parametrize(
+    ("gpu", "count", "vendor"),
+    [
+        ("NVIDIA H100 80GB HBM3", 1, GpuVendor.NVIDIA),
+        ("AMD Instinct MI300X", 1, GpuVendor.AMD),
+        ("Apple M3 Max", 1, GpuVendor.APPLE),
+        ("NVIDIA H100 80GB HBM3", 0, GpuVendor.CPU),
+    ],
+)
+def test_it_finds_the_gpu_vendor(gpu, count, vendor):
+    assert (
+        bundle_input_from(recommendation(), None, answers(gpu=gpu, gpu_count=count)).gpu_vendor
+        is vendor
+    )
+
+
+@pytest.mark.parametrize(
+    ("rec", "est", "ans", "field"),
+    [
+        ({"backend": "llamacpp"}, None, {"model": "x"}, "backend"),
+        ({"backend": "vllm"}, None, {"model": "bad name"}, "model"),
+        ({"backend": "vllm"}, None, {}, "model"),
+        ({"backend": "vllm"}, {"vllm": {"max_num_seqs": -3}}, {"model": "x"}, "max_num_seqs"),
+        (
+            {"backend": "vllm"},
+            {"vllm": {"tensor_parallel_size": 1.5}},
+            {"model": "x"},
+            "tensor_parallel_size",
+        ),
+        ({"backend": "vllm"}, None, {"model": "x", "gpu_count": "two"}, "gpu_count"),
+        ({"backend": "vllm"}, None, {"model": "x", "context_length": True}, "context_length"),
+        ({"backend": "vllm", "confidence": "high"}, None, {"model": "x"}, "confidence"),
+    ],
+)
+def test_it_refuses_bad_values_naming_the_field(rec, est, ans, field):
+    with pytest.raises(AdvisorError) as caught:
+        bundle_input_from(rec, est, ans)
+    assert caught.value.field == field
+
+
+def test_it_keeps_free_text_to_one_printable_line():
+    inp = bundle_input_from(recommendation(), None, answers(gpu="H100\nkind: Secret\x00"))
+    assert "\n" not in inp.gpu_name and "\x00" not in inp.gpu_name
+
+
+def test_it_renders_the_other_backend_on_request():
+    inp = bundle_input_from(recommendation("vllm"), None, answers(), backend="ollama")
+    assert inp.backend is Backend.OLLAMA and inp.other_backend is Backend.VLLM

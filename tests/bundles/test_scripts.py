@@ -1,0 +1,156 @@
+"""The bundle's scripts, run for real: extracted from the zip, against a server on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.bundles.factories import bundle_for
+
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the smoke test uses curl")
+API_KEY = "test-key-123"
+
+
+class FakeOpenAIServer:
+    """A tiny OpenAI-compatible server on 127.0.0.1 that records what it was sent."""
+
+    def __init__(self, model: str, *, require_key: str | None = None):
+        self.model = model
+        self.require_key = require_key
+        self.requests: list[tuple[str, str, dict, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status: int, body: object):
+                data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorized(self) -> bool:
+                if outer.require_key is None:
+                    return True
+                return self.headers.get("Authorization") == f"Bearer {outer.require_key}"
+
+            def do_GET(self):
+                outer.requests.append(("GET", self.path, dict(self.headers), ""))
+                if self.path in ("/health", "/"):
+                    self._reply(200, b"Ollama is running" if self.path == "/" else b"")
+                elif not self._authorized():
+                    self._reply(401, {"error": "unauthorized"})
+                elif self.path == "/v1/models":
+                    self._reply(200, {"object": "list", "data": [{"id": outer.model}]})
+                else:
+                    self._reply(404, {"error": "not found"})
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                outer.requests.append(("POST", self.path, dict(self.headers), body))
+                if not self._authorized():
+                    self._reply(401, {"error": "unauthorized"})
+                    return
+                choice = {"index": 0, "message": {"role": "assistant", "content": "Hello there."}}
+                self._reply(200, {"choices": [choice], "usage": {"completion_tokens": 3}})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def extract(bundle, into: Path) -> Path:
+    """Unzip keeping the Unix permissions the archive records (zipfile.extractall drops them)."""
+    with zipfile.ZipFile(io.BytesIO(bundle.to_zip())) as archive:
+        for info in archive.infolist():
+            target = into / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+            target.chmod((info.external_attr >> 16) & 0o777)
+    return into / bundle.root
+
+
+def run(script: Path, **env) -> subprocess.CompletedProcess:
+    full_env = {"PATH": os.environ["PATH"], "HOME": str(script.parent), **env}
+    return subprocess.run(
+        [str(script)], capture_output=True, text=True, env=full_env, timeout=60, check=False
+    )
+
+
+def test_it_passes_the_vllm_smoke_test_against_a_server_with_the_model(tmp_path):
+    bundle = bundle_for("vllm-h100")
+    root = extract(bundle, tmp_path)
+    model = "meta-llama/Llama-3.1-8B-Instruct"
+    with FakeOpenAIServer(model, require_key=API_KEY) as server:
+        result = run(root / "scripts/smoke-test.sh", BASE_URL=server.base_url, VLLM_API_KEY=API_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "smoke test passed" in result.stdout
+    paths = [(method, path) for method, path, _, _ in server.requests]
+    assert paths == [("GET", "/health"), ("GET", "/v1/models"), ("POST", "/v1/chat/completions")]
+    body = json.loads(server.requests[-1][3])
+    assert body["model"] == model and body["messages"][0]["role"] == "user"
+
+
+def test_it_fails_the_smoke_test_when_the_model_is_not_served(tmp_path):
+    root = extract(bundle_for("vllm-h100"), tmp_path)
+    with FakeOpenAIServer("some/other-model", require_key=API_KEY) as server:
+        result = run(root / "scripts/smoke-test.sh", BASE_URL=server.base_url, VLLM_API_KEY=API_KEY)
+    assert result.returncode != 0
+    assert "is not served" in result.stderr
+
+
+def test_it_fails_the_smoke_test_without_the_api_key(tmp_path):
+    root = extract(bundle_for("vllm-h100"), tmp_path)
+    with FakeOpenAIServer("meta-llama/Llama-3.1-8B-Instruct", require_key=API_KEY) as server:
+        result = run(root / "scripts/smoke-test.sh", BASE_URL=server.base_url)
+    assert result.returncode != 0
+
+
+def test_it_checks_ollama_health_on_its_root_path(tmp_path):
+    root = extract(bundle_for("ollama-4090"), tmp_path)
+    with FakeOpenAIServer("llama3.1:8b") as server:
+        result = run(root / "scripts/smoke-test.sh", BASE_URL=server.base_url)
+    assert result.returncode == 0, result.stderr
+    assert server.requests[0][:2] == ("GET", "/")
+
+
+def test_it_runs_vllm_serve_with_the_tuned_flags_and_the_key_from_the_environment(tmp_path):
+    root = extract(bundle_for("vllm-4xa100-lora-fp8"), tmp_path / "bundle")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    recorder = fake_bin / "vllm"
+    recorder.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n', encoding="utf-8")
+    recorder.chmod(0o755)
+    path = f"{fake_bin}:{os.environ['PATH']}"
+    result = run(root / "vllm/serve.sh", PATH=path, VLLM_API_KEY=API_KEY)
+    assert result.returncode == 0, result.stderr
+    argv = result.stdout.splitlines()
+    assert argv[:2] == ["serve", "meta-llama/Llama-3.3-70B-Instruct"]
+    assert argv[argv.index("--tensor-parallel-size") + 1] == "4"
+    assert argv[-2:] == ["--api-key", API_KEY]
+
+
+def test_it_refuses_to_start_vllm_without_an_api_key(tmp_path):
+    root = extract(bundle_for("vllm-h100"), tmp_path)
+    result = run(root / "vllm/serve.sh")
+    assert result.returncode != 0
+    assert "VLLM_API_KEY" in result.stderr
