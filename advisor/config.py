@@ -131,12 +131,15 @@ def filesystem_transport_options() -> dict:
     """kombu's filesystem transport: one shared folder works across processes on one host."""
     queue_dir = VAR_DIR / "celery" / "queue"
     processed = VAR_DIR / "celery" / "processed"
-    for folder in (queue_dir, processed):
+    # kombu keeps its exchange tables in ./control unless told otherwise: keep them under var/ too.
+    control = VAR_DIR / "celery" / "control"
+    for folder in (queue_dir, processed, control):
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue_dir),
         "data_folder_out": str(queue_dir),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }
 
