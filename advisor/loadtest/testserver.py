@@ -252,6 +252,8 @@ class ScriptedServer:
                 entry.chunks.append(time.perf_counter())
             await write_end()
             entry.finished = time.perf_counter()
+        except ConnectionError:
+            return  # the client went away (a cancel, a timeout): nothing to answer
         finally:
             self.running -= 1
             if lock:

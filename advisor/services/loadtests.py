@@ -201,6 +201,7 @@ def _finish(
         "error": error,
     }
     if result is not None:
+        load_test.refresh_from_db(fields=["progress"])
         fields["result"] = result.as_dict()
         fields["backend_kind"] = str(result.target.kind)
         fields["progress"] = {**(load_test.progress or {}), "phase": "done"}

@@ -1,0 +1,102 @@
+"""advisor.run_load_test through a real broker and a real worker on a private host queue."""
+
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+import advisor.tasks  # noqa: F401 - registers the shared tasks
+from advisor import config
+from advisor.celery import create_app
+from advisor.loadtest.testserver import ScriptedServer
+from advisor.models import LoadTest, LoadTestStatus
+from advisor.services import loadtests
+from tests.conftest import redis_url_or_skip
+
+
+def worker_app(monkeypatch, broker_url, result_backend, transport_options):
+    name = f"host.test-{uuid.uuid4().hex[:8]}"  # a private queue: no other worker can answer
+    app = create_app(
+        broker_url=broker_url,
+        result_backend=result_backend,
+        broker_transport_options=transport_options,
+        task_default_queue=f"unused-{name}",
+    )
+    monkeypatch.setattr(loadtests, "app", app)
+    return app, name
+
+
+def wait_for(load_test_id, statuses, timeout_s) -> LoadTest:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = LoadTest.objects.get(pk=load_test_id)
+        if row.status in statuses:
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"load test still {row.status} after {timeout_s} s")
+
+
+def run_and_cancel(app, queue):
+    with ScriptedServer(ttft_s=0.02, itl_s=0.02, tokens=5) as server:
+        short = loadtests.loadtest_create(
+            config={
+                "base_url": server.url,
+                "model": server.model,
+                "concurrency": "1,2",
+                "requests_per_level": 3,
+                "warmup": 0,
+            },
+            queue=queue,
+        )
+        long = loadtests.loadtest_create(
+            config={
+                "base_url": server.url,
+                "model": server.model,
+                "concurrency": "2",
+                "requests_per_level": 1000,
+                "warmup": 0,
+            },
+            queue=queue,
+        )
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+        ):
+            done = wait_for(short.pk, LoadTest.FINISHED, 30)
+            wait_for(long.pk, {LoadTestStatus.RUNNING}, 30)
+            time.sleep(0.6)  # let it measure something
+            asked = time.monotonic()
+            loadtests.loadtest_cancel(load_test=long)
+            cancelled = wait_for(long.pk, LoadTest.FINISHED, 10)
+            took = time.monotonic() - asked
+    return done, cancelled, took
+
+
+def check(done, cancelled, took):
+    assert done.status == LoadTestStatus.SUCCEEDED, done.error
+    assert done.levels.count() == 2 and done.task_id
+    assert cancelled.status == LoadTestStatus.CANCELLED
+    assert took < 2.0
+    level = cancelled.levels.get()
+    assert level.metrics["partial"] and 0 < level.succeeded < 1000
+    assert cancelled.progress["requests_done"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_and_cancels_through_the_embedded_broker(monkeypatch):
+    app, queue = worker_app(
+        monkeypatch,
+        "filesystem://",
+        config.result_backend("filesystem://"),
+        config.filesystem_transport_options(),
+    )
+    check(*run_and_cancel(app, queue))
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_and_cancels_through_redis(monkeypatch):
+    url = redis_url_or_skip()
+    app, queue = worker_app(monkeypatch, url, url, {"socket_connect_timeout": 2})
+    check(*run_and_cancel(app, queue))
