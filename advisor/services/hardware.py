@@ -13,6 +13,7 @@ whole upload, a dotted path such as ``gpus.0.memory_total_bytes`` inside it, ``h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -170,9 +171,12 @@ def hardware_report_probe_remote(
         except ValueError as exc:
             raise AdvisorError(str(exc), field="server_urls") from None
     queue = f"{HOST_QUEUE_PREFIX}{host}"
-    result = app.send_task(
-        PROBE_TASK, kwargs={"server_urls": list(server_urls)}, queue=queue, expires=timeout
-    )
+    try:
+        result = app.send_task(
+            PROBE_TASK, kwargs={"server_urls": list(server_urls)}, queue=queue, expires=timeout
+        )
+    except Exception as exc:  # broker down or unreachable: say so instead of a server error
+        raise AdvisorError(f"The message broker is unavailable: {exc}", field="host") from None
     try:
         report = result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeout:
@@ -184,7 +188,8 @@ def hardware_report_probe_remote(
     except Exception as exc:
         raise AdvisorError(f"The probe failed on {host}: {exc}", field="host") from None
     finally:
-        result.forget()
+        with contextlib.suppress(Exception):
+            result.forget()  # the report is kept in the database, not in the result backend
     return hardware_report_create(report=report, source=HardwareSource.REMOTE, owner=owner)
 
 

@@ -120,3 +120,14 @@ def test_it_lists_reports_for_an_owner_with_the_unowned_ones(django_user_model):
     hardware.hardware_report_create(report=standalone_report(), source="upload", owner=bob)
     assert set(hardware.hardware_report_list(owner=alice)) == {mine, shared}
     assert hardware.hardware_report_list().count() == 3
+
+
+def test_it_reports_an_unreachable_broker_as_a_host_error(monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(hardware.app, "send_task", broker_down)
+    with pytest.raises(AdvisorError) as caught:
+        hardware.hardware_report_probe_remote(host="gpu-1")
+    assert caught.value.field == "host"
+    assert "broker is unavailable" in caught.value.message
