@@ -171,6 +171,12 @@ def bundle_input_from(
             f"Unknown backend {chosen!r}; expected 'ollama' or 'vllm'.", field="backend"
         ) from None
 
+    # The rules engine records the hardware it sized the verdict for (also when a hardware report,
+    # not the answers, chose it): render that hardware.
+    facts = rec.get("facts") if isinstance(rec.get("facts"), Mapping) else {}
+    for key in ("gpu", "gpu_count", "platform"):
+        if facts.get(key) is not None:
+            ans[key] = facts[key]
     model_id = check_model_name(str(ans.get("model") or est.get("model_id") or ""), field="model")
     hf_repo, ollama_tag = _model_names(model_id, est, ans)
     gpu_count = _int(ans.get("gpu_count"), default=None, field="gpu_count")
