@@ -1,0 +1,88 @@
+"""The questionnaire: answers in, an assessment with its recommendation out.
+
+``GET /assess/`` shows the form (hardware answers pre-filled from this machine's latest probe);
+``POST /assess/`` validates with the questionnaire contract, creates the assessment and its
+recommendation and redirects to the recommendation, or re-renders with every field error.
+``POST /assess/validate/`` is the inline check htmx sends as each answer changes: it answers the
+error fragment of the one field that changed.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.forms.questionnaire import QuestionnaireForm, initial_from_report
+from advisor.models import HardwareReport, HardwareSource
+from advisor.services.assessments import assessment_create, recommendation_create
+from advisor.views.access import by_id, owner_of, visible
+from advisor.views.catalog import catalog_search
+
+TEMPLATE = "questionnaire.html"
+
+
+def _form(request: HttpRequest, data=None, initial=None) -> QuestionnaireForm:
+    reports = visible(HardwareReport.objects.all(), request)
+    return QuestionnaireForm(
+        data, initial=initial, reports=reports, validate_url=reverse("assess_validate")
+    )
+
+
+def _context(form: QuestionnaireForm, local_report: HardwareReport | None) -> dict:
+    return {
+        "form": form,
+        "local_report": local_report,
+        "model_options": catalog_search("models", ""),
+        "gpu_options": catalog_search("gpus", ""),
+        "quantization_options": catalog_search("quantizations", ""),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest) -> HttpResponse:
+    reports = visible(HardwareReport.objects.all(), request).order_by("-created_at")
+    local = reports.filter(source=HardwareSource.LOCAL).first()
+    if request.method == "GET":
+        # ?hardware_report=<id> (from a report's page) pre-fills from that report instead.
+        chosen = by_id(reports, request.GET.get("hardware_report", ""))
+        local = chosen or local
+        initial = initial_from_report(local.report if local else None)
+        if local is not None:
+            initial["hardware_report"] = local.pk
+        return render(request, TEMPLATE, _context(_form(request, initial=initial), local))
+
+    form = _form(request, request.POST)
+    if form.is_valid():
+        try:
+            assessment = assessment_create(
+                answers=form.cleaned_data["answers"].as_dict(),
+                hardware_report=form.cleaned_data.get("hardware_report"),
+                owner=owner_of(request),
+                title=form.cleaned_data.get("title", ""),
+            )
+            recommendation_create(assessment=assessment)
+        except AdvisorValidationError as exc:
+            for name, messages in exc.errors.items():
+                for message in messages:
+                    form.add_error(name if name in form.fields else None, message)
+        except AdvisorError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("assessment", assessment.pk)
+    return render(request, TEMPLATE, _context(form, local), status=400)
+
+
+@require_POST
+def questionnaire_validate(request: HttpRequest) -> HttpResponse:
+    """The error fragment for the field that changed (htmx's ``HX-Trigger-Name``, or ``_field``)."""
+    name = (request.htmx.trigger_name if request.htmx else None) or request.POST.get("_field", "")
+    form = _form(request, request.POST)
+    if name not in form.fields:
+        errors = [f"unknown question {name!r}"] if name else ["say which question to check"]
+        return render(request, "partials/field_error.html", {"name": "form", "errors": errors})
+    return render(
+        request, "partials/field_error.html", {"name": name, "errors": form.errors_for(name)}
+    )

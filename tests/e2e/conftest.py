@@ -1,0 +1,74 @@
+"""Browser tests: a live app (gunicorn + a real Celery worker) and Debian's Chromium via Playwright.
+
+Under ``CI=true`` a missing Chromium or Playwright is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LiveApp
+
+# Viewports for screenshots: a laptop and a common phone (CSS pixels).
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}: browser tests must run under CI=true (.ci/run installs Chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    app = LiveApp(var_dir=tmp_path_factory.mktemp("e2e-var"))
+    try:
+        app.start()
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_app):
+    """A fresh browser tab at desktop size with downloads allowed; base URL is the live app."""
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_app.url, accept_downloads=True, service_workers="block"
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def snap(tab, name: str) -> None:
+    """Save full-page screenshots of the current page at desktop and phone widths."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.set_viewport_size(DESKTOP)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+    tab.set_viewport_size(PHONE)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    tab.set_viewport_size(DESKTOP)
