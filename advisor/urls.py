@@ -14,4 +14,5 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
+    path("", include("advisor.views.urls")),  # the web UI's pages (issue 9)
 ]
