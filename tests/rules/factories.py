@@ -1,0 +1,97 @@
+"""Factories for rules tests: answers, facts with hand-made estimates, load-test results."""
+
+from __future__ import annotations
+
+from advisor.capacity import catalog
+from advisor.rules.answers import Answers
+from advisor.rules.facts import Facts
+
+
+def answers(**overrides) -> Answers:
+    data = {"gpu": "h100-sxm-80gb", **overrides}
+    return Answers.parse({k: v for k, v in data.items() if v is not None})
+
+
+def level(concurrency: int, p95_ms: float, *, requests: int = 20, failed: int = 0,
+          tput: float | None = None, ttft_ms: float | None = None, server: str | None = None) -> dict:  # fmt: skip
+    """One level in the LoadTestResult / Estimate performance shape."""
+    row = {
+        "concurrency": concurrency,
+        "requests": requests,
+        "succeeded": requests - failed,
+        "failed": failed,
+        "e2el_ms": {
+            "mean": p95_ms * 0.8,
+            "p50": p95_ms * 0.7,
+            "p90": p95_ms * 0.95,
+            "p95": p95_ms,
+            "p99": p95_ms * 1.1,
+        },  # fmt: skip
+        "ttft_ms": {"p95": ttft_ms if ttft_ms is not None else p95_ms / 10},
+        "tpot_ms": {"p95": 20.0},
+        "output_token_throughput": tput
+        if tput is not None
+        else concurrency * 256 / (p95_ms / 1000),
+    }
+    if server:
+        row["server"] = server
+        row["source"] = "model"
+    return row
+
+
+def load_test(
+    kind: str, p95_by_concurrency: dict[int, float], failed: dict[int, int] | None = None
+) -> dict:
+    failed = failed or {}
+    return {
+        "target": {"base_url": "http://127.0.0.1:11434", "kind": kind, "model": "llama3.1:8b"},
+        "levels": [
+            level(c, p95, failed=failed.get(c, 0)) for c, p95 in sorted(p95_by_concurrency.items())
+        ],
+        "stopped_reason": "",
+    }
+
+
+def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gpu_layers=33,
+             performance=(), weights_gib=15.0) -> dict:  # fmt: skip
+    return {
+        "weights_bytes": int(weights_gib * 1024**3),
+        "kv_bytes_per_token": 131072,
+        "vllm": {
+            "fits": vllm_fits,
+            "tensor_parallel_size": tp,
+            "max_concurrency": max_concurrency,
+            "max_num_seqs": 1024,
+            "max_model_len": 8192,
+        },  # fmt: skip
+        "ollama": {
+            "fits_in_vram": ollama_fits,
+            "num_ctx": 8192,
+            "num_parallel": 1,
+            "gpu_layers": gpu_layers,
+            "total_layers": 33,
+            "memory_bytes": 6 * 1024**3,
+        },  # fmt: skip
+        "performance": list(performance),
+        "cost": {},
+    }
+
+
+def facts(ans: Answers | None = None, *, gpu: str | None = "h100-sxm-80gb", count: int | None = None,
+          platform: str = "linux", estimate: dict | None = None, load_tests=(), alternatives=(),
+          hardware: dict | None = None) -> Facts:  # fmt: skip
+    ans = ans or answers()
+    spec = catalog.resolve_gpu(gpu) if gpu and not ans.cpu_only else None
+    if count is None:
+        count = 0 if spec is None else (ans.gpu_count or 1)
+    return Facts(
+        answers=ans,
+        platform=platform,
+        gpu=spec.as_dict() if spec else None,
+        gpu_count=count,
+        model=catalog.resolve_model(ans.model).as_dict(),
+        hardware=hardware,
+        estimate=estimate,
+        load_tests=tuple(load_tests),
+        alternatives=tuple(alternatives),
+    )

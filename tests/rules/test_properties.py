@@ -1,0 +1,131 @@
+"""Properties that hold for every input (hypothesis), on facts with hand-made evidence."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.rules.answers import DeploymentTarget, Feature, Skill, UseCase
+from advisor.rules.engine import recommend
+from advisor.rules.facts import Backend
+from tests.rules.factories import answers, estimate, facts, level, load_test
+
+PC_GPUS = (
+    "h100-sxm-80gb",
+    "a100-sxm-80gb",
+    "l40s",
+    "rtx-4090",
+    "rtx-3060-12gb",
+    "mi300x",
+    "rx-7900-xtx",
+)
+LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+PROPERTY_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def cases(draw, *, gpu_kind: str = "any"):
+    """(answers kwargs, facts kwargs) for a random team; users are varied by the tests."""
+    kind = draw(st.sampled_from(["pc", "mac", "cpu"])) if gpu_kind == "any" else gpu_kind
+    ans = {
+        "use_case": draw(st.sampled_from(list(UseCase))).value,
+        "features": sorted(f.value for f in draw(st.sets(st.sampled_from(list(Feature))))),
+        "team_skills": sorted(s.value for s in draw(st.sets(st.sampled_from(list(Skill))))),
+        "deployment_target": draw(st.sampled_from(list(DeploymentTarget))).value,
+        "lora_adapters": draw(st.sampled_from([0, 0, 1, 3, 10])),
+        "slo_e2e_p95_ms": draw(st.sampled_from([None, 2_000.0, 10_000.0])),
+    }
+    fk: dict = {}
+    if kind == "mac":
+        ans.update(gpu="apple-m3-max")
+        fk.update(gpu="apple-m3-max", platform="macos")
+    elif kind == "cpu":
+        ans.update(gpu=None, gpu_count=0)
+        fk.update(gpu=None)
+    else:
+        gpu = draw(st.sampled_from(PC_GPUS))
+        count = draw(st.sampled_from([1, 1, 2, 4, 8]))
+        ans.update(
+            gpu=gpu, gpu_count=count, platform=draw(st.sampled_from(["linux", "windows", "auto"]))
+        )
+        tp = draw(st.sampled_from([1, count])) if count > 1 else 1
+        per_user = draw(st.sampled_from([1_000.0, 3_000.0]))
+        perf = [level(c, per_user * c, server="ollama", tput=100) for c in LEVELS]
+        perf += [level(c, per_user * (1 + c / 64), server="vllm", tput=90 * c) for c in LEVELS]
+        est = estimate(tp=tp, vllm_fits=draw(st.booleans()) or tp > 1, performance=perf)
+        fk.update(
+            gpu=gpu,
+            platform="linux" if ans["platform"] == "auto" else ans["platform"],
+            estimate=est,
+        )
+    if kind != "cpu" and draw(st.booleans()):
+        sweep = {1: 2_000.0, 4: draw(st.sampled_from([2_500.0, 9_000.0, 30_000.0])), 16: 60_000.0}
+        fk["load_tests"] = [load_test("ollama", sweep)]
+    return ans, fk
+
+
+def verdict(ans: dict, fk: dict, users: int):
+    return recommend(facts(answers(**ans, peak_concurrent_users=users), **fk))
+
+
+@PROPERTY_SETTINGS
+@given(case=cases(), users=st.integers(1, 300), more=st.integers(1, 5_000))
+def test_it_never_flips_vllm_to_ollama_when_users_rise(case, users, more):
+    ans, fk = case
+    if verdict(ans, fk, users).backend is Backend.VLLM:
+        assert verdict(ans, fk, users + more).backend is Backend.VLLM
+
+
+@PROPERTY_SETTINGS
+@given(case=cases(gpu_kind="mac"), users=st.integers(1, 100_000))
+def test_it_never_gives_vllm_on_macos(case, users):
+    ans, fk = case
+    rec = verdict(ans, fk, users)
+    assert rec.backend is Backend.OLLAMA
+    assert [r.rule_id for r in rec.decisive] == ["constraint.macos"]
+
+
+@PROPERTY_SETTINGS
+@given(case=cases(gpu_kind="pc"), users=st.integers(1, 100_000))
+def test_it_never_gives_ollama_when_tensor_parallelism_is_needed(case, users):
+    ans, fk = case
+    count = ans["gpu_count"]
+    if count < 2:
+        return
+    fk = {
+        **fk,
+        "estimate": {
+            **fk["estimate"],
+            "vllm": {**fk["estimate"]["vllm"], "tensor_parallel_size": count, "fits": True},
+        },
+    }
+    assert verdict(ans, fk, users).backend is Backend.VLLM
+
+
+@PROPERTY_SETTINGS
+@given(case=cases(), users=st.integers(1, 100_000))
+def test_every_recommendation_has_a_decisive_reason_with_evidence(case, users):
+    ans, fk = case
+    rec = verdict(ans, fk, users)
+    assert rec.decisive
+    assert all(r.evidence and r.message and r.backend == rec.backend.value for r in rec.decisive)
+    assert 0.5 <= rec.confidence <= 1.0
+
+
+@PROPERTY_SETTINGS
+@given(case=cases(gpu_kind="pc"), users=st.integers(1, 2_000))
+def test_the_users_switch_trigger_is_where_the_verdict_really_flips(case, users):
+    ans, fk = case
+    rec = verdict(ans, fk, users)
+    trigger = next((t for t in rec.switch_triggers if t["id"] == "users"), None)
+    if trigger is None:
+        return
+    flipped = verdict(ans, fk, trigger["threshold"]).backend
+    if rec.backend is Backend.OLLAMA:
+        assert flipped is Backend.VLLM
+        assert verdict(ans, fk, trigger["threshold"] - 1).backend is Backend.OLLAMA
+    else:
+        assert flipped is Backend.OLLAMA
+        assert verdict(ans, fk, trigger["threshold"] + 1).backend is Backend.VLLM
