@@ -129,16 +129,19 @@ def hardware_report_create(
     )
 
 
+def _server_urls(urls: list[str] | tuple[str, ...]) -> list[str]:
+    try:
+        return [servers.normalize_url(url) for url in urls]
+    except ValueError as exc:
+        raise AdvisorError(str(exc), field="server_urls") from None
+
+
 def hardware_report_collect(*, server_urls: list[str] | tuple[str, ...] = ()) -> dict:
     """Run the probes on this host and return the report (not stored); what a worker answers.
 
     Raises AdvisorError(field="server_urls") for a URL that is not http(s).
     """
-    try:
-        urls = [servers.normalize_url(url) for url in server_urls]
-    except ValueError as exc:
-        raise AdvisorError(str(exc), field="server_urls") from None
-    return collect_report(server_urls=urls)
+    return collect_report(server_urls=_server_urls(server_urls))
 
 
 def hardware_report_probe_local(
@@ -165,15 +168,11 @@ def hardware_report_probe_remote(
         raise AdvisorError(
             "A host name is letters, digits, '.', '_' or '-' (at most 100).", field="host"
         )
-    for url in server_urls:
-        try:
-            servers.normalize_url(url)
-        except ValueError as exc:
-            raise AdvisorError(str(exc), field="server_urls") from None
+    urls = _server_urls(server_urls)
     queue = f"{HOST_QUEUE_PREFIX}{host}"
     try:
         result = app.send_task(
-            PROBE_TASK, kwargs={"server_urls": list(server_urls)}, queue=queue, expires=timeout
+            PROBE_TASK, kwargs={"server_urls": urls}, queue=queue, expires=timeout
         )
     except Exception as exc:  # broker down or unreachable: say so instead of a server error
         raise AdvisorError(f"The message broker is unavailable: {exc}", field="host") from None

@@ -131,3 +131,12 @@ def test_it_reports_an_unreachable_broker_as_a_host_error(monkeypatch):
         hardware.hardware_report_probe_remote(host="gpu-1")
     assert caught.value.field == "host"
     assert "broker is unavailable" in caught.value.message
+
+
+def test_it_refuses_a_bad_server_url_for_a_remote_probe_without_sending(monkeypatch):
+    sent = []
+    monkeypatch.setattr(hardware.app, "send_task", lambda *a, **k: sent.append(a))
+    with pytest.raises(AdvisorError) as caught:
+        hardware.hardware_report_probe_remote(host="gpu-1", server_urls=["gopher://x"])
+    assert caught.value.field == "server_urls"
+    assert sent == []
