@@ -1,0 +1,76 @@
+"""``manage.py loadtest`` runs in-process against a real loopback server; no worker, no rows."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from advisor.loadtest.discovery import ServerKind
+from advisor.loadtest.testserver import ScriptedServer
+
+LEVEL_KEYS = {
+    "concurrency",
+    "requests",
+    "succeeded",
+    "failed",
+    "errors",
+    "duration_s",
+    "request_throughput",
+    "output_token_throughput",
+    "ttft_ms",
+    "itl_ms",
+    "tpot_ms",
+    "e2el_ms",
+    "goodput",
+}
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("loadtest", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_prints_the_contract_json(tmp_path):
+    saved = tmp_path / "vllm.json"
+    with ScriptedServer(kind=ServerKind.OLLAMA, ttft_s=0.01, tokens=3) as server:
+        text = run(
+            "--base-url", server.url, "--model", server.model, "--concurrency", "1,2",
+            "--requests-per-level", "3", "--warmup", "0", "--slo-e2e-ms", "1000",
+            "--json", "--save-vllm-json", str(saved),
+        )  # fmt: skip
+    data = json.loads(text)
+    assert data["target"] == {
+        "base_url": server.url,
+        "kind": "ollama",
+        "model": "test-model",
+        "api": "ollama",
+        "version": "0.12.0",
+    }
+    assert [level["concurrency"] for level in data["levels"]] == [1, 2]
+    assert set(data["levels"][0]) >= LEVEL_KEYS
+    assert data["levels"][0]["goodput"] > 0
+    assert data["stopped_reason"] == "all 2 levels completed"
+    exported = json.loads(saved.read_text())
+    assert exported[0]["completed"] == 3 and "p99_ttft_ms" in exported[0]
+    assert len(exported[1]["itls"]) == 3
+
+
+def test_it_prints_a_table_by_default():
+    with ScriptedServer(tokens=2) as server:
+        text = run("--base-url", server.url, "--model", server.model, "--concurrency", "1")
+    assert "TTFT p50" in text and "c=1" in text and "stopped: all 1 levels completed" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "http://169.254.169.254", "--model", "m"], "metadata"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "0"], "concurrency"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "999"], "capped"),
+    ],
+)
+def test_it_refuses_bad_input_as_a_command_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
