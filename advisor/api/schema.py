@@ -44,6 +44,14 @@ ERROR_DESCRIPTIONS = {
 
 
 class AdvisorAutoSchema(AutoSchema):
+    def get_serializer_name(self, serializer, direction):
+        """Nested ``SomeApi.InputSerializer`` becomes ``SomeInput`` (names must be unique)."""
+        outer, _, inner = type(serializer).__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            name = outer.removesuffix("Api") + inner.removesuffix("Serializer")
+            return name if direction == "response" else name.removesuffix("Input")
+        return super().get_serializer_name(serializer, direction)
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":

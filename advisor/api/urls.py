@@ -7,11 +7,32 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from advisor.api import catalog, errors, tokens
+from advisor.api import catalog, errors, hardware, loadtests, tokens
 
 v1 = [
     path("catalog/models/", catalog.ModelListApi.as_view(), name="api-catalog-models"),
     path("catalog/gpus/", catalog.GpuListApi.as_view(), name="api-catalog-gpus"),
+    path(
+        "hardware-reports/",
+        hardware.HardwareReportListCreateApi.as_view(),
+        name="api-hardware-report-list",
+    ),
+    path("hardware-reports/probe/", hardware.HardwareProbeApi.as_view(), name="api-hardware-probe"),
+    path(
+        "hardware-reports/hosts/", hardware.HardwareHostListApi.as_view(), name="api-hardware-hosts"
+    ),
+    path(
+        "hardware-reports/<uuid:pk>/",
+        hardware.HardwareReportDetailApi.as_view(),
+        name="api-hardware-report",
+    ),
+    path("load-tests/", loadtests.LoadTestListCreateApi.as_view(), name="api-load-test-list"),
+    path("load-tests/<uuid:pk>/", loadtests.LoadTestDetailApi.as_view(), name="api-load-test"),
+    path(
+        "load-tests/<uuid:pk>/cancel/",
+        loadtests.LoadTestCancelApi.as_view(),
+        name="api-load-test-cancel",
+    ),
     path("tokens/", tokens.TokenListApi.as_view(), name="api-token-list"),
     path("tokens/<int:pk>/revoke/", tokens.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]

@@ -26,3 +26,28 @@ def client_for(secret: str | None = None, *, keyword: str = "Bearer") -> APIClie
     if secret is not None:
         client.credentials(HTTP_AUTHORIZATION=f"{keyword} {secret}")
     return client
+
+
+def throttle_rates(**rates: str) -> dict:
+    """``REST_FRAMEWORK`` with some scopes' rates replaced, for ``override_settings``."""
+    from django.conf import settings
+
+    current = settings.REST_FRAMEWORK
+    return current | {"DEFAULT_THROTTLE_RATES": current["DEFAULT_THROTTLE_RATES"] | rates}
+
+
+def probe_report(**host) -> dict:
+    """A real report of this machine (the probes take ~0.1 s), with one catalog GPU added."""
+    from probes import collect_report
+
+    report = collect_report(server_urls=[])
+    report["host"] = {**report["host"], **host}
+    report["gpus"] = [
+        {
+            "vendor": "nvidia",
+            "index": 0,
+            "name": "NVIDIA H100 80GB HBM3",
+            "memory_total_bytes": 85520809984,
+        }
+    ]
+    return report

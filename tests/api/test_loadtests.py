@@ -1,0 +1,139 @@
+"""Load tests over the API: start (202), read, cancel, list; policy refusals without connecting."""
+
+from unittest import mock
+
+import pytest
+from django.test import override_settings
+
+from advisor.models import LoadTest, LoadTestLevel, LoadTestStatus
+from tests.api.factories import make_user, throttle_rates
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/load-tests/"
+# Port 9 (discard) on loopback: allowed by the default policy; these tests never run the test.
+TARGET = {"base_url": "http://127.0.0.1:9", "model": "tiny", "concurrency": [1, 2]}
+
+
+def start(api, **changes):
+    return api.post(URL, TARGET | changes, format="json")
+
+
+def test_it_queues_a_load_test_and_answers_202(user, api):
+    response = start(api, requests_per_level=4)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued" and body["levels"] == []
+    assert response["Location"] == f"/api/v1/load-tests/{body['id']}/"
+    row = LoadTest.objects.get(pk=body["id"])
+    assert row.owner == user and row.config["concurrency"] == [1, 2]
+    assert row.config["requests_per_level"] == 4
+
+
+def test_it_sends_the_task_to_the_broker_on_commit(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(api, queue="host.gpu-box-1")
+    row = LoadTest.objects.get(pk=response.json()["id"])
+    assert row.task_id and row.queue == "host.gpu-box-1"
+
+
+def test_it_never_stores_the_api_key(api):
+    response = start(api, api_key="sk-secret")
+    assert response.status_code == 202
+    assert "sk-secret" not in str(LoadTest.objects.get().config)
+    assert "api_key" not in response.json()["config"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"base_url": "http://10.1.2.3:8000"}, "base_url"),  # not on the allow-list
+        ({"base_url": "not a url"}, "base_url"),
+        ({"model": ""}, "model"),
+        ({"concurrency": [0]}, "concurrency.0"),
+        ({"concurrency": []}, "concurrency"),
+        ({"concurrency": [1000]}, "concurrency.0"),
+        ({"shape": "poisson"}, "rate"),  # a Poisson run needs a rate (the engine's rule)
+        ({"requests_per_level": 5000, "concurrency": [1, 2, 4]}, "requests_per_level"),
+        ({"queue": "elsewhere"}, "queue"),
+        ({"concurency": [1]}, "concurency"),  # a typo is an error, not ignored
+    ],
+)
+def test_it_names_the_field_of_a_refused_config(api, changes, field):
+    with mock.patch("socket.create_connection", side_effect=AssertionError("no connections")):
+        response = start(api, **changes)
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["errors"], response.json()
+    assert not LoadTest.objects.exists()
+
+
+def test_it_needs_a_token(anon):
+    assert anon.post(URL, TARGET, format="json").status_code == 401
+    assert anon.get(URL).status_code == 401
+
+
+def test_it_throttles_starting_load_tests_but_not_reading(api):
+    with override_settings(REST_FRAMEWORK=throttle_rates(load_tests="2/hour")):
+        codes = [start(api).status_code for _ in range(3)]
+        assert api.get(URL).status_code == 200
+    assert codes == [202, 202, 429]
+
+
+def test_it_answers_503_and_stores_nothing_when_the_broker_is_down(api):
+    with mock.patch("advisor.api.broker.broker_status", return_value="unavailable"):
+        response = start(api)
+    assert response.status_code == 503
+    assert "broker" in response.json()["message"].lower()
+    assert not LoadTest.objects.exists()
+
+
+def test_it_shows_status_progress_and_levels(user, api):
+    row = LoadTest.objects.create(
+        owner=user,
+        base_url="http://127.0.0.1:9",
+        status=LoadTestStatus.SUCCEEDED,
+        progress={"levels_done": 1, "levels_total": 1},
+    )
+    LoadTestLevel.objects.create(
+        load_test=row,
+        index=0,
+        concurrency=4,
+        requests=8,
+        succeeded=8,
+        metrics={"ttft_ms": {"p50": 12}},
+    )
+    body = api.get(f"{URL}{row.pk}/").json()
+    assert body["status"] == "succeeded" and body["progress"]["levels_done"] == 1
+    assert body["levels"][0]["concurrency"] == 4
+    assert body["levels"][0]["metrics"]["ttft_ms"]["p50"] == 12
+
+
+def test_it_hides_other_users_tests(api):
+    theirs = LoadTest.objects.create(owner=make_user(), base_url="http://127.0.0.1:9")
+    unowned = LoadTest.objects.create(base_url="http://127.0.0.1:9")
+    assert api.get(f"{URL}{theirs.pk}/").status_code == 404
+    assert api.get(f"{URL}{unowned.pk}/").status_code == 404
+    assert api.post(f"{URL}{theirs.pk}/cancel/").status_code == 404
+    assert api.get(URL).json()["count"] == 0
+    assert not LoadTest.objects.get(pk=theirs.pk).cancel_requested
+
+
+def test_it_cancels_a_queued_test_at_once(user, api):
+    row = LoadTest.objects.create(owner=user, base_url="http://127.0.0.1:9")
+    response = api.post(f"{URL}{row.pk}/cancel/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "cancelled"
+
+
+def test_it_asks_a_running_test_to_stop(user, api):
+    row = LoadTest.objects.create(
+        owner=user, base_url="http://127.0.0.1:9", status=LoadTestStatus.RUNNING
+    )
+    body = api.post(f"{URL}{row.pk}/cancel/").json()
+    assert body["status"] == "running" and body["cancel_requested"] is True
+
+
+def test_it_answers_404_for_an_unknown_test(api):
+    response = api.get(f"{URL}00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert response.json()["message"].startswith("You have no load test")
