@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,3 +155,32 @@ def test_it_refuses_to_start_vllm_without_an_api_key(tmp_path):
     result = run(root / "vllm/serve.sh")
     assert result.returncode != 0
     assert "VLLM_API_KEY" in result.stderr
+
+
+def test_it_runs_the_load_test_script_through_the_advisors_cli(tmp_path):
+    """The bundle's load-test command is one the real `manage.py loadtest` accepts and runs."""
+    from advisor.bundles import build_bundle
+    from advisor.loadtest.discovery import ServerKind
+    from advisor.loadtest.testserver import ScriptedServer
+    from tests.bundles.factories import answers, estimate, recommendation
+
+    repo = Path(__file__).resolve().parents[2]
+    model = "meta-llama/Llama-3.1-8B-Instruct"
+    bundle = build_bundle(
+        recommendation("vllm"), estimate(), answers(peak_concurrent_users=4, avg_output_tokens=4)
+    )
+    root = extract(bundle, tmp_path)
+    with ScriptedServer(kind=ServerKind.VLLM, model=model, tokens=4) as server:
+        result = run(
+            root / "scripts/loadtest.sh",
+            BASE_URL=server.url,
+            ADVISOR_DIR=str(repo),
+            PYTHON=sys.executable,
+            VLLM_API_KEY=API_KEY,
+            ADVISOR_VAR_DIR=os.environ["ADVISOR_VAR_DIR"],
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert [level["concurrency"] for level in data["levels"]] == [1, 2, 4]
+    assert all(level["failed"] == 0 for level in data["levels"])
+    assert data["target"]["model"] == model

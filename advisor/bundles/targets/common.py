@@ -130,8 +130,11 @@ def _load_test(inp: BundleInput) -> BundleFile:
     body = (
         f'BASE_URL="${{BASE_URL:-{base_url(inp)}}}"\n'
         f'MODEL="${{MODEL:-{inp.served_model}}}"\n'
+        "# The CLI sends OPENAI_API_KEY as the Bearer token; vLLM's key works as that.\n"
+        'export OPENAI_API_KEY="${OPENAI_API_KEY:-${VLLM_API_KEY:-}}"\n'
         'cd "${ADVISOR_DIR:?set ADVISOR_DIR to the LLM Serving Advisor checkout}"\n'
-        f"exec .venv/bin/{rendered} --json\n"
+        'PYTHON="${PYTHON:-.venv/bin/python}"\n'
+        f'exec "$PYTHON" {rendered.removeprefix("python ")} --json\n'
     )
     return shell_script(
         LOAD_TEST,
