@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import asdict, dataclass, field, replace
 
+MIB = 1024**2
 GIB = 1024**3
 GB = 1000**3
 

@@ -1,0 +1,316 @@
+"""One estimate: will it fit, how many users each server holds, how fast, at what cost.
+
+``estimate(EstimateRequest) -> Estimate``; ``Estimate.as_dict()`` is the JSON shape documented in
+docs/capacity.md (``weights_bytes``, ``kv_bytes_per_token``, ``vllm``, ``ollama``, ``performance``,
+``cost``, ``calibration``). Pure: no Django, no I/O beyond the catalog files.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from advisor.capacity import kv, ollama, performance, vllm
+from advisor.capacity.calibration import calibrate
+from advisor.capacity.catalog import (
+    resolve_gpu,
+    resolve_kv_dtype,
+    resolve_model,
+    resolve_quantization,
+)
+from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
+from advisor.capacity.performance import Engine, Server
+from advisor.capacity.request import EstimateRequest
+from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
+
+__all__ = ["Estimate", "EstimateRequest", "estimate"]
+
+# A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
+# (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
+DEFAULT_CPU_MEMORY_GIB = 64
+DEFAULT_CPU_BANDWIDTH_GBPS = 60
+DEFAULT_CPU_TFLOPS = 1.0
+# Ollama's KV element sizes (ggml block layouts: q8_0 34 B / 32, q4_0 18 B / 32).
+OLLAMA_KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    request: EstimateRequest
+    model: ModelSpec
+    gpu: GpuSpec | None
+    vllm_quantization: Quantization
+    ollama_quantization: Quantization
+    weights_bytes: int
+    ollama_weights_bytes: int
+    kv_bytes_per_token: int
+    vllm: vllm.VllmCapacity
+    vllm_replicas: int
+    vllm_max_model_len_auto: bool
+    ollama: ollama.OllamaFit
+    ollama_recommended: dict
+    performance: tuple[dict, ...]
+    calibration: tuple[dict, ...]
+    cost: dict
+    notes: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        capacity = self.vllm.as_dict()
+        capacity["data_parallel_replicas"] = self.vllm_replicas
+        capacity["max_model_len_auto"] = self.vllm_max_model_len_auto
+        capacity["quantization"] = self.vllm_quantization.id
+        capacity["serve_args"] = _vllm_serve_args(self)
+        fit = self.ollama.as_dict()
+        fit["quantization"] = self.ollama_quantization.id
+        fit["recommended"] = self.ollama_recommended
+        return {
+            "request": self.request.as_dict(),
+            "model": {
+                "id": self.model.id,
+                "name": self.model.name,
+                "hf_repo": self.model.hf_repo,
+                "ollama_tag": self.model.ollama_tag,
+            },
+            "gpu": None
+            if self.gpu is None
+            else {
+                "id": self.gpu.id,
+                "name": self.gpu.name,
+                "vendor": str(self.gpu.vendor),
+                "memory_bytes": self.gpu.memory_bytes,
+                "count": self.request.gpu_count,
+            },  # fmt: skip
+            "weights_bytes": self.weights_bytes,
+            "ollama_weights_bytes": self.ollama_weights_bytes,
+            "kv_bytes_per_token": self.kv_bytes_per_token,
+            "kv_layout": {
+                "full_attention_layers": self.model.num_full_layers,
+                "sliding_window_layers": self.model.num_sliding_layers,
+                "sliding_window": self.model.sliding_window,
+                "mla": self.model.uses_mla,
+            },
+            "vllm": capacity,
+            "ollama": fit,
+            "performance": list(self.performance),
+            "calibration": list(self.calibration),
+            "cost": self.cost,
+            "notes": list(self.notes),
+        }
+
+
+def _vllm_serve_args(result: Estimate) -> list[str]:
+    args = [
+        "--tensor-parallel-size", str(result.vllm.tensor_parallel_size),
+        "--max-model-len", str(result.vllm.max_model_len),
+        "--gpu-memory-utilization", f"{result.vllm.gpu_memory_utilization:g}",
+    ]  # fmt: skip
+    if result.request.kv_cache_dtype.lower() in {"fp8", "fp8_e4m3", "fp8_e5m2"}:
+        args += ["--kv-cache-dtype", result.request.kv_cache_dtype.lower()]
+    if result.vllm_replicas > 1:
+        args += ["--data-parallel-size", str(result.vllm_replicas)]
+    return args
+
+
+def _quantizations(
+    model: ModelSpec, name: str, notes: list[str]
+) -> tuple[Quantization, Quantization]:
+    """(vLLM format, Ollama format) for the requested name; "auto" = each server's usual pick."""
+    vllm_native = resolve_quantization(model.native_quantization)
+    ollama_default = resolve_quantization(model.ollama_quantization)
+    if name.strip().lower() == "auto":
+        return vllm_native, ollama_default
+    chosen = resolve_quantization(name)
+    if "ollama" in chosen.servers:
+        ollama_quant = chosen
+    else:
+        ollama_quant = ollama_default
+        notes.append(f"Ollama cannot load {chosen.name}; its estimate uses {ollama_default.name}.")
+    if chosen.kind is QuantKind.GGUF:
+        notes.append(
+            f"vLLM's GGUF support ({chosen.name}) is experimental and slower than AWQ/GPTQ."
+        )
+    return chosen, ollama_quant
+
+
+def _kv_types(name: str) -> tuple[Quantization, str]:
+    """(vLLM KV type, Ollama KV type name) for the requested KV cache dtype."""
+    kv_type = resolve_kv_dtype(name)
+    if "vllm" in kv_type.servers:
+        return kv_type, "f16"
+    return resolve_kv_dtype("auto"), kv_type.id.removeprefix("kv-")
+
+
+def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.VllmCapacity, bool]:
+    """Smallest valid TP size that fits the requested (or full) context; else auto-fit the length."""
+    count = request.gpu_count
+    sizes = kv.valid_tensor_parallel_sizes(model, max(1, count)) if gpu else [1]
+    budget = (
+        int(request.kv_cache_budget_gib * GIB) if request.kv_cache_budget_gib is not None else None
+    )
+    cpu_memory = int((request.cpu_memory_gib or DEFAULT_CPU_MEMORY_GIB) * GIB)
+
+    def run(tp: int, length: int | None) -> vllm.VllmCapacity:
+        return vllm.vllm_capacity(
+            model, gpu, tensor_parallel_size=tp, weights_bytes=weights, kv_dtype_bytes=kv_dtype_bytes,
+            max_model_len=length, gpu_memory_utilization=request.gpu_memory_utilization,
+            kv_cache_budget_bytes=budget, max_num_seqs=request.max_num_seqs,
+            cpu_memory_bytes=cpu_memory,
+        )  # fmt: skip
+
+    for tp in sizes:
+        result = run(tp, request.max_model_len)
+        if result.fits:
+            return result, False
+    if request.max_model_len is None:
+        needed = request.avg_prompt_tokens + request.avg_output_tokens
+        for tp in sizes:
+            result = run(tp, None)
+            if (
+                result.max_model_len_that_fits >= needed
+                and result.weights_bytes_per_gpu < result.requested_memory_bytes
+            ):
+                length = max(needed, result.max_model_len_that_fits // 1024 * 1024)
+                fitted = run(tp, min(length, model.max_context))
+                if fitted.fits:
+                    return fitted, True
+    return run(sizes[-1], request.max_model_len), False
+
+
+def _engines(
+    model, gpu, request, capacity, replicas, fit, weights, ollama_weights, kv_bytes, ollama_kv_bytes
+):
+    cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
+    cpu_tflops = request.cpu_tflops or DEFAULT_CPU_TFLOPS
+    prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
+    slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
+    if gpu is None:
+        vllm_engine = Engine(
+            Server.VLLM, weights, kv_bytes, cpu_bw, cpu_tflops,
+            performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM], performance.CPU_COMPUTE_EFFICIENCY,
+            performance.VLLM_PER_SEQUENCE_STEP_S, max(0, slots), capacity.max_num_batched_tokens,
+        )  # fmt: skip
+        ollama_engine = Engine(
+            Server.OLLAMA, ollama_weights, ollama_kv_bytes, cpu_bw, cpu_tflops,
+            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA], performance.CPU_COMPUTE_EFFICIENCY,
+            performance.OLLAMA_PER_SEQUENCE_STEP_S, fit.num_parallel, 512,
+        )  # fmt: skip
+        return vllm_engine, ollama_engine
+    tp = capacity.tensor_parallel_size
+    scaling = performance.TP_SCALING_PER_DOUBLING ** math.log2(tp)
+    vllm_engine = Engine(
+        Server.VLLM, weights, kv_bytes, gpu.bandwidth_gbps * tp * scaling, gpu.bf16_tflops * tp * scaling,
+        performance.VLLM_BANDWIDTH_EFFICIENCY, performance.VLLM_COMPUTE_EFFICIENCY,
+        performance.VLLM_PER_SEQUENCE_STEP_S, max(0, slots), capacity.max_num_batched_tokens,
+        replicas=replicas,
+    )  # fmt: skip
+    metal = gpu.vendor is Vendor.APPLE
+    ollama_engine = Engine(
+        Server.OLLAMA, ollama_weights, ollama_kv_bytes, gpu.bandwidth_gbps, gpu.bf16_tflops,
+        performance.OLLAMA_METAL_BANDWIDTH_EFFICIENCY if metal else performance.OLLAMA_BANDWIDTH_EFFICIENCY,
+        performance.OLLAMA_COMPUTE_EFFICIENCY, performance.OLLAMA_PER_SEQUENCE_STEP_S,
+        fit.num_parallel, 512, offload_fraction=fit.gpu_fraction, cpu_bandwidth_gbps=cpu_bw,
+    )  # fmt: skip
+    return vllm_engine, ollama_engine
+
+
+def estimate(request: EstimateRequest) -> Estimate:
+    """Resolve the names, size both servers, predict each concurrency level and price it.
+
+    Raises AdvisorError (field model / gpu / quantization / kv_cache_dtype / ...) for bad input.
+    """
+    notes: list[str] = []
+    model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
+    gpu = None
+    if request.gpu_count > 0:
+        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu)
+        if request.gpu_memory_gib:
+            gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
+    vllm_quant, ollama_quant = _quantizations(model, request.quantization, notes)
+    vllm_kv, ollama_kv_name = _kv_types(request.kv_cache_dtype)
+    weights = kv.weights_bytes(model, vllm_quant)
+    ollama_weights = kv.weights_bytes(model, ollama_quant)
+
+    capacity, auto_len = _choose_vllm(model, gpu, request, weights, vllm_kv.bytes_per_weight)
+    if auto_len:
+        notes.append(
+            f"vLLM would refuse the model's full {model.max_context:,}-token context here; "
+            f"set --max-model-len {capacity.max_model_len} (or larger GPUs / more of them)."
+        )
+    replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
+
+    vram = gpu.usable_memory_bytes if gpu else 0
+    num_ctx = request.num_ctx or ollama.default_num_ctx(vram * request.gpu_count, model)
+    flash = ollama_kv_name != "f16"
+    ollama_kv_bytes = OLLAMA_KV_BYTES[ollama_kv_name]
+    fit = ollama.ollama_fit(
+        model, weights_bytes=ollama_weights, vram_bytes=vram, gpu_count=request.gpu_count,
+        num_ctx=num_ctx, num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
+        kv_cache_type=ollama_kv_name, kv_dtype_bytes=ollama_kv_bytes, flash_attention=flash,
+    )  # fmt: skip
+    recommended = ollama.recommend_settings(
+        model, weights_bytes=ollama_weights, vram_bytes=vram, gpu_count=request.gpu_count,
+        prompt_tokens=request.avg_prompt_tokens, output_tokens=request.avg_output_tokens,
+        target_parallel=max(request.concurrency),
+    )  # fmt: skip
+
+    vllm_engine, ollama_engine = _engines(
+        model, gpu, request, capacity, replicas, fit, weights, ollama_weights,
+        vllm_kv.bytes_per_weight, ollama_kv_bytes,
+    )  # fmt: skip
+    context = request.avg_prompt_tokens + request.avg_output_tokens // 2
+    calibrations = []
+    engines = {Server.VLLM: vllm_engine, Server.OLLAMA: ollama_engine}
+    for server, measured in (request.measured_decode_tps or {}).items():
+        result, fitted = calibrate(model, engines[Server(server)], measured, context)
+        engines[Server(server)] = fitted
+        calibrations.append(result.as_dict())
+
+    levels: list[dict] = []
+    if capacity.fits and engines[Server.VLLM].slots > 0:
+        levels += performance.predict_levels(
+            model, engines[Server.VLLM], request.concurrency,
+            request.avg_prompt_tokens, request.avg_output_tokens,
+        )  # fmt: skip
+    else:
+        notes.append("No vLLM performance prediction: the configuration does not fit.")
+    levels += performance.predict_levels(
+        model, engines[Server.OLLAMA], request.concurrency,
+        request.avg_prompt_tokens, request.avg_output_tokens,
+    )  # fmt: skip
+
+    if gpu is not None:
+        unit = (
+            request.gpu_hourly_cost_usd
+            if request.gpu_hourly_cost_usd is not None
+            else gpu.hourly_usd
+        )
+        hourly = unit * request.gpu_count
+        source = (
+            "user"
+            if request.gpu_hourly_cost_usd is not None
+            else (gpu.price_source or "catalog default")
+        )
+    else:
+        hourly = (
+            request.cpu_hourly_cost_usd
+            if request.cpu_hourly_cost_usd is not None
+            else DEFAULT_CPU_HOST_HOURLY_USD
+        )
+        source = (
+            "user"
+            if request.cpu_hourly_cost_usd is not None
+            else "AWS m7i.2xlarge on-demand (default CPU host)"
+        )
+    return Estimate(
+        request=request, model=model, gpu=gpu, vllm_quantization=vllm_quant,
+        ollama_quantization=ollama_quant, weights_bytes=weights, ollama_weights_bytes=ollama_weights,
+        kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight), vllm=capacity,
+        vllm_replicas=replicas, vllm_max_model_len_auto=auto_len, ollama=fit,
+        ollama_recommended=recommended, performance=tuple(levels), calibration=tuple(calibrations),
+        cost=cost_summary(hourly, levels, price_source=source), notes=tuple(notes),
+    )  # fmt: skip
+
+
+def estimate_with(request: EstimateRequest, **changes) -> Estimate:
+    """The same estimate with some request fields changed (handy for what-if comparisons)."""
+    return estimate(replace(request, **changes))

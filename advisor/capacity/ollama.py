@@ -1,0 +1,212 @@
+"""Ollama's memory fit: weights + num_ctx x num_parallel KV + compute graph + reserve vs VRAM.
+
+Sources: ollama/ollama ``llm/memory.go`` (layer-by-layer fit, the 457 MiB minimum free memory per
+GPU), ``fs/ggml/ggml.go`` ``GraphSize`` (compute-graph estimate; the llama formula is applied to every
+architecture here), ``envconfig/config.go`` and docs/faq.md (defaults: OLLAMA_NUM_PARALLEL 1,
+OLLAMA_CONTEXT_LENGTH tiered by VRAM, OLLAMA_KV_CACHE_TYPE f16, which q8_0/q4_0 replace only with
+OLLAMA_FLASH_ATTENTION=1). Ollama spreads layers over several GPUs (no tensor parallelism) and keeps
+what does not fit in system RAM, running those layers on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from advisor.capacity import kv
+from advisor.capacity.specs import GIB, MIB, ModelSpec
+
+# Minimum memory Ollama leaves free on each GPU (discover/gpu.go, "MinimumMemory" 457 MiB).
+MINIMUM_RESERVE_BYTES = 457 * MIB
+# llama.cpp's default logical batch (num_batch) that the graph estimate scales with.
+NUM_BATCH = 512
+# OLLAMA_NUM_PARALLEL default since mid-2025 (envconfig/config.go; earlier 4-or-1, then 2).
+DEFAULT_NUM_PARALLEL = 1
+# Default context by total VRAM (OLLAMA_CONTEXT_LENGTH unset; REFERENCE.md, Ollama 2026 releases):
+# under 24 GiB -> 4k, 24-48 GiB -> 32k, 48 GiB and up -> 256k; never above the model's own.
+CONTEXT_TIERS = ((24 * GIB, 4096), (48 * GIB, 32768))
+CONTEXT_TOP_TIER = 262144
+# Context granularity we recommend (llama.cpp pads the KV cache to multiples of 256 anyway).
+CONTEXT_STEP = 1024
+MIN_RECOMMENDED_CONTEXT = 2048
+# CPU-only: more slots than this only divide the same memory bandwidth (llama.cpp batches slots,
+# but on a CPU a decode step is already bandwidth-bound at batch 1).
+CPU_MAX_USEFUL_PARALLEL = 4
+
+
+def default_num_ctx(total_vram_bytes: int, model: ModelSpec) -> int:
+    """Ollama's default context for this much VRAM, capped at the model's trained context."""
+    tier = CONTEXT_TOP_TIER
+    for limit, context in CONTEXT_TIERS:
+        if total_vram_bytes < limit:
+            tier = context
+            break
+    return min(tier, model.max_context)
+
+
+def graph_bytes(model: ModelSpec, context: int, flash_attention: bool) -> int:
+    """Compute-graph buffer: Ollama's llama estimate, max(4b(1+4e+c(1+h)), 4b(e+v)).
+
+    With flash attention llama.cpp never materialises the b x c x heads score matrix, so the
+    context term drops out.
+    """
+    batch, embedding, vocab = NUM_BATCH, model.hidden_size, model.vocab_size
+    attention = 0 if flash_attention else context * (1 + model.num_attention_heads)
+    return max(4 * batch * (1 + 4 * embedding + attention), 4 * batch * (embedding + vocab))
+
+
+def kv_cache_bytes(model: ModelSpec, kv_dtype_bytes: float, num_ctx: int, num_parallel: int) -> int:
+    """Each parallel slot reserves a full ``num_ctx`` context (sliding layers keep their window)."""
+    return kv.kv_bytes_for_context(model, kv_dtype_bytes, num_ctx) * max(1, num_parallel)
+
+
+@dataclass(frozen=True)
+class OllamaFit:
+    """What Ollama would load for one configuration, and where."""
+
+    fits_in_vram: bool
+    num_ctx: int
+    num_parallel: int
+    kv_cache_type: str
+    flash_attention: bool
+    gpu_layers: int
+    total_layers: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    graph_bytes: int
+    reserve_bytes: int
+    memory_bytes: int
+    vram_bytes: int
+    vram_used_bytes: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def gpu_fraction(self) -> float:
+        return self.gpu_layers / self.total_layers if self.total_layers else 0.0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["notes"] = list(self.notes)
+        return data
+
+
+def ollama_fit(
+    model: ModelSpec,
+    *,
+    weights_bytes: int,
+    vram_bytes: int,
+    gpu_count: int,
+    num_ctx: int,
+    num_parallel: int = DEFAULT_NUM_PARALLEL,
+    kv_cache_type: str = "f16",
+    kv_dtype_bytes: float = 2.0,
+    flash_attention: bool = False,
+) -> OllamaFit:
+    """Ollama's fit for ``model`` on ``gpu_count`` GPUs of ``vram_bytes`` each (0 GPUs: CPU only).
+
+    ``total_layers`` counts the output layer as Ollama's "offloaded N/M layers" log does. When the
+    whole model does not fit, the repeating layers that fit stay on the GPU and the rest (and the
+    output layer) run from system RAM on the CPU.
+    """
+    notes: list[str] = []
+    if kv_cache_type != "f16" and not flash_attention:
+        notes.append(
+            f"OLLAMA_KV_CACHE_TYPE={kv_cache_type} is ignored without OLLAMA_FLASH_ATTENTION=1; "
+            "the cache stays f16."
+        )
+        kv_cache_type, kv_dtype_bytes = "f16", 2.0
+    context = num_ctx * max(1, num_parallel)
+    cache = kv_cache_bytes(model, kv_dtype_bytes, num_ctx, num_parallel)
+    graph = graph_bytes(model, context, flash_attention)
+    total_layers = model.num_layers + 1
+    memory = weights_bytes + cache + graph
+    if gpu_count <= 0:
+        notes.append("No GPU: llama.cpp runs every layer on the CPU from system RAM.")
+        return OllamaFit(
+            fits_in_vram=False, num_ctx=num_ctx, num_parallel=num_parallel,
+            kv_cache_type=kv_cache_type, flash_attention=flash_attention, gpu_layers=0,
+            total_layers=total_layers, weights_bytes=weights_bytes, kv_cache_bytes=cache,
+            graph_bytes=graph, reserve_bytes=0, memory_bytes=memory, vram_bytes=0,
+            vram_used_bytes=0, notes=tuple(notes),
+        )  # fmt: skip
+    total_vram = vram_bytes * gpu_count
+    reserve = MINIMUM_RESERVE_BYTES * gpu_count
+    fits = memory + reserve <= total_vram
+    if fits:
+        gpu_layers, used = total_layers, memory
+    else:
+        output_layer = int(
+            model.vocab_size * model.hidden_size * weights_bytes / model.params_total
+        )
+        per_layer = (max(0, weights_bytes - output_layer) + cache) / model.num_layers
+        room = total_vram - reserve - graph
+        gpu_layers = max(0, min(model.num_layers, math.floor(room / per_layer))) if room > 0 else 0
+        used = int(gpu_layers * per_layer + (graph if gpu_layers else 0))
+        notes.append(
+            f"Needs {(memory + reserve) / GIB:.1f} GiB but {total_vram / GIB:.1f} GiB of VRAM: "
+            f"{gpu_layers}/{total_layers} layers on the GPU, the rest on the CPU (much slower)."
+        )
+    return OllamaFit(
+        fits_in_vram=fits, num_ctx=num_ctx, num_parallel=num_parallel,
+        kv_cache_type=kv_cache_type, flash_attention=flash_attention, gpu_layers=gpu_layers,
+        total_layers=total_layers, weights_bytes=weights_bytes, kv_cache_bytes=cache,
+        graph_bytes=graph, reserve_bytes=reserve, memory_bytes=memory, vram_bytes=total_vram,
+        vram_used_bytes=used, notes=tuple(notes),
+    )  # fmt: skip
+
+
+def recommended_context(prompt_tokens: int, output_tokens: int, model: ModelSpec) -> int:
+    """Enough context for one request of prompt + output, rounded up to 1k, at least 2k."""
+    needed = max(MIN_RECOMMENDED_CONTEXT, prompt_tokens + output_tokens)
+    return min(model.max_context, CONTEXT_STEP * math.ceil(needed / CONTEXT_STEP))
+
+
+def recommend_settings(
+    model: ModelSpec,
+    *,
+    weights_bytes: int,
+    vram_bytes: int,
+    gpu_count: int,
+    prompt_tokens: int,
+    output_tokens: int,
+    target_parallel: int,
+) -> dict:
+    """The environment to set instead of the defaults for ``target_parallel`` concurrent users.
+
+    Picks a context that holds one request, then the most parallel slots (up to the target) that
+    keep everything in VRAM, first with the f16 cache, then with flash attention and a q8_0 cache.
+    """
+    num_ctx = recommended_context(prompt_tokens, output_tokens, model)
+    target = max(1, target_parallel)
+    if gpu_count <= 0:
+        # On a CPU every slot shares the same cores and memory bandwidth: batching a few helps,
+        # many only stretch each user's latency.
+        parallel = min(target, CPU_MAX_USEFUL_PARALLEL)
+        env = {"OLLAMA_CONTEXT_LENGTH": str(num_ctx), "OLLAMA_NUM_PARALLEL": str(parallel)}
+        return {"env": env, "fits_in_vram": False, "num_parallel": parallel, "num_ctx": num_ctx}
+    best: OllamaFit | None = None
+    for kv_type, kv_bytes, flash in (("f16", 2.0, False), ("q8_0", 8.5 / 8, True)):
+        for parallel in range(target, 0, -1):
+            fit = ollama_fit(
+                model, weights_bytes=weights_bytes, vram_bytes=vram_bytes, gpu_count=gpu_count,
+                num_ctx=num_ctx, num_parallel=parallel, kv_cache_type=kv_type,
+                kv_dtype_bytes=kv_bytes, flash_attention=flash,
+            )  # fmt: skip
+            if fit.fits_in_vram:
+                if best is None or fit.num_parallel > best.num_parallel:
+                    best = fit
+                break
+    env = {"OLLAMA_CONTEXT_LENGTH": str(num_ctx), "OLLAMA_NUM_PARALLEL": str(target)}
+    if best is None:
+        return {"env": env, "fits_in_vram": False, "num_parallel": target, "num_ctx": num_ctx}
+    env["OLLAMA_NUM_PARALLEL"] = str(best.num_parallel)
+    if best.flash_attention:
+        env["OLLAMA_FLASH_ATTENTION"] = "1"
+        env["OLLAMA_KV_CACHE_TYPE"] = best.kv_cache_type
+    return {
+        "env": env,
+        "fits_in_vram": True,
+        "num_parallel": best.num_parallel,
+        "num_ctx": num_ctx,
+        "memory_bytes": best.memory_bytes,
+    }

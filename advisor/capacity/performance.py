@@ -1,0 +1,214 @@
+"""Predicted latency and throughput per concurrency level, for one serving engine.
+
+Decode is bound by memory bandwidth (every step reads the active weights once plus each running
+sequence's KV cache) or by compute (2 FLOPs per active parameter per token, plus attention), whichever
+is slower; prefill is compute-bound. Engines differ in how many requests they batch:
+vLLM continuous batching runs up to ``max_num_seqs`` (and what the KV cache holds) at once; Ollama
+runs ``OLLAMA_NUM_PARALLEL`` slots (default 1: one request at a time, the rest wait in its queue).
+Users are a closed loop (each sends its next request when the last one ends, as ``vllm bench
+serve --max-concurrency`` and the load tester do), so queue waits follow from Little's law.
+
+The output uses the load test's metric names (``ttft_ms``, ``itl_ms``, ``tpot_ms``, ``e2el_ms`` each
+{mean, p50, p90, p95, p99}, ``output_token_throughput``, ``request_throughput``) marked
+``"source": "model"``. The model gives means; percentiles are spread from them with the fixed
+factors below (a documented heuristic, not a measurement).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from advisor.capacity import kv
+from advisor.capacity.specs import ModelSpec
+
+
+class Server(enum.StrEnum):
+    VLLM = "vllm"
+    OLLAMA = "ollama"
+
+
+# Fraction of peak memory bandwidth a batch-1 decode step reaches ("60-80% of the bound",
+# REFERENCE.md). vLLM: H100 + Llama-3.1-8B BF16 decodes at TPOT 6.5 ms against a 4.8 ms bound
+# (16.06 GB / 3.35 TB/s) -> 0.74. llama.cpp (Ollama): Apple-silicon table in llama.cpp discussion
+# 4167 (M1 Max 7B Q4_0 61 tok/s of a 104 bound, F16 0.78; M2 Ultra 0.45-0.69) -> 0.6 on GPUs,
+# 0.55 on Metal. CPUs: llama.cpp reaches about 60% of DRAM bandwidth; vLLM's CPU backend less.
+VLLM_BANDWIDTH_EFFICIENCY = 0.74
+# llama.cpp's CUDA decode reaches about half the bound on data-centre GPUs (dequantising kernels;
+# F16 on an A100 runs near 0.5) and more on GeForce cards; 0.5 is the middle, calibration refines it.
+OLLAMA_BANDWIDTH_EFFICIENCY = 0.5
+OLLAMA_METAL_BANDWIDTH_EFFICIENCY = 0.55
+CPU_BANDWIDTH_EFFICIENCY = {Server.OLLAMA: 0.6, Server.VLLM: 0.3}
+# Fraction of dense BF16 peak reached in prefill (model FLOPs utilisation). vLLM's prefill GEMMs
+# run near 50% MFU on H100/A100; llama.cpp's are slower.
+VLLM_COMPUTE_EFFICIENCY = 0.5
+OLLAMA_COMPUTE_EFFICIENCY = 0.3
+CPU_COMPUTE_EFFICIENCY = 0.5
+# Extra time per running sequence per decode step (sampling, attention launch, scheduler
+# bookkeeping). vLLM batches them in one CUDA graph; llama.cpp's slots cost more each.
+VLLM_PER_SEQUENCE_STEP_S = 0.0001
+OLLAMA_PER_SEQUENCE_STEP_S = 0.0005
+# A decode step never takes less than this: scheduling, sampling and kernel launches set a floor
+# that tiny models hit (sub-1B models top out at a few hundred tokens/s single-stream in both
+# servers). vLLM overlaps its CPU work with the GPU, so the floor is a max(), not an addition.
+VLLM_MIN_STEP_S = 0.003
+OLLAMA_MIN_STEP_S = 0.002
+MIN_STEP_S = {Server.VLLM: VLLM_MIN_STEP_S, Server.OLLAMA: OLLAMA_MIN_STEP_S}
+# Each doubling of tensor parallelism loses about 10% to all-reduce traffic.
+TP_SCALING_PER_DOUBLING = 0.9
+
+# Percentile spread around a mean service time (coefficient of variation about 0.2), and for a
+# queue wait spread evenly between 0 and twice its mean.
+SERVICE_SPREAD = {"p50": 0.97, "p90": 1.2, "p95": 1.3, "p99": 1.6}
+WAIT_SPREAD = {"p50": 1.0, "p90": 1.8, "p95": 1.9, "p99": 1.98}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One serving engine instance and the hardware it runs on.
+
+    ``bandwidth_gbps`` / ``tflops`` are the summed peaks of the devices one instance uses
+    (tensor-parallel GPUs for vLLM; for Ollama one GPU's worth, since layers split over GPUs run one
+    after another). ``offload_fraction`` is the share of layers on the GPU (Ollama CPU spill);
+    ``cpu_bandwidth_gbps`` serves the rest. ``slots`` is how many requests it batches at once;
+    ``replicas`` the data-parallel copies sharing the load.
+    """
+
+    server: Server
+    weights_bytes: int
+    kv_dtype_bytes: float
+    bandwidth_gbps: float
+    tflops: float
+    bandwidth_efficiency: float
+    compute_efficiency: float
+    per_sequence_step_s: float
+    slots: int
+    max_num_batched_tokens: int = 2048
+    replicas: int = 1
+    offload_fraction: float = 1.0
+    cpu_bandwidth_gbps: float = 0.0
+    min_step_s: float | None = None
+
+    @property
+    def step_floor_s(self) -> float:
+        return MIN_STEP_S[self.server] if self.min_step_s is None else self.min_step_s
+
+
+def weights_read_per_step(model: ModelSpec, weights_bytes: int, batch: int) -> float:
+    """Weight bytes one decode step reads: all of a dense model; for a MoE the shared part plus the
+    experts at least one of ``batch`` tokens routes to (1 - (1 - k/E)^batch of them)."""
+    if not model.is_moe or model.params_active >= model.params_total:
+        return float(weights_bytes)
+    experts, active = model.num_experts, model.num_experts_active
+    expert_params = (model.params_total - model.params_active) * experts / (experts - active)
+    shared_params = model.params_total - expert_params
+    touched = 1 - (1 - active / experts) ** max(1, batch)
+    return weights_bytes * (shared_params + expert_params * touched) / model.params_total
+
+
+def _effective_bandwidth(engine: Engine) -> float:
+    """Bytes/s the engine streams weights at, mixing GPU and CPU layers by time (harmonic)."""
+    gpu = engine.bandwidth_gbps * 1e9 * engine.bandwidth_efficiency
+    if engine.offload_fraction >= 1 or engine.cpu_bandwidth_gbps <= 0:
+        return gpu
+    cpu = engine.cpu_bandwidth_gbps * 1e9 * CPU_BANDWIDTH_EFFICIENCY[engine.server]
+    if gpu <= 0 or engine.offload_fraction <= 0:
+        return cpu
+    return 1 / (engine.offload_fraction / gpu + (1 - engine.offload_fraction) / cpu)
+
+
+def _attention_flops_per_token(model: ModelSpec, context: int) -> float:
+    """QK^T and AV: 4 x layers x heads x head_dim FLOPs per cached token attended."""
+    return 4 * model.num_layers * model.num_attention_heads * model.head_dim * context
+
+
+def decode_step_seconds(
+    model: ModelSpec, engine: Engine, batch: int, context: int
+) -> tuple[float, str]:
+    """Seconds for one decode step of ``batch`` sequences at ``context`` tokens each, and the bound."""
+    kv_bytes = kv.kv_bytes_for_context(model, engine.kv_dtype_bytes, context)
+    read = weights_read_per_step(model, engine.weights_bytes, batch) + batch * kv_bytes
+    memory_s = read / _effective_bandwidth(engine)
+    flops = batch * (2 * model.params_active + _attention_flops_per_token(model, context))
+    compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
+    overhead = batch * engine.per_sequence_step_s
+    floor = engine.step_floor_s
+    if compute_s > memory_s:
+        return max(floor, compute_s + overhead), "compute"
+    if memory_s + overhead < floor:
+        return floor, "overhead"
+    return memory_s + overhead, "memory-bandwidth"
+
+
+def prefill_seconds(model: ModelSpec, engine: Engine, prompt_tokens: int) -> float:
+    """Seconds to prefill one prompt: compute-bound, never faster than one pass over the weights."""
+    flops = prompt_tokens * (
+        2 * model.params_active + _attention_flops_per_token(model, prompt_tokens) / 2
+    )
+    compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
+    memory_s = weights_read_per_step(
+        model, engine.weights_bytes, prompt_tokens
+    ) / _effective_bandwidth(engine)
+    return max(compute_s, memory_s)
+
+
+def _stats(mean_service_s: float, wait_s: float = 0.0) -> dict:
+    """{mean, p50, p90, p95, p99} in milliseconds from a mean service time and a mean queue wait."""
+    result = {"mean": round((mean_service_s + wait_s) * 1000, 3)}
+    for name, spread in SERVICE_SPREAD.items():
+        value = mean_service_s * spread + wait_s * WAIT_SPREAD[name]
+        result[name] = round(value * 1000, 3)
+    return result
+
+
+def predict_level(
+    model: ModelSpec, engine: Engine, concurrency: int, prompt_tokens: int, output_tokens: int
+) -> dict:
+    """One concurrency level: a load-test-shaped dict with ``"source": "model"``."""
+    users = max(1, int(concurrency))
+    per_replica = math.ceil(users / max(1, engine.replicas))
+    running = max(1, min(per_replica, engine.slots))
+    queued = per_replica - running
+    output = max(1, int(output_tokens))
+    context = prompt_tokens + output // 2
+    step_s, bound = decode_step_seconds(model, engine, running, context)
+    prefill_s = prefill_seconds(model, engine, prompt_tokens)
+    chunks = math.ceil(max(1, prompt_tokens) / max(1, engine.max_num_batched_tokens))
+    ttft_s = prefill_s + step_s * chunks
+    # Other running requests' prefills are scheduled between (or inside) my decode steps.
+    tpot_s = step_s + (running - 1) * prefill_s / output
+    e2el_s = ttft_s + (output - 1) * tpot_s
+    wait_s = e2el_s * queued / running
+    replicas = max(1, min(engine.replicas, users))
+    request_rate = replicas * running / e2el_s
+    return {
+        "server": str(engine.server),
+        "source": "model",
+        "concurrency": users,
+        "running": running * replicas,
+        "queued": queued * replicas,
+        "bound": bound,
+        "request_throughput": round(request_rate, 4),
+        "output_token_throughput": round(request_rate * output, 2),
+        "ttft_ms": _stats(ttft_s, wait_s),
+        "itl_ms": _stats(tpot_s),
+        "tpot_ms": _stats(tpot_s),
+        "e2el_ms": _stats(e2el_s, wait_s),
+    }
+
+
+def predict_levels(
+    model: ModelSpec,
+    engine: Engine,
+    levels: tuple[int, ...] | list[int],
+    prompt_tokens: int,
+    output_tokens: int,
+) -> list[dict]:
+    return [predict_level(model, engine, level, prompt_tokens, output_tokens) for level in levels]
+
+
+def single_stream_decode_tps(model: ModelSpec, engine: Engine, context: int) -> float:
+    """Tokens per second one request decodes at when it runs alone."""
+    step_s, _ = decode_step_seconds(model, engine, 1, context)
+    return 1 / step_s

@@ -1,0 +1,246 @@
+"""vLLM's KV-cache capacity, computed the way vLLM computes it at start-up.
+
+Memory (``vllm/v1/worker/gpu_worker.py`` ``Worker.determine_available_memory``):
+    requested = total GPU memory x gpu_memory_utilization
+    KV budget = requested - weights - torch activation peak of the profile run - non-torch memory
+Blocks (``vllm/v1/core/kv_cache_utils.py``):
+    num_gpu_blocks = budget // page_size // layers_per_group   (``get_num_blocks``)
+    "GPU KV cache size: N tokens" = num_blocks // num_groups x block_size  (``_report_kv_cache_config``)
+    "Maximum concurrency for L tokens per request" = num_blocks / blocks one request of L needs
+    (``get_max_concurrency_for_kv_cache_config``); a full-attention group needs ceil(L / 16) blocks,
+    a sliding-window group ceil(min(window - 1 + max_num_batched_tokens, L) / 16) + 1
+    (``SlidingWindowSpec.max_memory_usage_bytes``).
+Hybrid models (Gemma 2/3, gpt-oss) split their layers into equal-sized groups of one attention type
+(``_get_kv_cache_groups_uniform_page_size``): the group size is the smaller layer count, or the larger
+when it is under 1.5x the smaller.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from advisor.capacity import kv
+from advisor.capacity.specs import GIB, GpuSpec, ModelSpec
+
+# Defaults from vllm/engine/arg_utils.py EngineArgs.get_batch_defaults (OpenAI API server context):
+# GPUs with >= 70 GiB that are not an A100 get the larger values (vLLM PR 17885 kept A100 out).
+LARGE_GPU_MIN_BYTES = 70 * GIB
+MAX_NUM_SEQS_LARGE_GPU = 1024
+MAX_NUM_SEQS_DEFAULT = 256
+MAX_NUM_BATCHED_TOKENS_LARGE_GPU = 8192
+MAX_NUM_BATCHED_TOKENS_DEFAULT = 2048
+# --gpu-memory-utilization default (vllm/config/cache.py CacheConfig).
+DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
+
+# Torch activation peak of the profile run (max_num_batched_tokens dummy tokens), per token and
+# per unit of hidden size. Fitted to vLLM's own profiling logs for Llama-3.1-8B (hidden 4096):
+# "PyTorch activation peak memory takes 1.19GiB" at 8,192 batched tokens on an 80 GB GPU and 0.22 GiB
+# at 2,048 on a 24 GB GPU -> about 36 bytes x hidden per token (1.13 and 0.28 GiB here).
+ACTIVATION_BYTES_PER_TOKEN_PER_HIDDEN = 36
+# Non-torch memory the profile run adds (cuBLAS workspaces; NCCL and custom all-reduce buffers
+# under TP). Same logs: "non_torch_memory takes 0.12GiB" / 0.05 GiB on one GPU.
+NON_TORCH_BYTES_SINGLE_GPU = int(0.1 * GIB)
+NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
+# vLLM's CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE (GiB), not from a profile run.
+CPU_KVCACHE_SPACE_DEFAULT = 4 * GIB
+
+
+def default_max_num_seqs(gpu: GpuSpec | None) -> int:
+    if (
+        gpu is not None
+        and gpu.memory_bytes >= LARGE_GPU_MIN_BYTES
+        and "a100" not in gpu.name.lower()
+    ):
+        return MAX_NUM_SEQS_LARGE_GPU
+    return MAX_NUM_SEQS_DEFAULT
+
+
+def default_max_num_batched_tokens(gpu: GpuSpec | None) -> int:
+    if (
+        gpu is not None
+        and gpu.memory_bytes >= LARGE_GPU_MIN_BYTES
+        and "a100" not in gpu.name.lower()
+    ):
+        return MAX_NUM_BATCHED_TOKENS_LARGE_GPU
+    return MAX_NUM_BATCHED_TOKENS_DEFAULT
+
+
+@dataclass(frozen=True)
+class KvGroups:
+    """How vLLM groups a model's attention layers for the block allocator."""
+
+    layers_per_group: int
+    full_groups: int
+    sliding_groups: int
+
+    @property
+    def num_groups(self) -> int:
+        return self.full_groups + self.sliding_groups
+
+
+def kv_groups(model: ModelSpec) -> KvGroups:
+    full, sliding = model.num_full_layers, model.num_sliding_layers
+    if sliding == 0:
+        return KvGroups(layers_per_group=full, full_groups=1, sliding_groups=0)
+    if full == 0:
+        return KvGroups(layers_per_group=sliding, full_groups=0, sliding_groups=1)
+    smaller, larger = min(full, sliding), max(full, sliding)
+    size = larger if larger < smaller * 1.5 else smaller
+    return KvGroups(size, math.ceil(full / size), math.ceil(sliding / size))
+
+
+def blocks_per_request(
+    model: ModelSpec, groups: KvGroups, tokens: int, max_num_batched_tokens: int
+) -> int:
+    """Blocks one request of ``tokens`` holds across every group at its longest."""
+    full = math.ceil(tokens / kv.BLOCK_SIZE)
+    blocks = groups.full_groups * full
+    if groups.sliding_groups:
+        window = min(model.sliding_window - 1 + max_num_batched_tokens, tokens)
+        blocks += groups.sliding_groups * (math.ceil(window / kv.BLOCK_SIZE) + 1)
+    return blocks
+
+
+@dataclass(frozen=True)
+class VllmCapacity:
+    """One vLLM engine (one TP group): memory terms per GPU and what fits."""
+
+    fits: bool
+    tensor_parallel_size: int
+    max_model_len: int
+    max_num_seqs: int
+    max_num_batched_tokens: int
+    gpu_memory_utilization: float
+    requested_memory_bytes: int
+    weights_bytes_per_gpu: int
+    activation_peak_bytes: int
+    non_torch_bytes: int
+    kv_cache_bytes: int
+    page_size_bytes: int
+    num_gpu_blocks: int
+    kv_cache_tokens: int
+    blocks_per_request: int
+    max_concurrency: float
+    max_model_len_that_fits: int
+    kv_budget_overridden: bool
+    notes: tuple[str, ...] = field(default=())
+
+    def concurrency_at(self, model: ModelSpec, tokens: int) -> float:
+        """How many requests of ``tokens`` (prompt + output) the KV cache holds at once."""
+        groups = kv_groups(model)
+        need = blocks_per_request(model, groups, max(1, tokens), self.max_num_batched_tokens)
+        return self.num_gpu_blocks / need if need else 0.0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["notes"] = list(self.notes)
+        data["max_concurrency"] = round(self.max_concurrency, 2)
+        return data
+
+
+def vllm_capacity(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    *,
+    tensor_parallel_size: int,
+    weights_bytes: int,
+    kv_dtype_bytes: float,
+    max_model_len: int | None = None,
+    gpu_memory_utilization: float = DEFAULT_GPU_MEMORY_UTILIZATION,
+    kv_cache_budget_bytes: int | None = None,
+    max_num_seqs: int | None = None,
+    max_num_batched_tokens: int | None = None,
+    cpu_memory_bytes: int | None = None,
+) -> VllmCapacity:
+    """vLLM's start-up arithmetic for ``model`` on ``tensor_parallel_size`` x ``gpu``.
+
+    ``gpu`` None means the CPU backend (KV space from VLLM_CPU_KVCACHE_SPACE, weights in RAM).
+    ``kv_cache_budget_bytes`` replaces the modelled per-GPU budget (to check the KV arithmetic
+    alone, e.g. against a budget vLLM logged). Pure: raises nothing for a model that does not fit,
+    it answers ``fits=False`` with a note saying why.
+    """
+    tp = max(1, tensor_parallel_size)
+    length = int(max_model_len or model.max_context)
+    seqs = int(max_num_seqs or default_max_num_seqs(gpu))
+    batched = int(max_num_batched_tokens or default_max_num_batched_tokens(gpu))
+    notes: list[str] = []
+    weights_per_gpu = kv.weights_bytes_per_gpu(weights_bytes, tp)
+
+    if gpu is None:
+        requested = int((cpu_memory_bytes or 0) * gpu_memory_utilization)
+        activation = non_torch = 0
+        budget = CPU_KVCACHE_SPACE_DEFAULT
+        notes.append(
+            "CPU backend: KV cache sized by VLLM_CPU_KVCACHE_SPACE (4 GiB assumed); "
+            "runs but is far slower than a GPU."
+        )
+        if requested and weights_per_gpu + budget > requested:
+            budget = max(0, requested - weights_per_gpu)
+    else:
+        requested = int(gpu.memory_bytes * gpu_memory_utilization)
+        activation = int(batched * model.hidden_size * ACTIVATION_BYTES_PER_TOKEN_PER_HIDDEN)
+        non_torch = NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0)
+        budget = requested - weights_per_gpu - activation - non_torch
+        if gpu.unified_memory:
+            notes.append("vLLM has no Metal backend: on a Mac it only runs on the CPU.")
+    overridden = kv_cache_budget_bytes is not None
+    if overridden:
+        budget = int(kv_cache_budget_bytes)
+
+    groups = kv_groups(model)
+    page = kv.page_size_bytes(model, kv_dtype_bytes, tp)
+    num_blocks = max(0, int(budget // page // groups.layers_per_group)) if budget > 0 else 0
+    need = blocks_per_request(model, groups, length, batched)
+    tokens = num_blocks // groups.num_groups * kv.BLOCK_SIZE
+    fits_len = _longest_len_that_fits(model, groups, num_blocks, batched, length)
+    fits = num_blocks >= need and weights_per_gpu < requested
+    if gpu is not None and gpu.unified_memory:
+        fits = False
+    if weights_per_gpu >= requested and requested:
+        notes.append(
+            f"Weights ({weights_per_gpu / GIB:.1f} GiB per GPU) exceed the "
+            f"{gpu_memory_utilization:.0%} memory budget ({requested / GIB:.1f} GiB)."
+        )
+    elif num_blocks < need:
+        notes.append(
+            f"One {length:,}-token request needs {need:,} blocks but only {num_blocks:,} fit; "
+            f"the longest max_model_len that fits is {fits_len:,}."
+        )
+    return VllmCapacity(
+        fits=fits,
+        tensor_parallel_size=tp,
+        max_model_len=length,
+        max_num_seqs=seqs,
+        max_num_batched_tokens=batched,
+        gpu_memory_utilization=gpu_memory_utilization,
+        requested_memory_bytes=requested,
+        weights_bytes_per_gpu=weights_per_gpu,
+        activation_peak_bytes=activation,
+        non_torch_bytes=non_torch,
+        kv_cache_bytes=max(0, num_blocks * page * groups.layers_per_group),
+        page_size_bytes=page,
+        num_gpu_blocks=num_blocks,
+        kv_cache_tokens=tokens,
+        blocks_per_request=need,
+        max_concurrency=num_blocks / need if need else 0.0,
+        max_model_len_that_fits=fits_len,
+        kv_budget_overridden=overridden,
+        notes=tuple(notes),
+    )
+
+
+def _longest_len_that_fits(
+    model: ModelSpec, groups: KvGroups, num_blocks: int, batched: int, upper: int
+) -> int:
+    """Binary search like vLLM's ``estimate_max_model_len``: 0 when not even one token fits."""
+    if blocks_per_request(model, groups, 1, batched) > num_blocks:
+        return 0
+    low, high = 1, upper
+    while low < high:
+        middle = (low + high + 1) // 2
+        if blocks_per_request(model, groups, middle, batched) <= num_blocks:
+            low = middle
+        else:
+            high = middle - 1
+    return low
