@@ -13,50 +13,7 @@ import sys
 
 from probes.base import DEFAULT_TIMEOUT_S
 from probes.report import collect_report
-
-GIB = 2**30
-
-
-def _gib(value) -> str:
-    return f"{value / GIB:.1f} GiB" if isinstance(value, int | float) else "?"
-
-
-def summary(report: dict) -> str:
-    """The report in a few human lines."""
-    host, cpu, memory, disk = report["host"], report["cpu"], report["memory"], report["disk"]
-    lines = [
-        f"Host     {host['hostname']}: {host['os']} {host['os_version']} ({host['arch']}),"
-        f" Python {host['python']}"
-        + (
-            f", in {host['container']['runtime']}"
-            if (host.get("container") or {}).get("in_container")
-            else ""
-        ),
-        f"CPU      {cpu.get('model')}: {cpu.get('physical_cores')} cores /"
-        f" {cpu.get('logical_cores')} threads; {' '.join(cpu.get('flags') or []) or 'no AVX flags'}",
-        f"Memory   {_gib(memory.get('total_bytes'))} total, {_gib(memory.get('available_bytes'))}"
-        f" available, {_gib(memory.get('swap_total_bytes'))} swap",
-        f"Disk     {_gib(disk.get('free_bytes'))} free at {disk.get('path')}",
-    ]
-    if not report["gpus"]:
-        lines.append("GPUs     none found")
-    for gpu in report["gpus"]:
-        memory_text = _gib(gpu.get("memory_total_bytes")) + (
-            " unified" if gpu.get("unified_memory") else ""
-        )
-        catalog = f" [catalog: {gpu['catalog_id']}]" if gpu.get("catalog_id") else ""
-        lines.append(f"GPU {gpu['index']}    {gpu['vendor']} {gpu['name']}, {memory_text}{catalog}")
-    for server in report["servers"]:
-        models = ", ".join(m for m in server.get("models") or [] if m) or "no models"
-        lines.append(
-            f"Server   {server['kind']} {server.get('version') or ''} at {server['base_url']}: {models}"
-        )
-    lines.append("Probes")
-    for name, status in report["probes"].items():
-        lines.append(
-            f"  {name:<9}{status['status']:<7}{status['duration_ms']:>8.1f} ms  {status['detail']}"
-        )
-    return "\n".join(lines)
+from probes.text import summary
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,3 +64,53 @@ def test_it_falls_back_to_sysfs_when_amdsmi_fails(sysfs, monkeypatch):
     assert outcome.status == Status.OK
     assert len(outcome.data["gpus"]) == 2
     assert "amdsmi failed" in outcome.detail
+
+
+class FakeAmdSmi:
+    """The amdsmi calls probes/amd.py makes, for one MI300X (AMD SMI Python API reference)."""
+
+    class AmdSmiMemoryType:
+        VRAM = "vram"
+
+    shut_down = False
+
+    @staticmethod
+    def amdsmi_init():
+        pass
+
+    @classmethod
+    def amdsmi_shut_down(cls):
+        cls.shut_down = True
+
+    @staticmethod
+    def amdsmi_get_processor_handles():
+        return ["gpu0"]
+
+    @staticmethod
+    def amdsmi_get_gpu_asic_info(handle):
+        return {"market_name": "AMD Instinct MI300X", "device_id": "0x74a1"}
+
+    @staticmethod
+    def amdsmi_get_gpu_memory_total(handle, kind):
+        assert kind == "vram"
+        return 192 * 2**30
+
+    @staticmethod
+    def amdsmi_get_gpu_memory_usage(handle, kind):
+        return 2**30
+
+    @staticmethod
+    def amdsmi_get_gpu_driver_info(handle):
+        return {"driver_name": "amdgpu", "driver_version": "6.8.5"}
+
+
+def test_it_prefers_amdsmi_when_it_is_installed(sysfs, monkeypatch):
+    sysfs("radeon")  # the library's answer wins over what sysfs would say
+    monkeypatch.setattr(amd, "load_amdsmi", lambda: FakeAmdSmi)
+    outcome = amd.probe()
+    (gpu,) = outcome.data["gpus"]
+    assert outcome.data["source"] == "amdsmi"
+    assert gpu["name"] == "AMD Instinct MI300X"
+    assert gpu["memory_free_bytes"] == 191 * 2**30
+    assert gpu["driver_version"] == "6.8.5"
+    assert FakeAmdSmi.shut_down is True
