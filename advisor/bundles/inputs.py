@@ -55,6 +55,7 @@ VLLM_QUANTIZATION_BY_ANSWER = {
 VLLM_KV_CACHE_DTYPES = {"auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"}
 OLLAMA_KV_CACHE_TYPES = {"f16", "q8_0", "q4_0"}
 MAX_TEXT_LENGTH = 120  # a GPU name or label longer than this is not a name
+MAX_NOTE_LENGTH = 400  # one migration step or note in the README
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def bundle_input_from(
         reasons=_reasons(rec),
         warnings=_texts(rec.get("warnings")),
         switch_triggers=_texts(rec.get("switch_triggers")),
-        migration=_texts(rec.get("migration")),
+        migration=_migration_lines(rec.get("migration")),
         slos={
             key: float(ans[key])
             for key in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_p95_ms")
@@ -378,7 +379,14 @@ def _texts(value: Any) -> tuple[str, ...]:
     lines = []
     for item in value:
         if isinstance(item, Mapping):
-            text = item.get("message") or item.get("text") or item.get("description")
+            text = (
+                item.get("message")
+                or item.get("text")
+                or item.get("description")
+                or item.get("condition")
+            )
+            if text and item.get("becomes"):
+                text = f"{text} (then: {item['becomes']})"
             lines.append(str(text) if text else ", ".join(f"{k}: {v}" for k, v in item.items()))
         elif item is not None:
             lines.append(str(item))
@@ -389,6 +397,18 @@ def _one_line(value: Any, limit: int = MAX_TEXT_LENGTH) -> str:
     """Free text for README prose only: printable, one line, bounded."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))
     return " ".join(text.split())[:limit]
+
+
+def _migration_lines(value: Any) -> tuple[str, ...]:
+    """The rules engine's migration dict (path, steps, notes, code change) as plain lines."""
+    if not isinstance(value, Mapping) or not any(k in value for k in ("path", "steps", "notes")):
+        return _texts(value)
+    lines = [str(value["path"])] if value.get("path") else []
+    lines += _texts(value.get("steps")) + _texts(value.get("notes"))
+    change = value.get("code_change")
+    if isinstance(change, Mapping) and change.get("before") and change.get("after"):
+        lines.append(f"Code: `{change['before']}` becomes `{change['after']}`")
+    return tuple(_one_line(line, limit=MAX_NOTE_LENGTH) for line in lines)
 
 
 def _nested(data: Mapping, key: str, sub: str):

@@ -94,3 +94,28 @@ def test_it_keeps_free_text_to_one_printable_line():
 def test_it_renders_the_other_backend_on_request():
     inp = bundle_input_from(recommendation("vllm"), None, answers(), backend="ollama")
     assert inp.backend is Backend.OLLAMA and inp.other_backend is Backend.VLLM
+
+
+def test_it_reads_the_rules_engines_trigger_warning_and_migration_shapes():
+    rec = recommendation(
+        warnings=[{"id": "busy", "message": "Ollama queues at 30 users", "level": "warning"}],
+        switch_triggers=[
+            {"id": "users", "condition": "peak concurrent users above 4", "becomes": "vllm"}
+        ],
+        migration={
+            "path": "Prototype on Ollama, serve on vLLM",
+            "ollama": {"model": "llama3.1:8b"},
+            "steps": ["Start vLLM next to Ollama"],
+            "notes": ["Both servers speak the OpenAI API"],
+            "code_change": {"before": "OpenAI(base_url=a)", "after": "OpenAI(base_url=b)"},
+        },
+    )
+    inp = bundle_input_from(rec, None, answers())
+    assert inp.warnings == ("Ollama queues at 30 users",)
+    assert inp.switch_triggers == ("peak concurrent users above 4 (then: vllm)",)
+    assert inp.migration[:3] == (
+        "Prototype on Ollama, serve on vLLM",
+        "Start vLLM next to Ollama",
+        "Both servers speak the OpenAI API",
+    )
+    assert "becomes" in inp.migration[3]
