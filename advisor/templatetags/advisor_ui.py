@@ -6,6 +6,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from advisor.views.charts import server_name
+
 register = template.Library()
 
 # Bytes in a GiB: GPU memory is reported in binary units by NVML, ROCm and macOS alike.
@@ -85,3 +87,9 @@ def billions(value) -> str:
         return f"{float(value) / 1e9:,.1f}B"
     except (TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def server_label(kind) -> str:
+    """A backend kind as its product name ("vllm" -> "vLLM", "llamacpp" -> "llama.cpp")."""
+    return server_name(kind)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.e2e.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LiveApp
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ARTIFACTS / "screenshots"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def _missing(reason: str) -> None:
@@ -57,9 +59,22 @@ def page(browser, live_app):
         viewport=DESKTOP, base_url=live_app.url, accept_downloads=True, service_workers="block"
     )
     context.set_default_timeout(15_000)
+    blocked: list[str] = []
+
+    def loopback_only(route):
+        # Nothing may leave the machine: a page that reaches for a CDN fails the test.
+        host = urlsplit(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", loopback_only)
     tab = context.new_page()
     try:
         yield tab
+        assert not blocked, f"the page tried to reach beyond loopback: {blocked}"
     finally:
         context.close()
 
