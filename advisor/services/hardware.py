@@ -19,10 +19,12 @@ import re
 from dataclasses import asdict, dataclass
 
 from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from advisor.celery import app
 from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.loadtest.policy import check_target
 from advisor.models import HardwareReport, HardwareSource
 from probes import collect_report, servers
 from probes.gpu_catalog import match_gpus
@@ -130,10 +132,21 @@ def hardware_report_create(
 
 
 def _server_urls(urls: list[str] | tuple[str, ...]) -> list[str]:
-    try:
-        return [servers.normalize_url(url) for url in urls]
-    except ValueError as exc:
-        raise AdvisorError(str(exc), field="server_urls") from None
+    """Normalize user-given server URLs and hold them to the load-test allow-list
+    (``ADVISOR_LOADTEST_ALLOWED_HOSTS``, loopback by default): probing is a GET from this host,
+    so an arbitrary URL would let a user reach internal services. AdvisorError(field="server_urls").
+    """
+    checked = []
+    for url in urls:
+        try:
+            normalized = servers.normalize_url(url)
+            check_target(normalized, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
+        except ValueError as exc:
+            raise AdvisorError(str(exc), field="server_urls") from None
+        except AdvisorError as exc:
+            raise AdvisorError(exc.message, field="server_urls") from None
+        checked.append(normalized)
+    return checked
 
 
 def hardware_report_collect(*, server_urls: list[str] | tuple[str, ...] = ()) -> dict:

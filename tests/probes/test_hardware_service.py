@@ -140,3 +140,29 @@ def test_it_refuses_a_bad_server_url_for_a_remote_probe_without_sending(monkeypa
         hardware.hardware_report_probe_remote(host="gpu-1", server_urls=["gopher://x"])
     assert caught.value.field == "server_urls"
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://10.1.2.3:8000", "http://169.254.169.254/latest", "http://user:pw@127.0.0.1:1"]
+)
+def test_it_refuses_server_urls_outside_the_allow_list_without_connecting(url, monkeypatch):
+    def no_probing(**kwargs):
+        raise AssertionError("must not probe")
+
+    monkeypatch.setattr(hardware, "collect_report", no_probing)
+    with pytest.raises(AdvisorError) as caught:
+        hardware.hardware_report_probe_local(server_urls=[url])
+    assert caught.value.field == "server_urls"
+
+
+def test_it_allows_server_urls_in_the_allow_list(settings, monkeypatch):
+    settings.ADVISOR_LOADTEST_ALLOWED_HOSTS = ["127.0.0.0/8", "10.0.0.0/8"]
+    seen = {}
+
+    def fake_collect(**kwargs):
+        seen.update(kwargs)
+        return copy.deepcopy(VALID)
+
+    monkeypatch.setattr(hardware, "collect_report", fake_collect)
+    hardware.hardware_report_probe_local(server_urls=["10.1.2.3:8000/v1"])
+    assert seen["server_urls"] == ["http://10.1.2.3:8000"]
