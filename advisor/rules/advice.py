@@ -163,7 +163,10 @@ def warnings(facts: Facts, verdict: Verdict, fit: dict, label: str, flip: int | 
             )
         )
     if label == "close call":
-        where = f" At {flip} peak concurrent users the answer changes." if flip else ""
+        where = ""
+        if flip:
+            side = "or more" if backend is Backend.OLLAMA else "or fewer"
+            where = f" At {flip} {side} peak concurrent users it becomes {backend.other.label}."
         out.append(
             _warning(
                 "close_call",

@@ -479,13 +479,13 @@ class _Parser:
                 )
             elif v["gpu"] is not None and v["gpu_count"] is None:
                 v["gpu_count"] = 1
-        if gpu_spec is not None and v.get("gpu") is not None:
+        if gpu_spec is not None and v.get("gpu") is not None and "platform" not in self.errors:
             apple = getattr(gpu_spec, "vendor", "") == "apple"
             if apple and v["platform"] in (Platform.LINUX, Platform.WINDOWS):
                 self.fail("platform", f"{gpu_spec.name} is an Apple GPU: its platform is macOS")
             if not apple and v["platform"] == Platform.MACOS:
                 self.fail("gpu", f"{gpu_spec.name} cannot serve from macOS; pick an Apple GPU")
-            if apple and (v["gpu_count"] or 0) > 1:
+            if apple and (v.get("gpu_count") or 0) > 1:
                 self.fail("gpu_count", "a Mac has exactly one (unified-memory) GPU")
         if not {"avg_prompt_tokens", "avg_output_tokens", "context_length"} & self.errors.keys():
             total = v["avg_prompt_tokens"] + v["avg_output_tokens"]

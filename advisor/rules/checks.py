@@ -32,6 +32,8 @@ SLO_LABELS = {"slo_ttft_ms": "TTFT", "slo_tpot_ms": "TPOT", "slo_e2e_p95_ms": "E
 def ms(value: float | None) -> str:
     if value is None:
         return "n/a"
+    if value >= 3_600_000:
+        return f"{value / 3_600_000:.1f} h"
     return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms"
 
 
@@ -64,7 +66,7 @@ def cpu_only(f: Facts) -> Evidence:
     if not f.cpu_only:
         return None
     ram = ((f.hardware or {}).get("memory") or {}).get("total_bytes")
-    return {"hardware": "no GPU", "ram": gib(ram) if ram else "unknown"}
+    return {"hardware": "no GPU", "ram": gib(ram) if ram else "not reported"}
 
 
 def tensor_parallel(f: Facts) -> Evidence:
@@ -148,6 +150,10 @@ def _prediction_text(f: Facts) -> str:
     ollama, vllm = _predicted_p95(f, Backend.OLLAMA), _predicted_p95(f, Backend.VLLM)
     if ollama == "n/a" and vllm == "n/a":
         return ""
+    if vllm == "n/a":
+        return f" (predicted p95 on Ollama: {ollama})"
+    if ollama == "n/a":
+        return f" (predicted p95 on vLLM: {vllm})"
     return f" (predicted p95 {ollama} on Ollama vs {vllm} on vLLM)"
 
 
@@ -204,7 +210,7 @@ def predicted_slo_miss(f: Facts) -> Evidence:
     ollama, vllm = f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)
     if not slos or not ollama or not vllm:
         return None
-    for level in at_your_load(ollama, f.users):
+    for level in reversed(at_your_load(ollama, f.users)):  # quote the level nearest your peak
         concurrency = level["concurrency"]
         misses = _slo_misses(level, slos)
         if misses and not _slo_misses(vllm.at(concurrency), slos) and vllm.at(concurrency):
@@ -408,7 +414,7 @@ def _cost_evidence(row: dict, cheaper: Backend) -> dict:
 
 
 def vllm_cheaper(f: Facts) -> Evidence:
-    for row in cost_rows(f):
+    for row in reversed(cost_rows(f)):  # quote the level nearest your peak
         if row["cost"][Backend.OLLAMA] >= COST_RATIO * row["cost"][Backend.VLLM]:
             return _cost_evidence(row, Backend.VLLM)
     return None

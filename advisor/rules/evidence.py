@@ -16,12 +16,14 @@ from typing import Any
 from advisor.capacity import catalog
 from advisor.errors import AdvisorError
 from advisor.rules.answers import Answers, Platform
-from advisor.rules.facts import Facts
+from advisor.rules.facts import KIND_TO_BACKEND, Facts, metric
 from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS, REFERENCE_GPU
 
 # Quantizations tried, smallest last, when the model does not fit vLLM / Ollama as asked.
 VLLM_SMALLER_FORMATS = ("fp8", "awq-int4")
 OLLAMA_SMALLER_FORMATS = ("Q4_K_M", "Q4_0")
+GIB = 1024**3
+MAX_PREDICTED_CONCURRENCY = 4096  # advisor.capacity.request.MAX_CONCURRENCY
 TP_SIZES = (2, 4, 8)  # vLLM tensor-parallel sizes on one node
 MAX_ALTERNATIVES_PER_KIND = 1
 OS_NAMES = {"darwin": Platform.MACOS, "macos": Platform.MACOS, "linux": Platform.LINUX,
@@ -95,9 +97,15 @@ def effective_hardware(
 
 
 def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
-                 levels: Iterable[int]) -> dict:  # fmt: skip
-    """The capacity model's ``Estimate.as_dict()`` for one configuration."""
-    from advisor.capacity.estimate import EstimateRequest, estimate
+                 levels: Iterable[int], *, ram_bytes: int | None = None,
+                 measured_tps: dict[str, float] | None = None) -> dict:  # fmt: skip
+    """The capacity model's ``Estimate.as_dict()`` for one configuration.
+
+    ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
+    tokens/s per server, from load tests) calibrates the prediction.
+    """
+    from advisor.capacity.estimate import estimate
+    from advisor.capacity.request import EstimateRequest
 
     request = EstimateRequest(
         model=model,
@@ -105,12 +113,30 @@ def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantiz
         gpu_count=gpu_count,
         quantization=quantization,
         max_model_len=answers.context_length,
-        concurrency=tuple(levels),
+        concurrency=tuple(sorted({min(c, MAX_PREDICTED_CONCURRENCY) for c in levels})),
         avg_prompt_tokens=answers.avg_prompt_tokens,
         avg_output_tokens=answers.avg_output_tokens,
         gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
+        # Ollama sized as we tell the team to run it: their context, a slot per user up to a handful.
+        num_ctx=answers.context_length,
+        num_parallel=min(answers.peak_concurrent_users, HANDFUL_USERS),
+        cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
+        measured_decode_tps=measured_tps or None,
     )
     return estimate(request).as_dict()
+
+
+def measured_single_stream_tps(load_tests: Iterable[dict]) -> dict[str, float]:
+    """Single-user decode speed per server (1000 / TPOT p50 at concurrency 1) from load tests."""
+    speeds: dict[str, float] = {}
+    for result in load_tests:
+        kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
+        backend = KIND_TO_BACKEND.get(kind)
+        for level in (result or {}).get("levels") or ():
+            tpot = metric(level, "tpot_ms", "p50")
+            if backend is not None and level.get("concurrency") == 1 and tpot:
+                speeds[backend.value] = round(1000.0 / tpot, 3)
+    return speeds
 
 
 def _fits(est: dict, server: str) -> bool:
@@ -136,31 +162,34 @@ def find_alternatives(answers: Answers, model: Any, gpu: Any, count: int, est: d
     for server in servers:
         if _fits(est, server):
             continue
-        formats = VLLM_SMALLER_FORMATS if server == "vllm" else OLLAMA_SMALLER_FORMATS
-        for quant in formats:
-            if quant == answers.quantization:
-                continue
-            found = _try(answers, model, gpu, count, quant, server)
-            if found:
-                tp = (found.get("vllm") or {}).get("tensor_parallel_size") or 1
-                where = f"{count}x {gpu.name}" if count > 1 else gpu.name
-                text = f"{_label(server)} with {quant} weights on {where}" + (
-                    f" (TP {tp})" if server == "vllm" and tp > 1 else ""
-                )
-                out.append({"server": server, "kind": "quantization", "quantization": quant,
-                            "gpu_count": count, "description": text})  # fmt: skip
+        for n, quant in _configs(answers, server, count, gpu):
+            if _try(answers, model, gpu, n, quant, server):
+                out.append(_config_alternative(server, gpu, n, quant, count))
                 break
-        if server == "vllm" and not gpu.unified_memory:
-            for n in (n for n in TP_SIZES if n > count):
-                if _try(answers, model, gpu, n, answers.quantization, server):
-                    out.append({"server": server, "kind": "gpus", "gpu_count": n,
-                                "description": f"vLLM on {n}x {gpu.name} with tensor parallelism"})  # fmt: skip
-                    break
         bigger = _bigger_gpu(answers, model, gpu, server)
         if bigger:
             out.append(bigger)
         _smaller_models(answers, model, gpu, count, server, out)
     return out
+
+
+def _configs(answers: Answers, server: str, count: int, gpu: Any) -> list[tuple[int, str]]:
+    """(gpu_count, quantization) to try, fewest changes first: a smaller format on these GPUs,
+    then more GPUs (vLLM tensor parallelism), then both."""
+    formats = VLLM_SMALLER_FORMATS if server == "vllm" else OLLAMA_SMALLER_FORMATS
+    formats = tuple(q for q in formats if q != answers.quantization)
+    more = [n for n in TP_SIZES if n > count] if server == "vllm" and not gpu.unified_memory else []
+    tries = [(count, q) for q in formats] + [(n, answers.quantization) for n in more]
+    return tries + [(n, q) for n in more for q in formats]
+
+
+def _config_alternative(server: str, gpu: Any, n: int, quant: str, count: int) -> dict:
+    where = f"{n}x {gpu.name}" if n > 1 else f"one {gpu.name}"
+    weights = "" if quant == "auto" else f" with {quant} weights"
+    parallel = " and tensor parallelism" if server == "vllm" and n > 1 else ""
+    kind = "quantization" if n == count else "gpus" if quant == "auto" else "gpus_and_quantization"
+    return {"server": server, "kind": kind, "quantization": quant, "gpu_count": n,
+            "description": f"{_label(server)}{weights} on {where}{parallel}"}  # fmt: skip
 
 
 def _label(server: str) -> str:
@@ -187,7 +216,8 @@ def _smaller_models(answers, model, gpu, count, server, out: list[dict]) -> list
     smaller = sorted(
         (m for m in catalog.list_models()
          if family and m.family == family and m.params_total < model.params_total),
-        key=lambda m: (-m.params_total, m.id),
+        # Largest first; among equals the asked model's own line (llama-3.1-8b before a distill).
+        key=lambda m: (-m.params_total, not m.id.startswith(model.id.split("-")[0]), m.id),
     )  # fmt: skip
     for candidate in smaller:
         if gpu is None:
@@ -222,9 +252,12 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
     model = _model_spec(answers)
     levels = prediction_levels(answers.peak_concurrent_users)
     estimate = alternatives = reference = None
+    load_tests = tuple(load_tests)
+    ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
     if model is not None:
         try:
-            estimate = run_estimate(answers, model, gpu, count, answers.quantization, levels)
+            estimate = run_estimate(answers, model, gpu, count, answers.quantization, levels,
+                                    ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests))  # fmt: skip
         except AdvisorError as exc:
             notes.append(f"no capacity estimate: {exc.message}")
     if estimate is not None and not (_fits(estimate, "vllm") and _fits(estimate, "ollama")):
@@ -240,7 +273,7 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
         model=model.as_dict() if model is not None else None,
         hardware=hardware_report,
         estimate=estimate,
-        load_tests=tuple(load_tests),
+        load_tests=load_tests,
         alternatives=tuple(alternatives or ()),
         reference=reference,
         notes=tuple(notes),

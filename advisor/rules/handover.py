@@ -25,11 +25,22 @@ def _quantizations(facts: Facts) -> tuple[str, str]:
     """(vLLM format, Ollama format) for the asked quantization ('auto': each server's usual one)."""
     model = facts.model or {}
     asked = facts.answers.quantization
-    native = model.get("native_quantization") or "bf16"
-    ollama_default = model.get("ollama_quantization") or "Q4_K_M"
+    native = facts.vllm_estimate().get("quantization") or model.get("native_quantization") or "bf16"
+    ollama_default = (
+        facts.ollama_estimate().get("quantization") or model.get("ollama_quantization") or "Q4_K_M"
+    )
     if asked == "auto":
         return native, ollama_default
     return asked, asked
+
+
+def vllm_unavailable(facts: Facts) -> str | None:
+    """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None."""
+    if facts.platform == Platform.MACOS or facts.apple:
+        return "not available on macOS"
+    if facts.cpu_only:
+        return "not available without a GPU"
+    return None
 
 
 def vllm_command(facts: Facts) -> str:
@@ -108,7 +119,7 @@ def _at_users(facts: Facts, backend: Backend) -> tuple[dict | None, str]:
 def _latency(facts: Facts, backend: Backend) -> str:
     level, source = _at_users(facts, backend)
     p95 = metric(level, "e2el_ms")
-    return f"p95 {ms(p95)} at {facts.users} users ({source})" if p95 else "no prediction"
+    return f"p95 {ms(p95)} at {_users(facts.users)} ({source})" if p95 else "no prediction"
 
 
 def comparison(facts: Facts) -> tuple[dict, ...]:
@@ -116,6 +127,8 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
     vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
     ctx = facts.answers.context_length
     mac = facts.platform == Platform.MACOS or facts.apple
+    unavailable = vllm_unavailable(facts)
+    tp = _tp(facts)
     rows = [
         {
             "aspect": "Built for",
@@ -126,7 +139,9 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
         {
             "aspect": "Concurrency",
             "vllm": (
-                f"Continuous batching: {vllm.get('max_concurrency', 0):.1f}x requests of {ctx} "
+                f"Continuous batching; {unavailable}"
+                if unavailable
+                else f"Continuous batching: {vllm.get('max_concurrency', 0):.1f}x requests of {ctx} "
                 f"tokens fit the KV cache (max_num_seqs {vllm.get('max_num_seqs', 'n/a')}); "
                 f"{_latency(facts, Backend.VLLM)}"
                 if vllm.get("fits")
@@ -148,7 +163,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
         },
         {
             "aspect": "Multi-GPU",
-            "vllm": f"Tensor parallelism (needs TP {_tp(facts)} here)",
+            "vllm": unavailable or _multi_gpu_text(vllm, tp),
             "ollama": "Limited: splits layers across GPUs",
             "yours": facts.hardware_label,
         },
@@ -166,19 +181,20 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
         },
         {
             "aspect": "Fits your hardware",
-            "vllm": _fit_text(vllm.get("fits"), (facts.estimate or {}).get("weights_bytes")),
-            "ollama": _fit_text(ollama.get("fits_in_vram"), ollama.get("memory_bytes"), ollama),
+            "vllm": unavailable
+            or _fit_text(vllm.get("fits"), (facts.estimate or {}).get("weights_bytes")),
+            "ollama": _fit_text(_ollama_fits(facts), ollama.get("memory_bytes"), ollama),
             "yours": f"{facts.model_label} on {facts.hardware_label}",
         },
         {
             "aspect": "Output tokens/s at your load",
-            "vllm": _tput(facts, Backend.VLLM),
+            "vllm": unavailable or _tput(facts, Backend.VLLM),
             "ollama": _tput(facts, Backend.OLLAMA),
-            "yours": f"{facts.users} users, {facts.answers.avg_output_tokens} tokens per answer",
+            "yours": f"{_users(facts.users)}, {facts.answers.avg_output_tokens} tokens per answer",
         },
     ]
     costs = [r for r in cost_rows(facts) if r["concurrency"] >= facts.users] or cost_rows(facts)
-    if costs:
+    if costs and not unavailable:
         row = costs[0]
         rows.append(
             {
@@ -191,9 +207,35 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
     return tuple(rows)
 
 
+def _multi_gpu_text(vllm: dict, tp: int) -> str:
+    if vllm and not vllm.get("fits"):
+        return "Tensor parallelism (your GPUs cannot hold the model as asked)"
+    return (
+        f"Tensor parallelism (TP {tp} needed here)"
+        if tp > 1
+        else "Tensor parallelism (one GPU is enough here)"
+    )
+
+
+def _users(n: int) -> str:
+    return f"{n} user" if n == 1 else f"{n} users"
+
+
+def _ollama_fits(facts: Facts) -> bool | None:
+    """In VRAM on a GPU; in RAM (when the report says how much) on CPU only."""
+    ollama = facts.ollama_estimate()
+    if not ollama:
+        return None
+    if facts.cpu_only:
+        ram = ((facts.hardware or {}).get("memory") or {}).get("total_bytes")
+        need = ollama.get("memory_bytes")
+        return None if not ram or need is None else need <= ram
+    return bool(ollama.get("fits_in_vram"))
+
+
 def _fit_text(fits: bool | None, size: float | None, ollama: dict | None = None) -> str:
     if fits is None:
-        return "unknown (no estimate)"
+        return f"needs {gib(size)}" if size else "unknown (no estimate)"
     if fits:
         return f"yes ({gib(size)})"
     if ollama and ollama.get("gpu_layers"):
@@ -204,7 +246,9 @@ def _fit_text(fits: bool | None, size: float | None, ollama: dict | None = None)
 def _tput(facts: Facts, backend: Backend) -> str:
     level, source = _at_users(facts, backend)
     value = throughput(level)
-    return f"{value:.0f} tok/s ({source})" if value else "no figure"
+    if not value:
+        return "no figure"
+    return f"{value:.0f} tok/s ({source})" if value >= 10 else f"{value:.1f} tok/s ({source})"
 
 
 def serving(facts: Facts, backend: Backend) -> dict:

@@ -196,3 +196,8 @@ def test_field_specs_cover_the_dataclass():
     import dataclasses
 
     assert [f.name for f in dataclasses.fields(Answers)] == [f.name for f in ANSWER_FIELDS]
+
+
+def test_it_survives_a_bad_platform_next_to_a_gpu():
+    errors = errors_of({"gpu": "apple-m3-max", "platform": "amiga", "gpu_count": "x"})
+    assert set(errors) == {"platform", "gpu_count"}

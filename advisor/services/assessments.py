@@ -1,0 +1,111 @@
+"""Assessments and their recommendations as rows: validate, store, decide.
+
+The rules engine (``advisor.rules``) is pure; this module loads rows into ``Facts``, runs it, and
+stores ``Recommendation.as_dict()`` with the capacity estimate behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from advisor.errors import AdvisorError
+from advisor.models import Assessment, HardwareReport, LoadTest, Recommendation
+from advisor.rules.answers import Answers
+from advisor.rules.engine import recommend
+from advisor.rules.evidence import facts_build
+
+MAX_LOAD_TESTS = 20  # one sweep per server and a few re-runs; more is a mistake in the caller
+TITLE_MAX_LENGTH = 200  # Assessment.title max_length
+
+
+def _owned_by(row, owner) -> bool:
+    """A row is usable by ``owner`` when it has no owner or the same one (None: no check)."""
+    if owner is None or not getattr(owner, "is_authenticated", False):
+        return row.owner_id is None
+    return row.owner_id in (None, owner.pk)
+
+
+def _load_tests(load_tests: Iterable, owner) -> list[LoadTest]:
+    rows: list[LoadTest] = []
+    for item in load_tests:
+        row = item if isinstance(item, LoadTest) else LoadTest.objects.filter(pk=item).first()
+        if row is None:
+            raise AdvisorError(f"no load test {item!r}", field="load_tests")
+        if not _owned_by(row, owner):
+            raise AdvisorError(f"load test {row.pk} belongs to someone else", field="load_tests")
+        if not row.result:
+            raise AdvisorError(
+                f"load test {row.pk} has no result yet ({row.status})", field="load_tests"
+            )
+        rows.append(row)
+    if len(rows) > MAX_LOAD_TESTS:
+        raise AdvisorError(f"attach at most {MAX_LOAD_TESTS} load tests", field="load_tests")
+    return rows
+
+
+def _default_title(answers: Answers) -> str:
+    return f"{answers.model}, {answers.peak_concurrent_users} users, {answers.use_case.value}"
+
+
+def assessment_create(
+    *,
+    answers: dict,
+    hardware_report: HardwareReport | None = None,
+    load_tests: Iterable = (),
+    owner=None,
+    title: str = "",
+) -> Assessment:
+    """Validate ``answers`` (``Answers.parse``) and store them with their evidence.
+
+    ``load_tests`` are ``LoadTest`` rows or ids with a result. Raises ``AdvisorError`` (an
+    ``AdvisorValidationError`` for answers, naming every bad field); nothing is saved on error.
+    """
+    if hardware_report is not None and not _owned_by(hardware_report, owner):
+        raise AdvisorError("that hardware report belongs to someone else", field="hardware_report")
+    parsed = Answers.parse(answers, hardware_report_attached=hardware_report is not None)
+    rows = _load_tests(load_tests, owner)
+    title = (title or "").strip()[:TITLE_MAX_LENGTH] or _default_title(parsed)[:TITLE_MAX_LENGTH]
+    owner_row = owner if owner is not None and getattr(owner, "is_authenticated", False) else None
+    with transaction.atomic():
+        assessment = Assessment.objects.create(
+            owner=owner_row,
+            title=title,
+            answers=parsed.as_dict(),
+            hardware_report=hardware_report,
+        )
+        if rows:
+            assessment.load_tests.set(rows)
+    return assessment
+
+
+def load_test_results(assessment: Assessment) -> list[dict]:
+    """The attached load tests' results, each with its target kind (from the row when missing)."""
+    results = []
+    for row in assessment.load_tests.order_by("created_at", "id"):
+        if not row.result:
+            continue
+        result = dict(row.result)
+        target = dict(result.get("target") or {})
+        target.setdefault("kind", row.backend_kind)
+        if not target.get("kind"):
+            target["kind"] = row.backend_kind
+        result["target"] = target
+        results.append(result)
+    return results
+
+
+def recommendation_create(*, assessment: Assessment) -> Recommendation:
+    """Run the rules on the assessment's answers and evidence; store and return the verdict."""
+    report = assessment.hardware_report.report if assessment.hardware_report_id else None
+    answers = Answers.parse(assessment.answers, hardware_report_attached=report is not None)
+    facts = facts_build(answers, hardware_report=report, load_tests=load_test_results(assessment))
+    result = recommend(facts)
+    return Recommendation.objects.create(
+        assessment=assessment,
+        backend=result.backend.value,
+        confidence=result.confidence,
+        result=result.as_dict(),
+        estimate=facts.estimate,
+    )

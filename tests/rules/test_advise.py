@@ -1,0 +1,112 @@
+"""python manage.py advise: in-process verdicts from files, clear errors naming the field."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.rules.factories import load_test
+from tests.rules.test_assessments import H100_REPORT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, name: str, data) -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+def advise(*args) -> str:
+    out = io.StringIO()
+    call_command("advise", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_it_prints_the_verdict_with_reasons(tmp_path):
+    answers = write(tmp_path, "a.json", {"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"})
+    text = advise("--answers", answers)
+    assert text.startswith("Recommendation: vLLM")
+    assert "[workload.users_above_handful] 200 peak concurrent users" in text
+    assert "meta-llama/Llama-3.1-8B-Instruct" in text
+
+
+def test_it_prints_json_with_the_estimate(tmp_path):
+    answers = write(tmp_path, "a.json", {"gpu": "apple-m3-max", "peak_concurrent_users": 1})
+    data = json.loads(advise("--answers", answers, "--json"))
+    assert data["backend"] == "ollama"
+    assert data["decisive"][0]["rule_id"] == "constraint.macos"
+    assert data["estimate"]["ollama"]["fits_in_vram"] is True
+    for key in ("confidence", "supporting", "opposing", "warnings", "switch_triggers", "migration", "comparison"):
+        assert key in data
+
+
+def test_it_sizes_from_a_hardware_report_and_reads_load_tests(tmp_path):
+    answers = write(tmp_path, "a.json", {"model": "llama-3.1-70b", "peak_concurrent_users": 3})
+    report = write(tmp_path, "hw.json", H100_REPORT)
+    sweep = write(tmp_path, "lt.json", load_test("ollama", {1: 2_000, 4: 30_000}))
+    data = json.loads(advise("--answers", answers, "--hardware", report, "--load-test", sweep, "--json"))
+    assert data["facts"]["hardware"] == "4x NVIDIA H100 SXM 80GB"
+    assert data["facts"]["measured_levels"]["ollama"] == 2
+
+
+def test_it_writes_the_bundle(tmp_path):
+    answers = write(tmp_path, "a.json", {"gpu": "l40s", "peak_concurrent_users": 50})
+    out = tmp_path / "bundle.zip"
+    advise("--answers", answers, "--bundle", str(out))
+    names = zipfile.ZipFile(out).namelist()
+    assert names and any("vllm" in name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ({"peak_concurrent_users": 0, "gpu": "h100"}, "peak_concurrent_users: must be at least 1"),
+        ({"gpu": "h100", "model": "gpt-17"}, "model: Unknown model"),
+        ({"gpu": "h100", "colour": "blue"}, "colour: unknown question"),
+        ({}, "gpu: say which GPU"),
+        ("{not json", "not valid JSON"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_it_names_the_field_in_bad_answers(tmp_path, content, fragment):
+    answers = write(tmp_path, "a.json", content)
+    with pytest.raises(CommandError) as info:
+        advise("--answers", answers)
+    assert fragment in str(info.value)
+
+
+def test_it_names_the_field_in_a_bad_hardware_report(tmp_path):
+    answers = write(tmp_path, "a.json", {})
+    report = write(tmp_path, "hw.json", {**H100_REPORT, "memory": {"total_bytes": -1}})
+    with pytest.raises(CommandError) as info:
+        advise("--answers", answers, "--hardware", report)
+    assert "memory.total_bytes" in str(info.value)
+
+
+def test_it_rejects_a_missing_file_and_a_load_test_without_kind(tmp_path):
+    with pytest.raises(CommandError, match="cannot read answers file"):
+        advise("--answers", str(tmp_path / "missing.json"))
+    answers = write(tmp_path, "a.json", {"gpu": "h100"})
+    sweep = write(tmp_path, "lt.json", {"target": {"kind": "tgi"}, "levels": []})
+    with pytest.raises(CommandError, match="target.kind"):
+        advise("--answers", answers, "--load-test", sweep)
+
+
+@pytest.mark.slow
+def test_it_exits_non_zero_without_a_traceback(tmp_path):
+    answers = write(tmp_path, "a.json", {"peak_concurrent_users": "lots", "gpu": "h100"})
+    done = subprocess.run(
+        [sys.executable, "manage.py", "advise", "--answers", answers],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "peak_concurrent_users: expected a whole number" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,108 @@
+"""Assessments and recommendations as rows: validation before saving, evidence from the rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.models import (
+    Assessment,
+    HardwareReport,
+    HardwareSource,
+    LoadTest,
+    LoadTestStatus,
+    Recommendation,
+)
+from advisor.services.assessments import assessment_create, recommendation_create
+from tests.rules.factories import load_test
+
+pytestmark = pytest.mark.django_db
+
+H100_REPORT = {
+    "schema_version": 1,
+    "collected_at": "2026-11-24T10:00:00+00:00",
+    "host": {"hostname": "gpu-1", "os": "Linux", "arch": "x86_64"},
+    "memory": {"total_bytes": 512 * 1024**3},
+    "gpus": [
+        {"vendor": "nvidia", "index": i, "name": "NVIDIA H100 80GB HBM3",
+         "memory_total_bytes": 85520809984, "catalog_id": "h100-sxm-80gb"}
+        for i in range(4)
+    ],
+}  # fmt: skip
+
+
+def make_load_test(owner=None, **result_kwargs) -> LoadTest:
+    result = load_test("ollama", {1: 2_000, 2: 4_200, 4: 25_000}, **result_kwargs)
+    return LoadTest.objects.create(
+        owner=owner, base_url="http://127.0.0.1:11434", backend_kind="ollama",
+        status=LoadTestStatus.SUCCEEDED, result=result,
+    )  # fmt: skip
+
+
+def test_it_stores_normalised_answers_with_a_title():
+    assessment = assessment_create(answers={"model": "llama3.1:8b", "gpu": "h100", "peak_concurrent_users": "20"})
+    assessment.refresh_from_db()
+    assert assessment.answers["model"] == "llama-3.1-8b"
+    assert assessment.answers["gpu"] == "h100-sxm-80gb"
+    assert assessment.answers["peak_concurrent_users"] == 20
+    assert "20 users" in assessment.title
+
+
+def test_it_saves_nothing_for_bad_answers_and_names_every_field():
+    with pytest.raises(AdvisorValidationError) as info:
+        assessment_create(answers={"peak_concurrent_users": -3, "platform": "amiga", "gpu": "h100"})
+    assert set(info.value.errors) == {"peak_concurrent_users", "platform"}
+    assert Assessment.objects.count() == 0
+
+
+def test_it_refuses_an_unfinished_load_test_and_saves_nothing():
+    pending = LoadTest.objects.create(base_url="http://127.0.0.1:11434", status=LoadTestStatus.RUNNING)
+    with pytest.raises(AdvisorError) as info:
+        assessment_create(answers={"gpu": "h100"}, load_tests=[pending.pk])
+    assert info.value.field == "load_tests"
+    assert Assessment.objects.count() == 0
+
+
+def test_it_refuses_someone_elses_load_test_and_report():
+    users = get_user_model().objects
+    alice, bob = users.create_user("alice"), users.create_user("bob")
+    with pytest.raises(AdvisorError) as info:
+        assessment_create(answers={"gpu": "h100"}, load_tests=[make_load_test(owner=alice)], owner=bob)
+    assert info.value.field == "load_tests"
+    report = HardwareReport.objects.create(owner=alice, source=HardwareSource.UPLOAD, report=H100_REPORT)
+    with pytest.raises(AdvisorError) as info:
+        assessment_create(answers={}, hardware_report=report, owner=bob)
+    assert info.value.field == "hardware_report"
+
+
+def test_it_uses_the_hardware_report_when_the_answers_leave_the_gpu_out():
+    report = HardwareReport.objects.create(source=HardwareSource.UPLOAD, report=H100_REPORT)
+    assessment = assessment_create(answers={"model": "llama-3.1-70b"}, hardware_report=report)
+    rec = recommendation_create(assessment=assessment)
+    assert rec.result["facts"]["gpu_count"] == 4
+    assert rec.result["facts"]["gpu"] == "h100-sxm-80gb"
+    assert rec.estimate["vllm"]["fits"] is True
+
+
+def test_it_stores_the_verdict_and_the_estimate():
+    assessment = assessment_create(answers={"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"})
+    rec = recommendation_create(assessment=assessment)
+    stored = Recommendation.objects.get(pk=rec.pk)
+    assert stored.backend == "vllm"
+    assert stored.confidence == stored.result["confidence"]
+    assert stored.result["decisive"][0]["rule_id"] == "workload.users_above_handful"
+    assert stored.estimate["weights_bytes"] > 0
+
+
+def test_it_reads_measured_collapse_from_attached_load_tests():
+    answers = {"gpu": "rtx-4090", "peak_concurrent_users": 4, "use_case": "internal",
+               "team_skills": ["python", "docker"]}  # fmt: skip
+    plain = recommendation_create(assessment=assessment_create(answers=answers))
+    measured = recommendation_create(
+        assessment=assessment_create(answers=answers, load_tests=[make_load_test()])
+    )
+    assert plain.backend == "ollama"
+    assert measured.backend == "vllm"
+    assert "measured.collapse" in [r["rule_id"] for r in measured.result["decisive"]]
+    assert measured.result["facts"]["measured_levels"]["ollama"] == 3
