@@ -67,6 +67,23 @@ def _performance_rows(estimate: dict | None) -> list[dict]:
     return rows
 
 
+def _cost(estimate: dict | None) -> dict:
+    """Price per GPU-hour with its source, and per server the cheapest level's $/1M tokens."""
+    cost = (estimate or {}).get("cost") or {}
+    rows = []
+    for server, data in (cost.get("servers") or {}).items():
+        best = (data or {}).get("best") or {}
+        rows.append(
+            {
+                "server": SERVER_NAMES.get(server, server),
+                "concurrency": best.get("concurrency"),
+                "throughput": best.get("output_token_throughput"),
+                "usd": best.get("usd_per_million_output_tokens"),
+            }
+        )
+    return {"hourly_usd": cost.get("hourly_usd"), "source": cost.get("price_source"), "rows": rows}
+
+
 @require_GET
 def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
     assessment = _assessment(request, pk)
@@ -86,6 +103,7 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
         "charts": chart_specs(_measured_runs(assessment), estimate),
         "metrics": METRICS,
         "performance": _performance_rows(estimate),
+        "cost": _cost(estimate),
         "answers": sorted((assessment.answers or {}).items()),
     }
     return render(request, "assessment.html", context)
