@@ -118,7 +118,7 @@ def probe() -> Outcome:
     try:
         nvml = load_nvml()
     except ImportError:
-        return Outcome.absent("pynvml (nvidia-ml-py) is not installed", {"gpus": []})
+        return Outcome.absent("pynvml is not installed (pip install nvidia-ml-py)", {"gpus": []})
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as exc:
