@@ -34,7 +34,8 @@ class ModelSpec:
 
     ``sliding_window`` is the window of the local-attention layers (None: every layer is global);
     ``full_attention_interval`` says every N-th layer is global (Gemma 2 and gpt-oss: 2, Gemma 3: 6;
-    1 means every layer slides, as in Mistral 7B v0.1). ``kv_lora_rank`` / ``qk_rope_head_dim`` are set
+    1 means every layer slides, as in Mistral 7B v0.1); ``full_attention_layers`` overrides the count
+    when a config lists its layer types explicitly. ``kv_lora_rank`` / ``qk_rope_head_dim`` are set
     for MLA models (DeepSeek-V3/R1), whose KV cache is one compressed latent per token and layer.
     """
 
@@ -54,6 +55,7 @@ class ModelSpec:
     max_context: int
     sliding_window: int | None = None
     full_attention_interval: int | None = None
+    full_attention_layers: int | None = None
     kv_lora_rank: int | None = None
     qk_rope_head_dim: int | None = None
     num_experts: int | None = None
@@ -77,6 +79,8 @@ class ModelSpec:
         """Layers that keep only ``sliding_window`` tokens of KV (0 when the model has no window)."""
         if not self.sliding_window:
             return 0
+        if self.full_attention_layers is not None:
+            return self.num_layers - self.full_attention_layers
         interval = self.full_attention_interval or 1
         if interval <= 1:
             return self.num_layers

@@ -1,0 +1,70 @@
+"""A plain-text rendering of ``Estimate.as_dict()`` for the CLI (pure: dict in, str out)."""
+
+from __future__ import annotations
+
+GIB = 1024**3
+
+
+def _gib(value: int | float | None) -> str:
+    return "-" if value is None else f"{value / GIB:.2f} GiB"
+
+
+def estimate_text(data: dict) -> str:
+    """The estimate as a few readable blocks: model and hardware, vLLM, Ollama, levels, cost."""
+    model, gpu, request = data["model"], data["gpu"], data["request"]
+    hardware = f"{gpu['count']} x {gpu['name']}" if gpu else "CPU only"
+    lines = [
+        f"Model     {model['name']} ({model['id']})",
+        f"Hardware  {hardware}",
+        f"Weights   {_gib(data['weights_bytes'])} for vLLM ({data['vllm']['quantization']}), "
+        f"{_gib(data['ollama_weights_bytes'])} for Ollama ({data['ollama']['quantization']})",
+        f"KV cache  {data['kv_bytes_per_token'] / 1024:.1f} KiB per token (all layers)",
+        "",
+    ]
+    v = data["vllm"]
+    lines += [
+        f"vLLM      {'fits' if v['fits'] else 'does NOT fit'}: tensor-parallel {v['tensor_parallel_size']}, "
+        f"{v['data_parallel_replicas']} replica(s)",
+        f"          KV budget {_gib(v['kv_cache_bytes'])}/GPU = {v['num_gpu_blocks']:,} blocks = "
+        f"{v['kv_cache_tokens']:,} tokens",
+        f"          max concurrency at {v['max_model_len']:,} tokens: {v['max_concurrency']:.2f}x "
+        f"(max_num_seqs {v['max_num_seqs']})",
+        f"          vllm serve {' '.join(v['serve_args'])}",
+    ]
+    lines += [f"          note: {note}" for note in v["notes"]]
+    o = data["ollama"]
+    lines += [
+        "",
+        f"Ollama    {'fits in VRAM' if o['fits_in_vram'] else 'does NOT fit in VRAM'}: "
+        f"{o['gpu_layers']}/{o['total_layers']} layers on GPU, {_gib(o['memory_bytes'])} "
+        f"(num_ctx {o['num_ctx']:,} x num_parallel {o['num_parallel']})",
+        "          set instead: "
+        + " ".join(f"{key}={value}" for key, value in o["recommended"]["env"].items()),
+    ]
+    lines += [f"          note: {note}" for note in o["notes"]]
+    lines += [
+        "",
+        f"Predicted ({request['avg_prompt_tokens']} prompt / {request['avg_output_tokens']} output tokens; source: model)",
+        f"  {'server':<7}{'users':>6}{'tok/s':>10}{'TTFT p50':>11}{'TTFT p95':>11}{'TPOT p50':>10}{'E2E p95':>10}",
+    ]
+    for level in data["performance"]:
+        lines.append(
+            f"  {level['server']:<7}{level['concurrency']:>6}{level['output_token_throughput']:>10.1f}"
+            f"{level['ttft_ms']['p50']:>9.0f}ms{level['ttft_ms']['p95']:>9.0f}ms"
+            f"{level['tpot_ms']['p50']:>8.1f}ms{level['e2el_ms']['p95'] / 1000:>9.1f}s"
+        )
+    for item in data["calibration"]:
+        lines.append(
+            f"  calibrated {item['server']}: predicted {item['predicted_tps']:.1f} vs measured "
+            f"{item['measured_tps']:.1f} tok/s ({item['error_pct']:+.1f}%)"
+        )
+    cost = data["cost"]
+    lines += ["", f"Cost      ${cost['hourly_usd']:.2f}/h ({cost['price_source']})"]
+    for server, entry in cost["servers"].items():
+        price = entry["usd_per_million_output_tokens"]
+        shown = "-" if price is None else f"${price:.3f}"
+        lines.append(
+            f"  {server:<7} {shown} per 1M output tokens at {entry['best']['concurrency']} users"
+        )
+    lines += [f"note: {note}" for note in data["notes"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""vLLM's start-up arithmetic reproduced against numbers vLLM itself logged."""
+
+import math
+
+import pytest
+
+from advisor.capacity import kv
+from advisor.capacity.catalog import resolve_gpu, resolve_model, resolve_quantization
+from advisor.capacity.specs import GIB
+from advisor.capacity.vllm import (
+    blocks_per_request,
+    default_max_num_seqs,
+    kv_groups,
+    vllm_capacity,
+)
+
+
+def _llama_8b(gpu="h100", **kwargs):
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    return vllm_capacity(
+        model,
+        resolve_gpu(gpu),
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        **kwargs,
+    )
+
+
+def test_it_reproduces_vllm_issue_10517():
+    """Llama-3.1-8B BF16 with a 3.81 GiB KV budget: 2 MiB blocks -> 1950 blocks, 1.56x at 20,000
+    tokens per request (vllm-project/vllm issue 10517)."""
+    capacity = _llama_8b(max_model_len=20000, kv_cache_budget_bytes=int(3.81 * GIB))
+    assert capacity.num_gpu_blocks == 1950
+    assert capacity.blocks_per_request == math.ceil(20000 / 16)
+    assert round(capacity.max_concurrency, 2) == 1.56
+    assert capacity.kv_cache_tokens == 1950 * 16
+    assert capacity.fits
+
+
+def test_it_reproduces_a_logged_24gb_start_up():
+    """vLLM log, Llama-3.1-8B on a 24 GB GPU: "reserved for KV Cache is 4.60GiB", "# CUDA blocks:
+    2356", "Maximum concurrency for 131072 tokens per request: 0.29x", "maximum number of tokens
+    that can be stored in KV cache (37696)" -- and the model's full context does not fit."""
+    capacity = _llama_8b(gpu="l4", kv_cache_budget_bytes=int(4.60 * GIB))
+    assert abs(capacity.num_gpu_blocks - 2356) <= 1  # 4.60 is the log's rounding
+    assert round(capacity.max_concurrency, 2) == 0.29
+    assert abs(capacity.kv_cache_tokens - 37696) <= 16
+    assert not capacity.fits
+    assert capacity.max_model_len_that_fits == capacity.num_gpu_blocks * 16
+    assert "needs 8,192 blocks" in capacity.notes[0]
+
+
+def test_it_models_the_memory_terms_vllm_profiles():
+    """vLLM log on an 80 GB GPU: total 79.14 GiB x 0.90 = 71.22 GiB; weights 14.99, non-torch
+    0.12, activation peak 1.19 -> 54.93 GiB for the KV cache."""
+    gpu = resolve_gpu("h100").with_memory(int(79.14 * GIB))
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    capacity = vllm_capacity(
+        model, gpu, tensor_parallel_size=1, weights_bytes=weights, kv_dtype_bytes=2
+    )
+    assert capacity.requested_memory_bytes / GIB == pytest.approx(71.22, abs=0.01)
+    assert capacity.activation_peak_bytes / GIB == pytest.approx(1.19, abs=0.1)
+    assert capacity.kv_cache_bytes / GIB == pytest.approx(54.93, rel=0.02)
+
+
+def test_it_groups_hybrid_layers_like_vllm():
+    """kv_cache_utils._get_kv_cache_groups_uniform_page_size: Gemma 3 (5:1) -> groups of the global
+    layer count; gpt-oss (12:12) and Gemma 2 (21:21) -> one group of each type."""
+    groups = kv_groups(resolve_model("gemma-3-270m"))
+    assert (groups.layers_per_group, groups.full_groups, groups.sliding_groups) == (3, 1, 5)
+    gemma_1b = kv_groups(
+        resolve_model("gemma-3-1b")
+    )  # 4 global, 22 local -> 6 local groups (padded)
+    assert (gemma_1b.layers_per_group, gemma_1b.full_groups, gemma_1b.sliding_groups) == (4, 1, 6)
+    oss = kv_groups(resolve_model("gpt-oss-20b"))
+    assert (oss.layers_per_group, oss.full_groups, oss.sliding_groups) == (12, 1, 1)
+    dense = kv_groups(resolve_model("llama-3.1-8b"))
+    assert (dense.layers_per_group, dense.num_groups) == (32, 1)
+
+
+def test_it_counts_sliding_window_blocks_per_request():
+    """SlidingWindowSpec.max_memory_usage_bytes: ceil(min(window - 1 + batched, len) / 16) + 1.
+    Gemma 3 270M at 32,768 tokens, 2,048 batched: 2048 full + 5 x (ceil(2559 / 16) + 1) = 2853."""
+    model = resolve_model("gemma-3-270m")
+    assert blocks_per_request(model, kv_groups(model), 32768, 2048) == 2048 + 5 * 161
+
+
+def test_it_reports_tokens_per_group_for_hybrid_models():
+    """ "GPU KV cache size" = num_blocks // num_groups x 16."""
+    model = resolve_model("gemma-3-270m")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    capacity = vllm_capacity(
+        model, resolve_gpu("l4"), tensor_parallel_size=1, weights_bytes=weights,
+        kv_dtype_bytes=2, kv_cache_budget_bytes=GIB,
+    )  # fmt: skip
+    page = 16 * 2 * 1 * 256 * 2
+    assert capacity.num_gpu_blocks == GIB // page // 3
+    assert capacity.kv_cache_tokens == capacity.num_gpu_blocks // 6 * 16
+
+
+@pytest.mark.parametrize(
+    ("gpu", "expected"),
+    [("h100", 1024), ("mi300x", 1024), ("a100-sxm-80gb", 256), ("l4", 256), ("rtx-4090", 256)],
+)
+def test_it_picks_vllms_default_max_num_seqs(gpu, expected):
+    """EngineArgs.get_batch_defaults: >= 70 GiB and not an A100 -> 1024, else 256."""
+    assert default_max_num_seqs(resolve_gpu(gpu)) == expected
+
+
+def test_it_says_why_weights_do_not_fit():
+    model = resolve_model("llama-3.1-70b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    capacity = vllm_capacity(
+        model,
+        resolve_gpu("rtx-4090"),
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+    )
+    assert not capacity.fits
+    assert capacity.num_gpu_blocks == 0
+    assert "exceed" in capacity.notes[0]
+
+
+def test_it_refuses_vllm_on_apple_gpus():
+    model = resolve_model("llama-3.2-1b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    capacity = vllm_capacity(
+        model,
+        resolve_gpu("Apple M3 Max"),
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+    )
+    assert not capacity.fits
+    assert any("Metal" in note for note in capacity.notes)
