@@ -28,7 +28,7 @@ def level(concurrency: int, p95_ms: float, *, requests: int = 20, failed: int = 
             "p99": p95_ms * 1.1,
         },  # fmt: skip
         "ttft_ms": {"p95": ttft_ms if ttft_ms is not None else p95_ms / 10},
-        "tpot_ms": {"p95": 20.0},
+        "tpot_ms": {"mean": 16.0, "p50": 15.0, "p95": 20.0},
         "output_token_throughput": tput
         if tput is not None
         else concurrency * 256 / (p95_ms / 1000),

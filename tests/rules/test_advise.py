@@ -31,7 +31,9 @@ def advise(*args) -> str:
 
 
 def test_it_prints_the_verdict_with_reasons(tmp_path):
-    answers = write(tmp_path, "a.json", {"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"})
+    answers = write(
+        tmp_path, "a.json", {"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"}
+    )
     text = advise("--answers", answers)
     assert text.startswith("Recommendation: vLLM")
     assert "[workload.users_above_handful] 200 peak concurrent users" in text
@@ -44,7 +46,15 @@ def test_it_prints_json_with_the_estimate(tmp_path):
     assert data["backend"] == "ollama"
     assert data["decisive"][0]["rule_id"] == "constraint.macos"
     assert data["estimate"]["ollama"]["fits_in_vram"] is True
-    for key in ("confidence", "supporting", "opposing", "warnings", "switch_triggers", "migration", "comparison"):
+    for key in (
+        "confidence",
+        "supporting",
+        "opposing",
+        "warnings",
+        "switch_triggers",
+        "migration",
+        "comparison",
+    ):
         assert key in data
 
 
@@ -52,7 +62,9 @@ def test_it_sizes_from_a_hardware_report_and_reads_load_tests(tmp_path):
     answers = write(tmp_path, "a.json", {"model": "llama-3.1-70b", "peak_concurrent_users": 3})
     report = write(tmp_path, "hw.json", H100_REPORT)
     sweep = write(tmp_path, "lt.json", load_test("ollama", {1: 2_000, 4: 30_000}))
-    data = json.loads(advise("--answers", answers, "--hardware", report, "--load-test", sweep, "--json"))
+    data = json.loads(
+        advise("--answers", answers, "--hardware", report, "--load-test", sweep, "--json")
+    )
     assert data["facts"]["hardware"] == "4x NVIDIA H100 SXM 80GB"
     assert data["facts"]["measured_levels"]["ollama"] == 2
 

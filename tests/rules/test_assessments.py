@@ -41,7 +41,9 @@ def make_load_test(owner=None, **result_kwargs) -> LoadTest:
 
 
 def test_it_stores_normalised_answers_with_a_title():
-    assessment = assessment_create(answers={"model": "llama3.1:8b", "gpu": "h100", "peak_concurrent_users": "20"})
+    assessment = assessment_create(
+        answers={"model": "llama3.1:8b", "gpu": "h100", "peak_concurrent_users": "20"}
+    )
     assessment.refresh_from_db()
     assert assessment.answers["model"] == "llama-3.1-8b"
     assert assessment.answers["gpu"] == "h100-sxm-80gb"
@@ -57,7 +59,9 @@ def test_it_saves_nothing_for_bad_answers_and_names_every_field():
 
 
 def test_it_refuses_an_unfinished_load_test_and_saves_nothing():
-    pending = LoadTest.objects.create(base_url="http://127.0.0.1:11434", status=LoadTestStatus.RUNNING)
+    pending = LoadTest.objects.create(
+        base_url="http://127.0.0.1:11434", status=LoadTestStatus.RUNNING
+    )
     with pytest.raises(AdvisorError) as info:
         assessment_create(answers={"gpu": "h100"}, load_tests=[pending.pk])
     assert info.value.field == "load_tests"
@@ -68,9 +72,13 @@ def test_it_refuses_someone_elses_load_test_and_report():
     users = get_user_model().objects
     alice, bob = users.create_user("alice"), users.create_user("bob")
     with pytest.raises(AdvisorError) as info:
-        assessment_create(answers={"gpu": "h100"}, load_tests=[make_load_test(owner=alice)], owner=bob)
+        assessment_create(
+            answers={"gpu": "h100"}, load_tests=[make_load_test(owner=alice)], owner=bob
+        )
     assert info.value.field == "load_tests"
-    report = HardwareReport.objects.create(owner=alice, source=HardwareSource.UPLOAD, report=H100_REPORT)
+    report = HardwareReport.objects.create(
+        owner=alice, source=HardwareSource.UPLOAD, report=H100_REPORT
+    )
     with pytest.raises(AdvisorError) as info:
         assessment_create(answers={}, hardware_report=report, owner=bob)
     assert info.value.field == "hardware_report"
@@ -86,7 +94,9 @@ def test_it_uses_the_hardware_report_when_the_answers_leave_the_gpu_out():
 
 
 def test_it_stores_the_verdict_and_the_estimate():
-    assessment = assessment_create(answers={"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"})
+    assessment = assessment_create(
+        answers={"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"}
+    )
     rec = recommendation_create(assessment=assessment)
     stored = Recommendation.objects.get(pk=rec.pk)
     assert stored.backend == "vllm"

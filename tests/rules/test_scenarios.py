@@ -1,0 +1,120 @@
+"""Scenarios from the decision guidance, through the real capacity model: backend and cited rules.
+
+Each row: answers (plus a hardware report or load tests where the scenario has them), the backend
+the guidance gives, the rules that must be decisive, and rules that must be cited anywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.rules.answers import Answers
+from advisor.rules.engine import recommend
+from advisor.rules.evidence import facts_build
+from tests.rules.factories import load_test
+
+TEAM = {"use_case": "internal", "team_skills": ["python", "docker"]}
+COLLAPSE = load_test("ollama", {1: 2_000, 2: 4_100, 4: 26_000})
+HOLDS = load_test("ollama", {1: 2_000, 2: 2_300, 4: 2_900, 8: 5_800})
+
+SCENARIOS = [
+    # id, answers, load tests, backend, decisive, also cited
+    ("solo developer on a Mac", {"gpu": "apple-m3-max", "deployment_target": "laptop"}, (),
+     "ollama", {"constraint.macos"}, {"workload.single_user", "operations.laptop"}),
+    ("200 users on one H100 with an 8B model",
+     {"gpu": "h100", "model": "llama3.1:8b", "peak_concurrent_users": 200, "use_case": "production"}, (),
+     "vllm", {"workload.users_above_handful"},
+     {"workload.users_many", "workload.users_beyond_ollama", "hardware.server_gpu", "cost.vllm_cheaper"}),
+    ("70B on 4x A100", {"model": "llama-3.1-70b", "gpu": "a100-sxm-80gb", "gpu_count": 4, **TEAM}, (),
+     "vllm", {"constraint.tensor_parallel"}, {"hardware.server_gpu"}),
+    ("CPU-only laptop", {"gpu_count": 0, "model": "qwen2.5:3b", "deployment_target": "laptop"}, (),
+     "ollama", {"constraint.cpu_only"}, {"operations.laptop", "operations.no_python_docker"}),
+    ("10 LoRA adapters for three users",
+     {"gpu": "l40s", "lora_adapters": 10, "peak_concurrent_users": 3, **TEAM}, (),
+     "vllm", {"features.multi_lora"}, {"workload.few_users"}),
+    ("measured latency collapse at four users",
+     {"gpu": "rtx-4090", "peak_concurrent_users": 4, **TEAM}, (COLLAPSE,),
+     "vllm", {"measured.collapse"}, {"measured.degraded", "workload.few_users"}),
+    ("measured: Ollama holds four users",
+     {"gpu": "rtx-4090", "peak_concurrent_users": 4, **TEAM}, (HOLDS,),
+     "ollama", {"measured.ollama_holds"}, {"workload.few_users"}),
+    ("close call: a handful of users (4)", {"gpu": "rtx-4090", "peak_concurrent_users": 4, **TEAM}, (),
+     "ollama", {"workload.few_users"}, {"hardware.consumer_gpu"}),
+    ("close call: just above a handful (5)", {"gpu": "rtx-4090", "peak_concurrent_users": 5, **TEAM}, (),
+     "vllm", {"workload.users_above_handful"}, {"hardware.consumer_gpu"}),
+    ("a Mac asked to serve 30 users", {"gpu": "apple-m3-max", "peak_concurrent_users": 30, **TEAM}, (),
+     "ollama", {"constraint.macos"}, {"workload.users_above_handful"}),
+    ("prototype on a Windows gaming PC",
+     {"gpu": "rtx-4090", "platform": "windows", "use_case": "prototype"}, (),
+     "ollama", {"workload.single_user"}, {"operations.windows", "workload.prototype"}),
+    ("three users who need metrics on Kubernetes",
+     {"gpu": "l40s", "peak_concurrent_users": 3, "features": ["metrics", "kubernetes"],
+      "deployment_target": "kubernetes", **TEAM}, (),
+     "vllm", {"features.metrics", "features.kubernetes"}, {"workload.few_users"}),
+    ("production chat with latency targets on an A100",
+     {"gpu": "a100-sxm-80gb", "peak_concurrent_users": 40, "use_case": "production",
+      "slo_ttft_ms": 1_000, "slo_e2e_p95_ms": 15_000, "team_skills": ["python", "docker"]}, (),
+     "vllm", {"workload.users_above_handful"}, {"workload.production_slos", "workload.predicted_slo_miss"}),
+    ("405B on a single H100", {"gpu": "h100", "model": "llama-3.1-405b", "peak_concurrent_users": 50}, (),
+     "vllm", {"workload.users_above_handful"}, set()),
+]  # fmt: skip
+
+
+def run(answers: dict, load_tests=()):
+    facts = facts_build(Answers.parse(answers), load_tests=load_tests)
+    return facts, recommend(facts)
+
+
+@pytest.mark.parametrize(
+    ("answers", "load_tests", "backend", "decisive", "cited"),
+    [pytest.param(*row[1:], id=row[0]) for row in SCENARIOS],
+)
+def test_it_decides_each_scenario_from_the_guidance(answers, load_tests, backend, decisive, cited):
+    _, rec = run(answers, load_tests)
+    assert rec.backend.value == backend
+    decisive_ids = {r.rule_id for r in rec.decisive}
+    assert decisive <= decisive_ids, decisive_ids
+    everything = {r.rule_id for r in rec.decisive + rec.supporting + rec.opposing + rec.notes}
+    assert cited <= everything, everything
+    assert all(r.evidence for r in rec.decisive)
+
+
+def test_it_warns_a_mac_with_many_users_with_both_numbers():
+    _, rec = run({"gpu": "apple-m3-max", "peak_concurrent_users": 30, **TEAM})
+    warning = next(w for w in rec.warnings if w["id"] == "sole_option_many_users")
+    assert "Ollama is the only option" in warning["message"]
+    assert "predicted p95" in warning["message"]
+    assert (
+        "a Linux server with NVIDIA H100 SXM 80GB and vLLM would give about" in warning["message"]
+    )
+
+
+def test_it_says_what_would_fit_when_nothing_does():
+    facts, rec = run({"gpu": "h100", "model": "llama-3.1-405b", "peak_concurrent_users": 50})
+    assert rec.fit["fits_at_all"] is False
+    kinds = {(a["server"], a["kind"]) for a in facts.alternatives}
+    assert ("vllm", "gpus_and_quantization") in kinds or ("vllm", "gpus") in kinds
+    assert any(kind == "model" for _, kind in kinds)
+    warning = next(w for w in rec.warnings if w["id"] == "does_not_fit")
+    assert "What would:" in warning["message"] and "Llama 3.1 70B" in warning["message"]
+
+
+def test_it_sizes_a_mac_from_the_memory_its_report_measured():
+    report = {"host": {"os": "Darwin"}, "memory": {"total_bytes": 16 * 1024**3},
+              "gpus": [{"vendor": "apple", "name": "Apple M3 Max", "catalog_id": "apple-m3-max",
+                        "memory_total_bytes": 16 * 1024**3, "unified_memory": True}]}  # fmt: skip
+    answers = Answers.parse({"model": "llama-3.1-70b"}, hardware_report_attached=True)
+    facts = facts_build(answers, hardware_report=report)
+    assert facts.platform.value == "macos"
+    assert facts.gpu["memory_bytes"] == 16 * 1024**3
+    rec = recommend(facts)
+    assert rec.backend.value == "ollama"
+    assert rec.fit["fits"] is False  # 70B does not fit 16 GB: say so
+    assert any(w["id"] in {"does_not_fit", "chosen_does_not_fit"} for w in rec.warnings)
+
+
+def test_measured_single_stream_speed_calibrates_the_prediction():
+    answers = Answers.parse({"gpu": "rtx-4090", "peak_concurrent_users": 2})
+    plain = facts_build(answers)
+    measured = facts_build(answers, load_tests=[load_test("ollama", {1: 2_000, 2: 4_000})])
+    assert measured.estimate["calibration"] and not plain.estimate["calibration"]
