@@ -129,3 +129,36 @@ def test_the_users_switch_trigger_is_where_the_verdict_really_flips(case, users)
     else:
         assert flipped is Backend.OLLAMA
         assert verdict(ans, fk, trigger["threshold"] + 1).backend is Backend.VLLM
+
+
+REAL_GPUS = ("h100-sxm-80gb", "a100-40gb", "l40s", "rtx-4090", "rtx-3060-12gb", "mi300x")
+REAL_MODELS = ("llama-3.1-8b", "qwen2.5-32b", "llama-3.1-70b", "mixtral-8x7b", "gemma-3-27b")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    gpu=st.sampled_from(REAL_GPUS),
+    count=st.sampled_from([1, 2, 4]),
+    model=st.sampled_from(REAL_MODELS),
+    use_case=st.sampled_from(list(UseCase)),
+    slo=st.sampled_from([None, 3_000.0, 20_000.0]),
+    users=st.integers(1, 64),
+    more=st.integers(1, 2_000),
+)
+def test_it_never_flips_vllm_to_ollama_through_the_real_capacity_model(
+    gpu, count, model, use_case, slo, users, more
+):
+    """Facts are rebuilt for each user count: new prediction levels, Ollama sized per user."""
+    from advisor.rules.answers import Answers
+    from advisor.rules.evidence import facts_build
+
+    def backend(n: int) -> Backend:
+        data = {"gpu": gpu, "gpu_count": count, "model": model, "use_case": use_case.value,
+                "peak_concurrent_users": n, "slo_e2e_p95_ms": slo}  # fmt: skip
+        ans = Answers.parse({k: v for k, v in data.items() if v is not None})
+        rec = recommend(facts_build(ans))
+        assert rec.decisive and all(r.evidence for r in rec.decisive)
+        return rec.backend
+
+    if backend(users) is Backend.VLLM:
+        assert backend(users + more) is Backend.VLLM
