@@ -51,6 +51,7 @@ VLLM_QUANTIZATION_BY_ANSWER = {
     "gptq-int4": "gptq",
     "gptq_int4": "gptq",
     "bitsandbytes": "bitsandbytes",
+    "mxfp4": "mxfp4",
 }
 VLLM_KV_CACHE_DTYPES = {"auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"}
 OLLAMA_KV_CACHE_TYPES = {"f16", "q8_0", "q4_0"}
@@ -184,7 +185,7 @@ def bundle_input_from(
     if gpu_count is None:
         gpu_count = _int(est.get("gpu_count"), default=1, field="gpu_count")
     gpu_name = _one_line(
-        ans.get("gpu") or _nested(est, "gpu", "name") or _nested(est, "gpu", "id") or ""
+        _nested(est, "gpu", "name") or ans.get("gpu") or _nested(est, "gpu", "id") or ""
     )
     vendor = _vendor(gpu_name, gpu_count, est)
 
@@ -218,7 +219,7 @@ def bundle_input_from(
         lora_adapters=lora_adapters,
         vllm=_vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters),
         ollama=_ollama_settings(est, ans, vendor, context_length, peak, deployment_target),
-        weights_bytes=_int(est.get("weights_bytes"), default=None, field="weights_bytes"),
+        weights_bytes=_weights_bytes(est, backend_enum),
         confidence=_float(rec.get("confidence"), default=None, field="confidence"),
         confidence_label=str(rec.get("confidence_label") or ""),
         reasons=_reasons(rec),
@@ -239,8 +240,14 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
     tp = _int(
         v.get("tensor_parallel_size"), default=max(gpu_count, 1), field="tensor_parallel_size"
     )
-    quant_answer = str(ans.get("quantization") or est.get("quantization") or "auto").lower()
-    kv_dtype = str(v.get("kv_cache_dtype") or est.get("kv_cache_dtype") or "auto").lower()
+    quant_answer = str(ans.get("quantization") or "auto").lower()
+    if quant_answer == "auto":  # the format the estimate sized vLLM for
+        quant_answer = str(v.get("quantization") or est.get("quantization") or "auto").lower()
+    request = est.get("request") if isinstance(est.get("request"), Mapping) else {}
+    kv_dtype = str(
+        v.get("kv_cache_dtype") or request.get("kv_cache_dtype") or est.get("kv_cache_dtype") or ""
+    ).lower()
+    kv_dtype = kv_dtype.removeprefix("kv-") or "auto"
     if kv_dtype not in VLLM_KV_CACHE_DTYPES:
         kv_dtype = "auto"
     multi_lora = "multi_lora" in features or lora_adapters > 0
@@ -273,25 +280,38 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
 
 def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
     o = est.get("ollama") if isinstance(est.get("ollama"), Mapping) else {}
-    kv_type = str(o.get("kv_cache_type") or "f16").lower()
+    # The capacity model's tuned settings, when it gives them, win over the sizing at the
+    # defaults (``num_ctx``/``num_parallel`` at the top level describe Ollama as installed).
+    tuned = o.get("recommended") if isinstance(o.get("recommended"), Mapping) else {}
+    env = tuned.get("env") if isinstance(tuned.get("env"), Mapping) else {}
+    kv_type = str(env.get("OLLAMA_KV_CACHE_TYPE") or o.get("kv_cache_type") or "f16").lower()
     if kv_type not in OLLAMA_KV_CACHE_TYPES:
         kv_type = "f16"
     local_only = deployment_target in ("laptop", "workstation")
+    if tuned:
+        num_ctx = env.get("OLLAMA_CONTEXT_LENGTH") or tuned.get("num_ctx")
+        num_parallel = env.get("OLLAMA_NUM_PARALLEL") or tuned.get("num_parallel")
+    else:
+        num_ctx, num_parallel = o.get("num_ctx"), o.get("num_parallel")
     return OllamaSettings(
-        num_ctx=_int(o.get("num_ctx"), default=context_length, field="num_ctx"),
-        num_parallel=max(1, _int(o.get("num_parallel"), default=1, field="num_parallel")),
+        num_ctx=_int(num_ctx, default=context_length, field="num_ctx"),
+        num_parallel=max(1, _int(num_parallel, default=1, field="num_parallel")),
         # One model per server: a second would evict it and cost a reload (seconds to minutes).
         max_loaded_models=1,
         # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
         keep_alive="30m" if local_only else "-1",
-        flash_attention=vendor is not GpuVendor.CPU,
-        kv_cache_type=kv_type if vendor is not GpuVendor.CPU else "f16",
+        # A quantized KV cache needs flash attention (Ollama FAQ); otherwise on for GPUs.
+        flash_attention=kv_type != "f16"
+        or _flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not GpuVendor.CPU),
+        kv_cache_type=kv_type,
         max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
         host=f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}",
-        fits_in_vram=o.get("fits_in_vram") if isinstance(o.get("fits_in_vram"), bool) else None,
+        fits_in_vram=_first_bool(tuned.get("fits_in_vram"), o.get("fits_in_vram")),
         gpu_layers=_int(o.get("gpu_layers"), default=None, field="gpu_layers"),
         total_layers=_int(o.get("total_layers"), default=None, field="total_layers"),
-        memory_bytes=_int(o.get("memory_bytes"), default=None, field="memory_bytes"),
+        memory_bytes=_int(
+            tuned.get("memory_bytes") or o.get("memory_bytes"), default=None, field="memory_bytes"
+        ),
     )
 
 
@@ -379,14 +399,10 @@ def _texts(value: Any) -> tuple[str, ...]:
     lines = []
     for item in value:
         if isinstance(item, Mapping):
-            text = (
-                item.get("message")
-                or item.get("text")
-                or item.get("description")
-                or item.get("condition")
-            )
-            if text and item.get("becomes"):
-                text = f"{text} (then: {item['becomes']})"
+            text = item.get("message") or item.get("text") or item.get("description")
+            if not text and item.get("condition"):
+                becomes = f" (then: {item['becomes']})" if item.get("becomes") else ""
+                text = f"{item['condition']}{becomes}"
             lines.append(str(text) if text else ", ".join(f"{k}: {v}" for k, v in item.items()))
         elif item is not None:
             lines.append(str(item))
@@ -409,6 +425,24 @@ def _migration_lines(value: Any) -> tuple[str, ...]:
     if isinstance(change, Mapping) and change.get("before") and change.get("after"):
         lines.append(f"Code: `{change['before']}` becomes `{change['after']}`")
     return tuple(_one_line(line, limit=MAX_NOTE_LENGTH) for line in lines)
+
+
+def _weights_bytes(est: Mapping, backend: Backend) -> int | None:
+    """The weights the chosen server downloads: Ollama's GGUF build is smaller than bf16."""
+    value = est.get("weights_bytes")
+    if backend is Backend.OLLAMA:
+        value = _nested(est, "ollama", "weights_bytes") or est.get("ollama_weights_bytes") or value
+    return _int(value, default=None, field="weights_bytes")
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _first_bool(*values: Any) -> bool | None:
+    return next((value for value in values if isinstance(value, bool)), None)
 
 
 def _nested(data: Mapping, key: str, sub: str):

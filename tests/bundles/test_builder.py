@@ -151,3 +151,8 @@ def test_it_has_a_minimum_startup_budget_for_unknown_weights():
 
     inp = bundle_input_from({"backend": "vllm"}, None, {"model": "x/y"})
     assert startup_budget_s(inp, engine_init_s=0) == 120
+
+
+def test_it_points_a_mac_at_the_cpu_compose_file():
+    readme = bundle_for("ollama-mac").file("README.md").content
+    assert "ollama/compose.cpu.yaml" in readme.split("## Every setting")[0]

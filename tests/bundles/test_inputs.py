@@ -119,3 +119,41 @@ def test_it_reads_the_rules_engines_trigger_warning_and_migration_shapes():
         "Both servers speak the OpenAI API",
     )
     assert "becomes" in inp.migration[3]
+
+
+def test_it_prefers_the_capacity_models_tuned_ollama_settings_over_the_defaults():
+    est = estimate(
+        weights_bytes=16 * 1024**3,
+        ollama={
+            "num_ctx": 131072,  # what Ollama would pick by default on this GPU
+            "num_parallel": 1,
+            "weights_bytes": 5 * 1024**3,
+            "recommended": {
+                "env": {
+                    "OLLAMA_CONTEXT_LENGTH": "2048",
+                    "OLLAMA_NUM_PARALLEL": "64",
+                    "OLLAMA_FLASH_ATTENTION": "1",
+                    "OLLAMA_KV_CACHE_TYPE": "q8_0",
+                },
+                "num_ctx": 2048,
+                "num_parallel": 64,
+                "fits_in_vram": True,
+            },
+        },
+    )
+    inp = bundle_input_from(recommendation("ollama"), est, answers())
+    assert (inp.ollama.num_ctx, inp.ollama.num_parallel) == (2048, 64)
+    assert inp.ollama.kv_cache_type == "q8_0" and inp.ollama.flash_attention
+    assert inp.weights_bytes == 5 * 1024**3  # the GGUF build Ollama downloads, not bf16
+
+
+def test_it_names_the_gpu_as_the_estimate_resolved_it():
+    est = estimate(gpu={"id": "h100-sxm-80gb", "name": "NVIDIA H100 SXM 80GB", "vendor": "nvidia"})
+    inp = bundle_input_from({"backend": "vllm", "facts": {"gpu": "h100-sxm-80gb"}}, est, answers())
+    assert inp.gpu_name == "NVIDIA H100 SXM 80GB"
+
+
+def test_it_turns_flash_attention_on_whenever_the_kv_cache_is_quantized():
+    est = estimate(ollama={"kv_cache_type": "q4_0"})
+    inp = bundle_input_from(recommendation("ollama"), est, answers(gpu_count=0))
+    assert inp.ollama.flash_attention and inp.ollama.kv_cache_type == "q4_0"

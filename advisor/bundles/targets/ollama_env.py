@@ -29,12 +29,7 @@ def ollama_env(inp: BundleInput, *, host: str | None = None) -> list[EnvVar]:
             host or o.host,
             "loopback only on a personal machine; all interfaces on a shared server",
         ),
-        EnvVar(
-            "OLLAMA_CONTEXT_LENGTH",
-            str(o.num_ctx),
-            f"the context you asked for ({inp.context_length:,}); Ollama's default depends on "
-            "VRAM and may truncate prompts silently",
-        ),
+        EnvVar("OLLAMA_CONTEXT_LENGTH", str(o.num_ctx), _context_why(inp)),
         EnvVar(
             "OLLAMA_NUM_PARALLEL",
             str(o.num_parallel),
@@ -69,6 +64,20 @@ def ollama_env(inp: BundleInput, *, host: str | None = None) -> list[EnvVar]:
     ]
     check_ollama_env({item.name: item.value for item in items})
     return items
+
+
+def _context_why(inp: BundleInput) -> str:
+    num_ctx, asked = inp.ollama.num_ctx, inp.context_length
+    if num_ctx >= asked:
+        return (
+            f"holds the context you asked for ({asked:,} tokens); Ollama's default depends on "
+            "VRAM and silently truncates longer prompts"
+        )
+    return (
+        f"sized by the capacity model so {inp.ollama.num_parallel} slots fit in memory; you asked "
+        f"for up to {asked:,} tokens, so longer prompts are truncated: lower "
+        "OLLAMA_NUM_PARALLEL to raise it"
+    )
 
 
 def env_dict(inp: BundleInput, *, host: str | None = None) -> dict[str, str]:

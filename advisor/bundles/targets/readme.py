@@ -11,7 +11,7 @@ from advisor.bundles.targets.base import (
     shell_words,
     startup_budget_s,
 )
-from advisor.bundles.targets.common import loadtest_command
+from advisor.bundles.targets.common import MAX_LOADTEST_CONCURRENCY, loadtest_command
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.targets.vllm_args import vllm_flags
 from advisor.bundles.upstream import ollama_env_table, vllm_table
@@ -79,7 +79,8 @@ def _start(inp: BundleInput) -> list[str]:
             "then `kubectl apply -f vllm/kubernetes.yaml`",
         ]
     else:
-        flavour = {"amd": "rocm", "cpu": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
+        # Docker on a Mac sees no GPU: the CPU flavour is the one that runs there.
+        flavour = {"amd": "rocm", "cpu": "cpu", "apple": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
         lines += [
             "- Linux: `ollama/setup-linux.sh` (installs with Ollama's script "
             "`curl -fsSL https://ollama.com/install.sh | sh`, applies "
@@ -193,7 +194,7 @@ def _checks(inp: BundleInput) -> list[str]:
         "",
         "- `scripts/smoke-test.sh`: health, model list, one chat completion",
         "- `scripts/loadtest.sh`: a short load test with the advisor's CLI, at concurrency "
-        "1, half your peak and your peak:",
+        f"1, half your peak and your peak (capped at {MAX_LOADTEST_CONCURRENCY}):",
         "",
         f"      {command}",
         "",
