@@ -27,6 +27,11 @@ import aiohttp
 
 # A content chunk: a non-empty "choices" array (vLLM's trailing usage chunk has "choices": []).
 _CHOICES = re.compile(rb'"choices"\s*:\s*\[\s*\{')
+# A chunk that carries generated text: a non-empty "content" (chat delta) or "text" (completions).
+# Counting tokens without usage counts these, not every chunk with choices: llama-cpp-python
+# opens with a role-only delta and closes with an empty delta carrying finish_reason (seen on
+# llama-cpp-python 0.3.36 by tests/engines), which are no tokens.
+_TEXT = re.compile(rb'"(?:content|text)"\s*:\s*"(?!")')
 # An Ollama streaming message that is not the final summary.
 _NOT_DONE = re.compile(rb'"done"\s*:\s*false')
 _ERROR_BODY_BYTES = 2048
@@ -172,6 +177,7 @@ async def _read_sse(response: aiohttp.ClientResponse, out: RequestOutcome, st: f
     first = True
     last = st
     chunks = 0
+    text_chunks = 0
     done = False
     usage_tokens = None
     itl = out.itl
@@ -197,6 +203,8 @@ async def _read_sse(response: aiohttp.ClientResponse, out: RequestOutcome, st: f
                     itl.append(now - last)
                 last = now
                 chunks += 1
+                if _TEXT.search(payload):
+                    text_chunks += 1
             elif payload == b"[DONE]":
                 done = True
             else:
@@ -214,7 +222,7 @@ async def _read_sse(response: aiohttp.ClientResponse, out: RequestOutcome, st: f
                     out.prompt_tokens = usage.get("prompt_tokens")
     if not done:
         return _fail(out, ErrorKind.CUT_SHORT, f"stream ended after {chunks} chunks without [DONE]")
-    _finish(out, first, last, st, chunks, usage_tokens)
+    _finish(out, first, last, st, text_chunks, usage_tokens)
 
 
 async def _read_ndjson(response: aiohttp.ClientResponse, out: RequestOutcome, st: float) -> None:
