@@ -9,13 +9,22 @@ repo id and Ollama tag and a GPU to its vendor.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from advisor.bundles.names import BUNDLE_NAME_MAX, check_model_name, dns_label
+from advisor.bundles.readers import (
+    first_bool,
+    flag,
+    migration_lines,
+    nested,
+    one_line,
+    read_float,
+    read_int,
+    texts,
+)
 from advisor.errors import AdvisorError
 
 
@@ -36,7 +45,6 @@ VLLM_DEFAULT_GPU_MEMORY_UTILIZATION = 0.9  # vllm/config/cache.py CacheConfig.gp
 VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm: default below 70 GiB GPUs (shared/REFERENCE.md)
 VLLM_DEFAULT_MAX_LORA_RANK = 16  # vllm/config/lora.py LoRAConfig.max_lora_rank
 OLLAMA_DEFAULT_MAX_QUEUE = 512  # ollama envconfig MaxQueue default
-OLLAMA_DEFAULT_CONTEXT = 4096  # ollama envconfig ContextLength default (v0.12)
 OLLAMA_PORT = 11434  # ollama envconfig Host default port
 VLLM_PORT = 8000  # vllm cli_args FrontendArgs.port default
 
@@ -55,8 +63,6 @@ VLLM_QUANTIZATION_BY_ANSWER = {
 }
 VLLM_KV_CACHE_DTYPES = {"auto", "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"}
 OLLAMA_KV_CACHE_TYPES = {"f16", "q8_0", "q4_0"}
-MAX_TEXT_LENGTH = 120  # a GPU name or label longer than this is not a name
-MAX_NOTE_LENGTH = 400  # one migration step or note in the README
 
 
 @dataclass(frozen=True)
@@ -181,18 +187,18 @@ def bundle_input_from(
             ans[key] = facts[key]
     model_id = check_model_name(str(ans.get("model") or est.get("model_id") or ""), field="model")
     hf_repo, ollama_tag = _model_names(model_id, est, ans)
-    gpu_count = _int(ans.get("gpu_count"), default=None, field="gpu_count")
+    gpu_count = read_int(ans.get("gpu_count"), default=None, field="gpu_count")
     if gpu_count is None:
-        gpu_count = _int(est.get("gpu_count"), default=1, field="gpu_count")
-    gpu_name = _one_line(
-        _nested(est, "gpu", "name") or ans.get("gpu") or _nested(est, "gpu", "id") or ""
+        gpu_count = read_int(est.get("gpu_count"), default=1, field="gpu_count")
+    gpu_name = one_line(
+        nested(est, "gpu", "name") or ans.get("gpu") or nested(est, "gpu", "id") or ""
     )
     vendor = _vendor(gpu_name, gpu_count, est)
 
-    context_length = _int(ans.get("context_length"), default=8192, field="context_length")
-    peak = _int(ans.get("peak_concurrent_users"), default=1, field="peak_concurrent_users")
+    context_length = read_int(ans.get("context_length"), default=8192, field="context_length")
+    peak = read_int(ans.get("peak_concurrent_users"), default=1, field="peak_concurrent_users")
     features = frozenset(str(f) for f in (ans.get("features") or ()))
-    lora_adapters = _int(ans.get("lora_adapters"), default=0, field="lora_adapters")
+    lora_adapters = read_int(ans.get("lora_adapters"), default=0, field="lora_adapters")
     deployment_target = str(ans.get("deployment_target") or "workstation")
 
     return BundleInput(
@@ -209,10 +215,10 @@ def bundle_input_from(
         deployment_target=deployment_target,
         peak_concurrent_users=peak,
         context_length=context_length,
-        avg_prompt_tokens=_int(
+        avg_prompt_tokens=read_int(
             ans.get("avg_prompt_tokens"), default=512, field="avg_prompt_tokens"
         ),
-        avg_output_tokens=_int(
+        avg_output_tokens=read_int(
             ans.get("avg_output_tokens"), default=256, field="avg_output_tokens"
         ),
         features=features,
@@ -220,12 +226,12 @@ def bundle_input_from(
         vllm=_vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters),
         ollama=_ollama_settings(est, ans, vendor, context_length, peak, deployment_target),
         weights_bytes=_weights_bytes(est, backend_enum),
-        confidence=_float(rec.get("confidence"), default=None, field="confidence"),
+        confidence=read_float(rec.get("confidence"), default=None, field="confidence"),
         confidence_label=str(rec.get("confidence_label") or ""),
         reasons=_reasons(rec),
-        warnings=_texts(rec.get("warnings")),
-        switch_triggers=_texts(rec.get("switch_triggers")),
-        migration=_migration_lines(rec.get("migration")),
+        warnings=texts(rec.get("warnings")),
+        switch_triggers=texts(rec.get("switch_triggers")),
+        migration=migration_lines(rec.get("migration")),
         slos={
             key: float(ans[key])
             for key in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_p95_ms")
@@ -237,7 +243,7 @@ def bundle_input_from(
 
 def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters):
     v = est.get("vllm") if isinstance(est.get("vllm"), Mapping) else {}
-    tp = _int(
+    tp = read_int(
         v.get("tensor_parallel_size"), default=max(gpu_count, 1), field="tensor_parallel_size"
     )
     quant_answer = str(ans.get("quantization") or "auto").lower()
@@ -253,13 +259,15 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
     multi_lora = "multi_lora" in features or lora_adapters > 0
     return VllmSettings(
         tensor_parallel_size=max(tp, 1),
-        max_model_len=_int(v.get("max_model_len"), default=context_length, field="max_model_len"),
-        max_num_seqs=_int(
+        max_model_len=read_int(
+            v.get("max_model_len"), default=context_length, field="max_model_len"
+        ),
+        max_num_seqs=read_int(
             v.get("max_num_seqs"),
             default=max(VLLM_DEFAULT_MAX_NUM_SEQS, peak),
             field="max_num_seqs",
         ),
-        gpu_memory_utilization=_float(
+        gpu_memory_utilization=read_float(
             v.get("gpu_memory_utilization") or est.get("gpu_memory_utilization"),
             default=VLLM_DEFAULT_GPU_MEMORY_UTILIZATION,
             field="gpu_memory_utilization",
@@ -272,8 +280,8 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
         enable_lora=multi_lora,
         max_loras=max(1, min(lora_adapters, 64)) if multi_lora else 1,
         max_lora_rank=VLLM_DEFAULT_MAX_LORA_RANK,
-        kv_cache_tokens=_int(v.get("kv_cache_tokens"), default=None, field="kv_cache_tokens"),
-        max_concurrency=_float(v.get("max_concurrency"), default=None, field="max_concurrency"),
+        kv_cache_tokens=read_int(v.get("kv_cache_tokens"), default=None, field="kv_cache_tokens"),
+        max_concurrency=read_float(v.get("max_concurrency"), default=None, field="max_concurrency"),
         fits=v.get("fits") if isinstance(v.get("fits"), bool) else None,
     )
 
@@ -294,22 +302,22 @@ def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
     else:
         num_ctx, num_parallel = o.get("num_ctx"), o.get("num_parallel")
     return OllamaSettings(
-        num_ctx=_int(num_ctx, default=context_length, field="num_ctx"),
-        num_parallel=max(1, _int(num_parallel, default=1, field="num_parallel")),
+        num_ctx=read_int(num_ctx, default=context_length, field="num_ctx"),
+        num_parallel=max(1, read_int(num_parallel, default=1, field="num_parallel")),
         # One model per server: a second would evict it and cost a reload (seconds to minutes).
         max_loaded_models=1,
         # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
         keep_alive="30m" if local_only else "-1",
         # A quantized KV cache needs flash attention (Ollama FAQ); otherwise on for GPUs.
         flash_attention=kv_type != "f16"
-        or _flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not GpuVendor.CPU),
+        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not GpuVendor.CPU),
         kv_cache_type=kv_type,
         max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
         host=f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}",
-        fits_in_vram=_first_bool(tuned.get("fits_in_vram"), o.get("fits_in_vram")),
-        gpu_layers=_int(o.get("gpu_layers"), default=None, field="gpu_layers"),
-        total_layers=_int(o.get("total_layers"), default=None, field="total_layers"),
-        memory_bytes=_int(
+        fits_in_vram=first_bool(tuned.get("fits_in_vram"), o.get("fits_in_vram")),
+        gpu_layers=read_int(o.get("gpu_layers"), default=None, field="gpu_layers"),
+        total_layers=read_int(o.get("total_layers"), default=None, field="total_layers"),
+        memory_bytes=read_int(
             tuned.get("memory_bytes") or o.get("memory_bytes"), default=None, field="memory_bytes"
         ),
     )
@@ -317,8 +325,8 @@ def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
 
 def _model_names(model_id: str, est: Mapping, ans: Mapping) -> tuple[str, str]:
     """(Hugging Face repo id, Ollama tag) for the model: from the estimate, the catalog, or the id."""
-    hf_repo = _nested(est, "model", "hf_repo")
-    tag = _nested(est, "model", "ollama_tag")
+    hf_repo = nested(est, "model", "hf_repo")
+    tag = nested(est, "model", "ollama_tag")
     if not (hf_repo and tag):
         spec = _catalog_model(model_id)
         if spec is not None:
@@ -343,7 +351,7 @@ def _catalog_model(model_id: str):
 def _vendor(gpu_name: str, gpu_count: int, est: Mapping) -> GpuVendor:
     if gpu_count == 0:
         return GpuVendor.CPU
-    vendor = _nested(est, "gpu", "vendor")
+    vendor = nested(est, "gpu", "vendor")
     if not vendor and gpu_name:
         try:
             from advisor.capacity.catalog import resolve_gpu
@@ -382,99 +390,9 @@ def _reasons(rec: Mapping) -> tuple[Reason, ...]:
     return tuple(out)
 
 
-def _texts(value: Any) -> tuple[str, ...]:
-    """Warnings, switch triggers or migration notes as plain lines (dicts give their message)."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,) if value.strip() else ()
-    if isinstance(value, Mapping):
-        lines = []
-        for key, item in value.items():
-            if isinstance(item, str | int | float) and not isinstance(item, bool):
-                lines.append(f"{key}: {item}")
-            elif isinstance(item, Mapping | list | tuple):
-                lines.extend(f"{key}: {line}" for line in _texts(item))
-        return tuple(lines)
-    lines = []
-    for item in value:
-        if isinstance(item, Mapping):
-            text = item.get("message") or item.get("text") or item.get("description")
-            if not text and item.get("condition"):
-                becomes = f" (then: {item['becomes']})" if item.get("becomes") else ""
-                text = f"{item['condition']}{becomes}"
-            lines.append(str(text) if text else ", ".join(f"{k}: {v}" for k, v in item.items()))
-        elif item is not None:
-            lines.append(str(item))
-    return tuple(line for line in lines if line.strip())
-
-
-def _one_line(value: Any, limit: int = MAX_TEXT_LENGTH) -> str:
-    """Free text for README prose only: printable, one line, bounded."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    return " ".join(text.split())[:limit]
-
-
-def _migration_lines(value: Any) -> tuple[str, ...]:
-    """The rules engine's migration dict (path, steps, notes, code change) as plain lines."""
-    if not isinstance(value, Mapping) or not any(k in value for k in ("path", "steps", "notes")):
-        return _texts(value)
-    lines = [str(value["path"])] if value.get("path") else []
-    lines += _texts(value.get("steps")) + _texts(value.get("notes"))
-    change = value.get("code_change")
-    if isinstance(change, Mapping) and change.get("before") and change.get("after"):
-        lines.append(f"Code: `{change['before']}` becomes `{change['after']}`")
-    return tuple(_one_line(line, limit=MAX_NOTE_LENGTH) for line in lines)
-
-
 def _weights_bytes(est: Mapping, backend: Backend) -> int | None:
     """The weights the chosen server downloads: Ollama's GGUF build is smaller than bf16."""
     value = est.get("weights_bytes")
     if backend is Backend.OLLAMA:
-        value = _nested(est, "ollama", "weights_bytes") or est.get("ollama_weights_bytes") or value
-    return _int(value, default=None, field="weights_bytes")
-
-
-def _flag(value: Any, *, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _first_bool(*values: Any) -> bool | None:
-    return next((value for value in values if isinstance(value, bool)), None)
-
-
-def _nested(data: Mapping, key: str, sub: str):
-    inner = data.get(key)
-    return inner.get(sub) if isinstance(inner, Mapping) else None
-
-
-def _int(value: Any, *, default, field: str):
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise AdvisorError(f"{field} must be a whole number, got {value!r}.", field=field)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise AdvisorError(f"{field} must be a whole number, got {value!r}.", field=field) from None
-    if not math.isfinite(number) or number < 0 or number != int(number):
-        raise AdvisorError(
-            f"{field} must be a non-negative whole number, got {value!r}.", field=field
-        )
-    return int(number)
-
-
-def _float(value: Any, *, default, field: str):
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise AdvisorError(f"{field} must be a number, got {value!r}.", field=field)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise AdvisorError(f"{field} must be a number, got {value!r}.", field=field) from None
-    if not math.isfinite(number) or number < 0:
-        raise AdvisorError(f"{field} must be a non-negative number, got {value!r}.", field=field)
-    return number
+        value = nested(est, "ollama", "weights_bytes") or est.get("ollama_weights_bytes") or value
+    return read_int(value, default=None, field="weights_bytes")
