@@ -189,7 +189,9 @@ def bundle_input_from(
     hf_repo, ollama_tag = _model_names(model_id, est, ans)
     gpu_count = read_int(ans.get("gpu_count"), default=None, field="gpu_count")
     if gpu_count is None:
-        gpu_count = read_int(est.get("gpu_count"), default=1, field="gpu_count")
+        gpu_count = read_int(
+            est.get("gpu_count") or nested(est, "gpu", "count"), default=1, field="gpu_count"
+        )
     gpu_name = one_line(
         nested(est, "gpu", "name") or ans.get("gpu") or nested(est, "gpu", "id") or ""
     )

@@ -156,3 +156,11 @@ def test_it_has_a_minimum_startup_budget_for_unknown_weights():
 def test_it_points_a_mac_at_the_cpu_compose_file():
     readme = bundle_for("ollama-mac").file("README.md").content
     assert "ollama/compose.cpu.yaml" in readme.split("## Every setting")[0]
+
+
+def test_it_keeps_a_pipe_in_a_gpu_name_inside_its_table_cell():
+    rec, est, ans = scenario("vllm-h100")
+    est.pop("gpu", None)
+    readme = build_bundle(rec, est, dict(ans, gpu="Odd | GPU")).file("README.md").content
+    row = next(line for line in readme.splitlines() if line.startswith("| `--tensor-parallel"))
+    assert row.count(" | ") == 2 and "Odd \\| GPU" in row

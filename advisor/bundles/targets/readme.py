@@ -104,19 +104,24 @@ def _settings(inp: BundleInput) -> list[str]:
     if inp.backend is Backend.VLLM:
         for flag in vllm_flags(inp):
             value = "(on)" if flag.value is None else f"`{flag.value}`"
-            lines.append(f"| `{flag.flag}` | {value} | {flag.why} |")
+            lines.append(f"| `{flag.flag}` | {value} | {_cell(flag.why)} |")
         lines.append(
             "| `--api-key` | `$VLLM_API_KEY` | read from the environment; never written into "
             "a file of this bundle |"
         )
     else:
         for var in ollama_env(inp):
-            lines.append(f"| `{var.name}` | `{var.value}` | {var.why} |")
+            lines.append(f"| `{var.name}` | `{var.value}` | {_cell(var.why)} |")
         lines.append(
             f"| Modelfile `num_ctx` | `{inp.ollama.num_ctx}` | the same context, baked into a "
             "named model |"
         )
     return lines + [""]
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal '|' would start a new column."""
+    return text.replace("|", "\\|")
 
 
 def _figures(inp: BundleInput) -> list[str]:
