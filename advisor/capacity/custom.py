@@ -135,15 +135,35 @@ def model_from_hf_config(
     name = model_id or str(raw.get("_name_or_path") or model_type or "custom-model")
     experts = next((config[key] for key in _EXPERT_KEYS if config.get(key)), None)
     return ModelSpec(
-        id=f"custom:{name}", name=name, family=model_type or "custom", hf_repo=name, ollama_tag=None,
-        num_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_kv_heads=kv_heads,
-        head_dim=head_dim, vocab_size=vocab, params_total=total, params_active=active,
-        max_context=int(context), sliding_window=window or None, full_attention_interval=interval,
-        full_attention_layers=full_layers, kv_lora_rank=config.get("kv_lora_rank"),
+        id=f"custom:{name}",
+        name=name,
+        family=model_type or "custom",
+        hf_repo=name,
+        ollama_tag=None,
+        num_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        vocab_size=vocab,
+        params_total=total,
+        params_active=active,
+        max_context=int(context),
+        sliding_window=window or None,
+        full_attention_interval=interval,
+        full_attention_layers=full_layers,
+        kv_lora_rank=config.get("kv_lora_rank"),
         qk_rope_head_dim=config.get("qk_rope_head_dim") if config.get("kv_lora_rank") else None,
-        num_experts=experts, num_experts_active=next((config[key] for key in _EXPERTS_PER_TOKEN_KEYS if config.get(key)), None) if experts else None,
-        native_quantization=native, ollama_quantization="Q4_K_M", source="config.json",
-    )  # fmt: skip
+        num_experts=experts,
+        num_experts_active=next(
+            (config[key] for key in _EXPERTS_PER_TOKEN_KEYS if config.get(key)), None
+        )
+        if experts
+        else None,
+        native_quantization=native,
+        ollama_quantization="Q4_K_M",
+        source="config.json",
+    )
 
 
 def _field(reader, key: str, default=None):
@@ -214,12 +234,26 @@ def model_from_gguf(path) -> ModelSpec:
     window = _field(reader, f"{arch}.attention.sliding_window") or None
     name = _field(reader, "general.name") or file.stem
     return ModelSpec(
-        id=f"custom:{file.name}", name=str(name), family=str(arch), hf_repo=str(name), ollama_tag=None,
-        num_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv_heads),
-        head_dim=int(head_dim), vocab_size=int(vocab), params_total=params, params_active=float(active),
+        id=f"custom:{file.name}",
+        name=str(name),
+        family=str(arch),
+        hf_repo=str(name),
+        ollama_tag=None,
+        num_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        num_kv_heads=int(kv_heads),
+        head_dim=int(head_dim),
+        vocab_size=int(vocab),
+        params_total=params,
+        params_active=float(active),
         max_context=int(_field(reader, f"{arch}.context_length") or 4096),
-        sliding_window=window, full_attention_interval=_SLIDING_INTERVAL.get(str(arch), 1) if window else None,
-        num_experts=experts, num_experts_active=used if experts else None,
-        native_quantization=quant, native_weights_bytes=weights, ollama_quantization=quant,
+        sliding_window=window,
+        full_attention_interval=_SLIDING_INTERVAL.get(str(arch), 1) if window else None,
+        num_experts=experts,
+        num_experts_active=used if experts else None,
+        native_quantization=quant,
+        native_weights_bytes=weights,
+        ollama_quantization=quant,
         source=f"GGUF header of {file.name}",
-    )  # fmt: skip
+    )

@@ -79,7 +79,7 @@ class Estimate:
                 "vendor": str(self.gpu.vendor),
                 "memory_bytes": self.gpu.memory_bytes,
                 "count": self.request.gpu_count,
-            },  # fmt: skip
+            },
             "weights_bytes": self.weights_bytes,
             "ollama_weights_bytes": self.ollama_weights_bytes,
             "kv_bytes_per_token": self.kv_bytes_per_token,
@@ -100,10 +100,13 @@ class Estimate:
 
 def _vllm_serve_args(result: Estimate) -> list[str]:
     args = [
-        "--tensor-parallel-size", str(result.vllm.tensor_parallel_size),
-        "--max-model-len", str(result.vllm.max_model_len),
-        "--gpu-memory-utilization", f"{result.vllm.gpu_memory_utilization:g}",
-    ]  # fmt: skip
+        "--tensor-parallel-size",
+        str(result.vllm.tensor_parallel_size),
+        "--max-model-len",
+        str(result.vllm.max_model_len),
+        "--gpu-memory-utilization",
+        f"{result.vllm.gpu_memory_utilization:g}",
+    ]
     if result.request.kv_cache_dtype.lower() in {"fp8", "fp8_e4m3", "fp8_e5m2"}:
         args += ["--kv-cache-dtype", result.request.kv_cache_dtype.lower()]
     if result.vllm_replicas > 1:
@@ -151,11 +154,17 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
 
     def run(tp: int, length: int | None) -> vllm.VllmCapacity:
         return vllm.vllm_capacity(
-            model, gpu, tensor_parallel_size=tp, weights_bytes=weights, kv_dtype_bytes=kv_dtype_bytes,
-            max_model_len=length, gpu_memory_utilization=request.gpu_memory_utilization,
-            kv_cache_budget_bytes=budget, max_num_seqs=request.max_num_seqs,
+            model,
+            gpu,
+            tensor_parallel_size=tp,
+            weights_bytes=weights,
+            kv_dtype_bytes=kv_dtype_bytes,
+            max_model_len=length,
+            gpu_memory_utilization=request.gpu_memory_utilization,
+            kv_cache_budget_bytes=budget,
+            max_num_seqs=request.max_num_seqs,
             cpu_memory_bytes=cpu_memory,
-        )  # fmt: skip
+        )
 
     for tp in sizes:
         result = run(tp, request.max_model_len)
@@ -185,31 +194,62 @@ def _engines(
     slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
     if gpu is None:
         vllm_engine = Engine(
-            Server.VLLM, weights, kv_bytes, cpu_bw, cpu_tflops,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM], performance.CPU_COMPUTE_EFFICIENCY,
-            performance.VLLM_PER_SEQUENCE_STEP_S, max(0, slots), capacity.max_num_batched_tokens,
-        )  # fmt: skip
+            Server.VLLM,
+            weights,
+            kv_bytes,
+            cpu_bw,
+            cpu_tflops,
+            performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM],
+            performance.CPU_COMPUTE_EFFICIENCY,
+            performance.VLLM_PER_SEQUENCE_STEP_S,
+            max(0, slots),
+            capacity.max_num_batched_tokens,
+        )
         ollama_engine = Engine(
-            Server.OLLAMA, ollama_weights, ollama_kv_bytes, cpu_bw, cpu_tflops,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA], performance.CPU_COMPUTE_EFFICIENCY,
-            performance.OLLAMA_PER_SEQUENCE_STEP_S, fit.num_parallel, 512,
-        )  # fmt: skip
+            Server.OLLAMA,
+            ollama_weights,
+            ollama_kv_bytes,
+            cpu_bw,
+            cpu_tflops,
+            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA],
+            performance.CPU_COMPUTE_EFFICIENCY,
+            performance.OLLAMA_PER_SEQUENCE_STEP_S,
+            fit.num_parallel,
+            512,
+        )
         return vllm_engine, ollama_engine
     tp = capacity.tensor_parallel_size
     scaling = performance.TP_SCALING_PER_DOUBLING ** math.log2(tp)
     vllm_engine = Engine(
-        Server.VLLM, weights, kv_bytes, gpu.bandwidth_gbps * tp * scaling, gpu.bf16_tflops * tp * scaling,
-        performance.VLLM_BANDWIDTH_EFFICIENCY, performance.VLLM_COMPUTE_EFFICIENCY,
-        performance.VLLM_PER_SEQUENCE_STEP_S, max(0, slots), capacity.max_num_batched_tokens,
+        Server.VLLM,
+        weights,
+        kv_bytes,
+        gpu.bandwidth_gbps * tp * scaling,
+        gpu.bf16_tflops * tp * scaling,
+        performance.VLLM_BANDWIDTH_EFFICIENCY,
+        performance.VLLM_COMPUTE_EFFICIENCY,
+        performance.VLLM_PER_SEQUENCE_STEP_S,
+        max(0, slots),
+        capacity.max_num_batched_tokens,
         replicas=replicas,
-    )  # fmt: skip
+    )
     metal = gpu.vendor is Vendor.APPLE
     ollama_engine = Engine(
-        Server.OLLAMA, ollama_weights, ollama_kv_bytes, gpu.bandwidth_gbps, gpu.bf16_tflops,
-        performance.OLLAMA_METAL_BANDWIDTH_EFFICIENCY if metal else performance.OLLAMA_BANDWIDTH_EFFICIENCY,
-        performance.OLLAMA_COMPUTE_EFFICIENCY, performance.OLLAMA_PER_SEQUENCE_STEP_S,
-        fit.num_parallel, 512, offload_fraction=fit.gpu_fraction, cpu_bandwidth_gbps=cpu_bw,
-    )  # fmt: skip
+        Server.OLLAMA,
+        ollama_weights,
+        ollama_kv_bytes,
+        gpu.bandwidth_gbps,
+        gpu.bf16_tflops,
+        performance.OLLAMA_METAL_BANDWIDTH_EFFICIENCY
+        if metal
+        else performance.OLLAMA_BANDWIDTH_EFFICIENCY,
+        performance.OLLAMA_COMPUTE_EFFICIENCY,
+        performance.OLLAMA_PER_SEQUENCE_STEP_S,
+        fit.num_parallel,
+        512,
+        offload_fraction=fit.gpu_fraction,
+        cpu_bandwidth_gbps=cpu_bw,
+    )
     return vllm_engine, ollama_engine
 
 
@@ -243,20 +283,38 @@ def estimate(request: EstimateRequest) -> Estimate:
     flash = ollama_kv_name != "f16"
     ollama_kv_bytes = OLLAMA_KV_BYTES[ollama_kv_name]
     fit = ollama.ollama_fit(
-        model, weights_bytes=ollama_weights, vram_bytes=vram, gpu_count=request.gpu_count,
-        num_ctx=num_ctx, num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
-        kv_cache_type=ollama_kv_name, kv_dtype_bytes=ollama_kv_bytes, flash_attention=flash,
-    )  # fmt: skip
+        model,
+        weights_bytes=ollama_weights,
+        vram_bytes=vram,
+        gpu_count=request.gpu_count,
+        num_ctx=num_ctx,
+        num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
+        kv_cache_type=ollama_kv_name,
+        kv_dtype_bytes=ollama_kv_bytes,
+        flash_attention=flash,
+    )
     recommended = ollama.recommend_settings(
-        model, weights_bytes=ollama_weights, vram_bytes=vram, gpu_count=request.gpu_count,
-        prompt_tokens=request.avg_prompt_tokens, output_tokens=request.avg_output_tokens,
+        model,
+        weights_bytes=ollama_weights,
+        vram_bytes=vram,
+        gpu_count=request.gpu_count,
+        prompt_tokens=request.avg_prompt_tokens,
+        output_tokens=request.avg_output_tokens,
         target_parallel=max(request.concurrency),
-    )  # fmt: skip
+    )
 
     vllm_engine, ollama_engine = _engines(
-        model, gpu, request, capacity, replicas, fit, weights, ollama_weights,
-        vllm_kv.bytes_per_weight, ollama_kv_bytes,
-    )  # fmt: skip
+        model,
+        gpu,
+        request,
+        capacity,
+        replicas,
+        fit,
+        weights,
+        ollama_weights,
+        vllm_kv.bytes_per_weight,
+        ollama_kv_bytes,
+    )
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     calibrations = []
     engines = {Server.VLLM: vllm_engine, Server.OLLAMA: ollama_engine}
@@ -268,15 +326,21 @@ def estimate(request: EstimateRequest) -> Estimate:
     levels: list[dict] = []
     if capacity.fits and engines[Server.VLLM].slots > 0:
         levels += performance.predict_levels(
-            model, engines[Server.VLLM], request.concurrency,
-            request.avg_prompt_tokens, request.avg_output_tokens,
-        )  # fmt: skip
+            model,
+            engines[Server.VLLM],
+            request.concurrency,
+            request.avg_prompt_tokens,
+            request.avg_output_tokens,
+        )
     else:
         notes.append("No vLLM performance prediction: the configuration does not fit.")
     levels += performance.predict_levels(
-        model, engines[Server.OLLAMA], request.concurrency,
-        request.avg_prompt_tokens, request.avg_output_tokens,
-    )  # fmt: skip
+        model,
+        engines[Server.OLLAMA],
+        request.concurrency,
+        request.avg_prompt_tokens,
+        request.avg_output_tokens,
+    )
 
     if gpu is not None:
         unit = (
@@ -302,13 +366,24 @@ def estimate(request: EstimateRequest) -> Estimate:
             else "AWS m7i.2xlarge on-demand (default CPU host)"
         )
     return Estimate(
-        request=request, model=model, gpu=gpu, vllm_quantization=vllm_quant,
-        ollama_quantization=ollama_quant, weights_bytes=weights, ollama_weights_bytes=ollama_weights,
-        kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight), vllm=capacity,
-        vllm_replicas=replicas, vllm_max_model_len_auto=auto_len, ollama=fit,
-        ollama_recommended=recommended, performance=tuple(levels), calibration=tuple(calibrations),
-        cost=cost_summary(hourly, levels, price_source=source), notes=tuple(notes),
-    )  # fmt: skip
+        request=request,
+        model=model,
+        gpu=gpu,
+        vllm_quantization=vllm_quant,
+        ollama_quantization=ollama_quant,
+        weights_bytes=weights,
+        ollama_weights_bytes=ollama_weights,
+        kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight),
+        vllm=capacity,
+        vllm_replicas=replicas,
+        vllm_max_model_len_auto=auto_len,
+        ollama=fit,
+        ollama_recommended=recommended,
+        performance=tuple(levels),
+        calibration=tuple(calibrations),
+        cost=cost_summary(hourly, levels, price_source=source),
+        notes=tuple(notes),
+    )
 
 
 def estimate_with(request: EstimateRequest, **changes) -> Estimate:

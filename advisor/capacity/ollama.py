@@ -123,12 +123,22 @@ def ollama_fit(
     if gpu_count <= 0:
         notes.append("No GPU: llama.cpp runs every layer on the CPU from system RAM.")
         return OllamaFit(
-            fits_in_vram=False, num_ctx=num_ctx, num_parallel=num_parallel,
-            kv_cache_type=kv_cache_type, flash_attention=flash_attention, gpu_layers=0,
-            total_layers=total_layers, weights_bytes=weights_bytes, kv_cache_bytes=cache,
-            graph_bytes=graph, reserve_bytes=0, memory_bytes=memory, vram_bytes=0,
-            vram_used_bytes=0, notes=tuple(notes),
-        )  # fmt: skip
+            fits_in_vram=False,
+            num_ctx=num_ctx,
+            num_parallel=num_parallel,
+            kv_cache_type=kv_cache_type,
+            flash_attention=flash_attention,
+            gpu_layers=0,
+            total_layers=total_layers,
+            weights_bytes=weights_bytes,
+            kv_cache_bytes=cache,
+            graph_bytes=graph,
+            reserve_bytes=0,
+            memory_bytes=memory,
+            vram_bytes=0,
+            vram_used_bytes=0,
+            notes=tuple(notes),
+        )
     total_vram = vram_bytes * gpu_count
     reserve = MINIMUM_RESERVE_BYTES * gpu_count
     fits = memory + reserve <= total_vram
@@ -147,12 +157,22 @@ def ollama_fit(
             f"{gpu_layers}/{total_layers} layers on the GPU, the rest on the CPU (much slower)."
         )
     return OllamaFit(
-        fits_in_vram=fits, num_ctx=num_ctx, num_parallel=num_parallel,
-        kv_cache_type=kv_cache_type, flash_attention=flash_attention, gpu_layers=gpu_layers,
-        total_layers=total_layers, weights_bytes=weights_bytes, kv_cache_bytes=cache,
-        graph_bytes=graph, reserve_bytes=reserve, memory_bytes=memory, vram_bytes=total_vram,
-        vram_used_bytes=used, notes=tuple(notes),
-    )  # fmt: skip
+        fits_in_vram=fits,
+        num_ctx=num_ctx,
+        num_parallel=num_parallel,
+        kv_cache_type=kv_cache_type,
+        flash_attention=flash_attention,
+        gpu_layers=gpu_layers,
+        total_layers=total_layers,
+        weights_bytes=weights_bytes,
+        kv_cache_bytes=cache,
+        graph_bytes=graph,
+        reserve_bytes=reserve,
+        memory_bytes=memory,
+        vram_bytes=total_vram,
+        vram_used_bytes=used,
+        notes=tuple(notes),
+    )
 
 
 def recommended_context(prompt_tokens: int, output_tokens: int, model: ModelSpec) -> int:
@@ -188,10 +208,16 @@ def recommend_settings(
     for kv_type, kv_bytes, flash in (("f16", 2.0, False), ("q8_0", 8.5 / 8, True)):
         for parallel in range(target, 0, -1):
             fit = ollama_fit(
-                model, weights_bytes=weights_bytes, vram_bytes=vram_bytes, gpu_count=gpu_count,
-                num_ctx=num_ctx, num_parallel=parallel, kv_cache_type=kv_type,
-                kv_dtype_bytes=kv_bytes, flash_attention=flash,
-            )  # fmt: skip
+                model,
+                weights_bytes=weights_bytes,
+                vram_bytes=vram_bytes,
+                gpu_count=gpu_count,
+                num_ctx=num_ctx,
+                num_parallel=parallel,
+                kv_cache_type=kv_type,
+                kv_dtype_bytes=kv_bytes,
+                flash_attention=flash,
+            )
             if fit.fits_in_vram:
                 if best is None or fit.num_parallel > best.num_parallel:
                     best = fit

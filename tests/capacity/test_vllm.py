@@ -93,9 +93,13 @@ def test_it_reports_tokens_per_group_for_hybrid_models():
     model = resolve_model("gemma-3-270m")
     weights = kv.weights_bytes(model, resolve_quantization("bf16"))
     capacity = vllm_capacity(
-        model, resolve_gpu("l4"), tensor_parallel_size=1, weights_bytes=weights,
-        kv_dtype_bytes=2, kv_cache_budget_bytes=GIB,
-    )  # fmt: skip
+        model,
+        resolve_gpu("l4"),
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        kv_cache_budget_bytes=GIB,
+    )
     page = 16 * 2 * 1 * 256 * 2
     assert capacity.num_gpu_blocks == GIB // page // 3
     assert capacity.kv_cache_tokens == capacity.num_gpu_blocks // 6 * 16

@@ -1,0 +1,171 @@
+"""The whole estimate: its JSON contract, its choices and its errors."""
+
+import json
+
+import pytest
+
+from advisor.capacity.catalog import resolve_gpu
+from advisor.capacity.estimate import EstimateRequest, estimate
+from advisor.capacity.specs import GIB
+from advisor.errors import AdvisorError
+
+
+def _estimate(**kwargs):
+    kwargs.setdefault("concurrency", (1, 8))
+    return estimate(EstimateRequest(**kwargs)).as_dict()
+
+
+def test_it_returns_the_documented_json_shape():
+    data = _estimate(model="llama3.1:8b", gpu="NVIDIA H100 80GB HBM3", gpu_count=1)
+    json.dumps(data)  # JSON-safe
+    assert {"weights_bytes", "kv_bytes_per_token", "vllm", "ollama", "performance", "cost"} <= set(
+        data
+    )
+    assert {
+        "fits",
+        "tensor_parallel_size",
+        "kv_cache_bytes",
+        "kv_cache_tokens",
+        "num_gpu_blocks",
+        "max_model_len",
+        "max_concurrency",
+        "max_num_seqs",
+    } <= set(data["vllm"])
+    assert {
+        "fits_in_vram",
+        "num_ctx",
+        "num_parallel",
+        "gpu_layers",
+        "total_layers",
+        "memory_bytes",
+    } <= set(data["ollama"])
+    assert {(p["server"], p["concurrency"]) for p in data["performance"]} == {
+        ("vllm", 1),
+        ("vllm", 8),
+        ("ollama", 1),
+        ("ollama", 8),
+    }
+    assert all(p["source"] == "model" for p in data["performance"])
+
+
+def test_it_reproduces_issue_10517_through_the_estimate():
+    data = _estimate(
+        model="llama-3.1-8b", gpu="h100", gpu_count=1, max_model_len=20000, kv_cache_budget_gib=3.81
+    )
+    assert data["kv_bytes_per_token"] == 131072
+    assert data["vllm"]["num_gpu_blocks"] == 1950
+    assert data["vllm"]["max_concurrency"] == 1.56
+
+
+def test_it_picks_the_smallest_tp_size_that_fits():
+    """Llama 3.1 70B BF16 (131.5 GiB): its full 131k context fits on 4 H100s, an 8k one on 2."""
+    assert (
+        _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4)["vllm"]["tensor_parallel_size"]
+        == 4
+    )
+    short = _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4, max_model_len=8192)["vllm"]
+    assert short["tensor_parallel_size"] == 2 and short["data_parallel_replicas"] == 2
+    assert "--data-parallel-size" in short["serve_args"]
+
+
+def test_it_shortens_max_model_len_when_the_full_context_cannot_fit():
+    data = _estimate(model="llama-3.1-8b", gpu="rtx-4090", gpu_count=1, quantization="bf16")
+    assert data["vllm"]["fits"] and data["vllm"]["max_model_len_auto"]
+    assert 768 <= data["vllm"]["max_model_len"] < 131072
+    assert any("--max-model-len" in note for note in data["notes"])
+
+
+def test_it_keeps_an_explicit_max_model_len_and_says_it_does_not_fit():
+    data = _estimate(
+        model="llama-3.1-8b", gpu="rtx-4090", gpu_count=1, quantization="bf16", max_model_len=131072
+    )
+    assert not data["vllm"]["fits"]
+    assert [p for p in data["performance"] if p["server"] == "vllm"] == []
+
+
+def test_it_uses_each_servers_usual_weights_for_auto():
+    data = _estimate(model="llama3.1:8b", gpu="rtx-4090", gpu_count=1)
+    assert data["vllm"]["quantization"] == "bf16" and data["ollama"]["quantization"] == "Q4_K_M"
+    assert data["ollama_weights_bytes"] < data["weights_bytes"] / 3
+
+
+def test_it_sends_vllm_only_formats_to_vllm_and_ollama_kv_types_to_ollama():
+    data = _estimate(model="qwen2.5-7b", gpu="l4", gpu_count=1, quantization="awq")
+    assert data["vllm"]["quantization"] == "awq-int4" and data["ollama"]["quantization"] == "Q4_K_M"
+    assert any("Ollama cannot load" in note for note in data["notes"])
+    q8 = _estimate(model="qwen2.5-7b", gpu="l4", gpu_count=1, kv_cache_dtype="q8_0")
+    assert q8["ollama"]["kv_cache_type"] == "q8_0" and q8["ollama"]["flash_attention"]
+    fp8 = _estimate(model="qwen2.5-7b", gpu="l4", gpu_count=1, kv_cache_dtype="fp8")
+    assert fp8["kv_bytes_per_token"] == 28 * 2 * 4 * 128  # 1 byte per element
+    assert "--kv-cache-dtype" in fp8["vllm"]["serve_args"]
+
+
+def test_it_estimates_cpu_only_hosts():
+    data = _estimate(model="llama3.2:3b", gpu_count=0, cpu_memory_gib=32)
+    assert data["gpu"] is None
+    assert data["ollama"]["gpu_layers"] == 0
+    assert any("CPU" in note for note in data["vllm"]["notes"])
+    ollama_1 = next(
+        p for p in data["performance"] if p["server"] == "ollama" and p["concurrency"] == 1
+    )
+    assert 1 < ollama_1["output_token_throughput"] < 60
+
+
+def test_it_takes_a_probed_memory_size():
+    data = _estimate(model="llama3.1:8b", gpu="Apple M3 Max", gpu_count=1, gpu_memory_gib=36)
+    assert data["gpu"]["memory_bytes"] == 36 * GIB
+    assert not data["vllm"]["fits"]  # no Metal backend
+    assert data["ollama"]["vram_bytes"] == int(36 * GIB * 0.75)
+
+
+def test_it_accepts_specs_instead_of_names():
+    data = _estimate(model="llama-3.2-1b", gpu=resolve_gpu("t4"), gpu_count=1)
+    assert data["gpu"]["id"] == "t4"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"model": "no-such-model"}, "model"),
+        ({"gpu": "no-such-gpu"}, "gpu"),
+        ({"gpu": None}, "gpu"),
+        ({"gpu_count": -1}, "gpu_count"),
+        ({"gpu_count": "two"}, "gpu_count"),
+        ({"quantization": "q3_z"}, "quantization"),
+        ({"kv_cache_dtype": "fp4"}, "kv_cache_dtype"),
+        ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization"),
+        ({"gpu_memory_utilization": 0}, "gpu_memory_utilization"),
+        ({"max_model_len": 3}, "max_model_len"),
+        ({"kv_cache_budget_gib": -2}, "kv_cache_budget_gib"),
+        ({"concurrency": "1,x"}, "concurrency"),
+        ({"concurrency": []}, "concurrency"),
+        ({"avg_prompt_tokens": 0}, "avg_prompt_tokens"),
+        ({"gpu_hourly_cost_usd": "cheap"}, "gpu_hourly_cost_usd"),
+        ({"measured_decode_tps": {"tgi": 50}}, "measured_decode_tps"),
+    ],
+)
+def test_it_names_the_field_at_fault(changes, field):
+    request = {"model": "llama3.1:8b", "gpu": "h100", "gpu_count": 1, **changes}
+    with pytest.raises(AdvisorError) as error:
+        estimate(EstimateRequest(**request))
+    assert error.value.field == field
+
+
+def test_it_parses_loose_input_and_rejects_unknown_keys():
+    request = EstimateRequest.parse(
+        {
+            "model": "llama3.1:8b",
+            "gpu": "h100",
+            "gpu_count": "2",
+            "concurrency": "32, 1,8",
+            "max_model_len": "",
+        }
+    )
+    assert (
+        request.gpu_count == 2
+        and request.concurrency == (1, 8, 32)
+        and request.max_model_len is None
+    )
+    with pytest.raises(AdvisorError) as error:
+        EstimateRequest.parse({"model": "llama3.1:8b", "gpus": 2})
+    assert error.value.field == "gpus"

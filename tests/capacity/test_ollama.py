@@ -1,0 +1,125 @@
+"""Ollama's memory fit, CPU spill, defaults and the settings to use instead."""
+
+import pytest
+
+from advisor.capacity import kv, ollama
+from advisor.capacity.catalog import resolve_gpu, resolve_model, resolve_quantization
+from advisor.capacity.specs import GIB, MIB
+
+
+def _fit(model_id="llama-3.1-8b", quant="Q4_K_M", gpu="rtx-4090", count=1, **kwargs):
+    model = resolve_model(model_id)
+    weights = kv.weights_bytes(model, resolve_quantization(quant))
+    vram = resolve_gpu(gpu).usable_memory_bytes
+    kwargs.setdefault("num_ctx", 4096)
+    return ollama.ollama_fit(
+        model, weights_bytes=weights, vram_bytes=vram, gpu_count=count, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("vram_gib", "expected"),
+    [(16, 4096), (23.9, 4096), (24, 32768), (47.9, 32768), (48, 131072), (80, 131072)],
+)
+def test_it_tiers_the_default_context_by_vram_and_caps_it_at_the_model(vram_gib, expected):
+    """Under 24 GiB 4k, 24-48 GiB 32k, 48 GiB+ 256k, never above Llama 3.1's 131,072."""
+    assert ollama.default_num_ctx(int(vram_gib * GIB), resolve_model("llama-3.1-8b")) == expected
+
+
+def test_it_reserves_a_full_context_per_parallel_slot():
+    """KV = num_ctx x num_parallel x 128 KiB for Llama-3.1-8B in f16."""
+    one = _fit(num_ctx=8192, num_parallel=1)
+    four = _fit(num_ctx=8192, num_parallel=4)
+    assert one.kv_cache_bytes == 8192 * 128 * 1024
+    assert four.kv_cache_bytes == 4 * one.kv_cache_bytes
+
+
+def test_it_uses_ollamas_llama_graph_estimate():
+    """fs/ggml GraphSize, llama: max(4b(1+4e+c(1+h)), 4b(e+v)) with b=512, e=4096, h=32, v=128256."""
+    model = resolve_model("llama-3.1-8b")
+    context = 4096
+    expected = max(4 * 512 * (1 + 4 * 4096 + context * 33), 4 * 512 * (4096 + 128256))
+    assert ollama.graph_bytes(model, context, flash_attention=False) == expected
+    assert ollama.graph_bytes(model, context, flash_attention=True) == 4 * 512 * (4096 + 128256)
+
+
+def test_it_fits_a_q4_8b_model_on_a_24gb_card():
+    fit = _fit()
+    assert fit.fits_in_vram
+    assert fit.gpu_layers == fit.total_layers == 33
+    assert fit.reserve_bytes == 457 * MIB
+    assert fit.memory_bytes == fit.weights_bytes + fit.kv_cache_bytes + fit.graph_bytes
+
+
+def test_it_spills_layers_to_the_cpu_when_vram_runs_out():
+    """Llama 3.1 70B Q4_K_M (~40 GiB) on one 24 GB card: part of the 80 layers stay on the GPU."""
+    fit = _fit("llama-3.1-70b")
+    assert not fit.fits_in_vram
+    assert 0 < fit.gpu_layers < 80
+    assert fit.total_layers == 81
+    assert fit.vram_used_bytes <= fit.vram_bytes
+    assert "layers on the GPU" in fit.notes[0]
+
+
+def test_it_spreads_layers_over_several_gpus():
+    assert _fit("llama-3.1-70b", count=2).fits_in_vram
+
+
+def test_it_runs_everything_on_the_cpu_without_a_gpu():
+    fit = _fit(count=0)
+    assert not fit.fits_in_vram and fit.gpu_layers == 0
+    assert "CPU" in fit.notes[0]
+
+
+def test_it_ignores_a_quantized_kv_cache_without_flash_attention():
+    fit = _fit(kv_cache_type="q8_0", kv_dtype_bytes=34 / 32, flash_attention=False)
+    assert fit.kv_cache_type == "f16"
+    assert fit.kv_cache_bytes == 4096 * 128 * 1024
+    assert "OLLAMA_FLASH_ATTENTION=1" in fit.notes[0]
+
+
+def test_it_recommends_slots_and_context_for_the_target_concurrency():
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("Q4_K_M"))
+    settings = ollama.recommend_settings(
+        model,
+        weights_bytes=weights,
+        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
+        gpu_count=1,
+        prompt_tokens=1000,
+        output_tokens=500,
+        target_parallel=8,
+    )
+    assert settings["env"] == {"OLLAMA_CONTEXT_LENGTH": "2048", "OLLAMA_NUM_PARALLEL": "8"}
+    assert settings["fits_in_vram"]
+
+
+def test_it_turns_on_a_q8_cache_when_f16_cannot_hold_the_slots():
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("Q4_K_M"))
+    settings = ollama.recommend_settings(
+        model,
+        weights_bytes=weights,
+        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
+        gpu_count=1,
+        prompt_tokens=6000,
+        output_tokens=2000,
+        target_parallel=16,
+    )
+    assert settings["env"]["OLLAMA_FLASH_ATTENTION"] == "1"
+    assert settings["env"]["OLLAMA_KV_CACHE_TYPE"] == "q8_0"
+    assert 1 <= settings["num_parallel"] <= 16
+
+
+def test_it_keeps_cpu_only_recommendations_to_a_few_slots():
+    model = resolve_model("llama-3.2-3b")
+    settings = ollama.recommend_settings(
+        model,
+        weights_bytes=2 * GIB,
+        vram_bytes=0,
+        gpu_count=0,
+        prompt_tokens=500,
+        output_tokens=200,
+        target_parallel=32,
+    )
+    assert settings["num_parallel"] == ollama.CPU_MAX_USEFUL_PARALLEL
