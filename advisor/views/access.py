@@ -1,20 +1,39 @@
-"""Who owns and sees what: open on a single-user install, per-user with ADVISOR_REQUIRE_LOGIN on.
+"""Who may see which page: open on a single-user install, per-user with ADVISOR_REQUIRE_LOGIN on.
 
-Sign-in itself is enforced by ``advisor.login.RequireLoginMiddleware`` (issue 10) for every page,
-so views need no decorator; these helpers only scope rows to the signed-in user.
+``page`` guards every UI view (advisor/views/urls.py wraps them all; the API authenticates with
+its own tokens); ``visible`` and ``owner_of`` scope rows to the signed-in user.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 def login_enforced() -> bool:
     """True when the deployment is shared and every page needs a signed-in user."""
     return bool(getattr(settings, "ADVISOR_REQUIRE_LOGIN", False))
+
+
+def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Guard a page: with logins on, anonymous visitors go to ``settings.LOGIN_URL`` and back.
+
+    The setting is read per request, so a test (or a restarted server) can switch it.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if login_enforced() and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def owner_of(request: HttpRequest):

@@ -82,7 +82,8 @@ def questionnaire_validate(request: HttpRequest) -> HttpResponse:
     form = _form(request, request.POST)
     if name not in form.fields:
         errors = [f"unknown question {name!r}"] if name else ["say which question to check"]
-        return render(request, "partials/field_error.html", {"name": "form", "errors": errors})
+        context = {"name": "form", "errors": errors}
+        return render(request, "partials/field_error.html", context, status=400)
     return render(
         request, "partials/field_error.html", {"name": name, "errors": form.errors_for(name)}
     )

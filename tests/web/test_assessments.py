@@ -1,0 +1,86 @@
+"""The recommendation page (a permalink per assessment), recommending again, the history."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from advisor.errors import AdvisorError
+from tests.web.factories import make_assessment, make_load_test
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_verdict_with_confidence_reasons_and_evidence(client):
+    assessment = make_assessment(peak_concurrent_users=40, use_case="production")
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert '<span class="backend">vLLM</span>' in html
+    assert "Confidence:" in html
+    assert 'id="decisive-heading"' in html and "Evidence:" in html
+    assert 'href="/how-we-decide/#rule-' in html  # each reason links to its rule
+
+
+def test_it_shows_switch_triggers_comparison_capacity_and_cost(client):
+    assessment = make_assessment(peak_concurrent_users=40)
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "When the answer would change" in html
+    assert "Side by side, with your numbers" in html and "Apple Silicon" in html
+    assert "Predicted by the capacity model" in html and "KV cache" in html
+    assert "$ per 1M output tokens" in html
+
+
+def test_it_links_the_bundle_download_and_the_load_test(client):
+    assessment = make_assessment()
+    rec = assessment.recommendations.get()
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert f'href="/recommendations/{rec.pk}/bundle.zip"' in html
+    assert f'href="/loadtests/new/?assessment={assessment.pk}"' in html
+
+
+def test_it_says_when_the_model_does_not_fit(client):
+    assessment = make_assessment(model="llama-3.1-405b", gpu="rtx-4090", gpu_count=1)
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "does not fit" in html.lower()
+
+
+def test_it_charts_attached_measurements_beside_the_prediction(client):
+    assessment = make_assessment()
+    assessment.load_tests.add(make_load_test(kind="ollama"))
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "Ollama measured" in html and "vLLM predicted" in html
+    assert "Recommend again with these measurements" in html
+
+
+def test_it_recommends_again(client):
+    assessment = make_assessment()
+    response = client.post(f"/assessments/{assessment.pk}/recommend/")
+    assert response.status_code == 302
+    assert assessment.recommendations.count() == 2
+
+
+@mock.patch("advisor.views.assessments.recommendation_create", autospec=True)
+def test_it_shows_why_recommending_again_failed(recommend, client):
+    recommend.side_effect = AdvisorError("the hardware report is gone", field="hardware_report")
+    assessment = make_assessment()
+    response = client.post(f"/assessments/{assessment.pk}/recommend/", follow=True)
+    assert "Could not recommend again: the hardware report is gone" in response.content.decode()
+
+
+def test_it_answers_404_for_an_unknown_assessment(client):
+    response = client.get("/assessments/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_it_lists_the_history_with_permalinks_and_pages(client):
+    first = make_assessment(title="first")
+    for n in range(25):
+        make_assessment(title=f"more {n}")
+    page_one = client.get("/history/").content.decode()
+    page_two = client.get("/history/", {"page": 2}).content.decode()
+    assert "Page 1 of 2" in page_one and "first" not in page_one
+    assert f'href="/assessments/{first.pk}/"' in page_two
+
+
+def test_it_copes_with_a_bad_page_number(client):
+    assert client.get("/history/", {"page": "x"}).status_code == 200

@@ -1,0 +1,50 @@
+"""Catalog pickers: datalist options for htmx, a searchable page without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.views.catalog import MAX_OPTIONS, catalog_search
+from tests.web.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_answers_htmx_with_options_matching_every_word(client):
+    response = client.get("/catalog/models/", {"model": "llama 8b"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and '<option value="llama-3.1-8b">' in html
+    assert "qwen" not in html.lower()
+
+
+def test_it_finds_models_by_hugging_face_repo_and_ollama_tag():
+    assert "llama-3.1-8b" in [m.id for m in catalog_search("models", "meta-llama/Llama-3.1-8B")]
+    assert "llama-3.1-8b" in [m.id for m in catalog_search("models", "llama3.1:8b")]
+
+
+def test_it_finds_gpus_by_the_name_the_driver_reports(client):
+    html = client.get("/catalog/gpus/", {"gpu": "H100 80GB HBM3"}, **HTMX).content.decode()
+    assert 'value="h100-sxm-80gb"' in html
+
+
+def test_it_caps_the_options_a_datalist_gets(client):
+    html = client.get("/catalog/models/", **HTMX).content.decode()
+    assert html.count("<option") == min(MAX_OPTIONS, len(catalog_search("models", "")))
+
+
+def test_it_shows_a_search_page_without_htmx(client):
+    html = client.get("/catalog/gpus/", {"q": "mi300"}).content.decode()
+    assert "<h1>GPUs catalog</h1>" in html and "mi300x" in html
+    assert 'name="q" value="mi300"' in html
+
+
+def test_it_says_when_nothing_matches(client):
+    html = client.get("/catalog/models/", {"q": "zzzz-nothing"}).content.decode()
+    assert "Nothing matches" in html
+
+
+def test_it_answers_404_for_an_unknown_catalog(client):
+    response = client.get("/catalog/spaceships/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()  # our page, not Django's
