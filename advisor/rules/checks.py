@@ -303,6 +303,8 @@ def _measured_ratio(f: Facts, minimum: float) -> Evidence:
                 "single": ms(base),
                 "ratio": f"{ratio:.1f}",
                 "limit": f"{minimum:g}",
+                "p95_ms": metric(level, "e2el_ms"),
+                "single_ms": base,
             }
     return None
 
@@ -410,6 +412,8 @@ def _cost_evidence(row: dict, cheaper: Backend) -> dict:
         "vllm_cost": f"${cost[Backend.VLLM]:.2f}",
         "ollama_cost": f"${cost[Backend.OLLAMA]:.2f}",
         "ratio": f"{cost[cheaper.other] / cost[cheaper]:.1f}",
+        "vllm_usd_per_million": round(cost[Backend.VLLM], 4),
+        "ollama_usd_per_million": round(cost[Backend.OLLAMA], 4),
     }
 
 
