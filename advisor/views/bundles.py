@@ -12,27 +12,30 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from advisor.bundles import Bundle, build_bundle
 from advisor.errors import AdvisorError
 from advisor.models import Assessment, Recommendation
+from advisor.services.bundles import bundle_for_recommendation
 from advisor.views.access import visible
 from advisor.views.highlight import highlight_file, lexer_name
 
 # The file shown first when none is asked for: it explains the others.
 FIRST_FILE = "README.md"
+# ?backend= renders the other server's files instead of the recommended one's.
+BACKENDS = {"vllm": "vLLM", "ollama": "Ollama"}
+
+
+def _backend(request: HttpRequest) -> str | None:
+    """The ``backend`` asked for (None: the recommended one); AdvisorError for an unknown one."""
+    backend = request.GET.get("backend") or None
+    if backend is not None and backend not in BACKENDS:
+        raise AdvisorError(f"backend must be one of {', '.join(BACKENDS)}", field="backend")
+    return backend
 
 
 def _recommendation(request: HttpRequest, pk) -> Recommendation:
     allowed = visible(Assessment.objects.all(), request)
     queryset = Recommendation.objects.select_related("assessment").filter(assessment__in=allowed)
     return get_object_or_404(queryset, pk=pk)
-
-
-def bundle_for_recommendation(*, recommendation: Recommendation) -> Bundle:
-    """The bundle built from the row's stored JSON (the pure builder; issue 8's contract)."""
-    return build_bundle(
-        recommendation.result, recommendation.estimate, recommendation.assessment.answers
-    )
 
 
 def _tree(paths: list[str]) -> list[dict]:
@@ -49,10 +52,13 @@ def bundle_detail(request: HttpRequest, pk) -> HttpResponse:
     recommendation = _recommendation(request, pk)
     context: dict = {"recommendation": recommendation, "assessment": recommendation.assessment}
     try:
-        bundle = bundle_for_recommendation(recommendation=recommendation)
+        bundle = bundle_for_recommendation(recommendation=recommendation, backend=_backend(request))
     except AdvisorError as exc:
         context["error"] = exc.message
         return render(request, "bundle.html", context, status=422)
+    other = "ollama" if bundle.backend == "vllm" else "vllm"
+    context["other"] = {"key": other, "label": BACKENDS[other]}
+    context["chosen_backend"] = request.GET.get("backend") or ""
     paths = bundle.paths
     wanted = request.GET.get("file") or (FIRST_FILE if FIRST_FILE in paths else paths[0])
     status = 200
@@ -80,7 +86,7 @@ def bundle_detail(request: HttpRequest, pk) -> HttpResponse:
 def bundle_zip(request: HttpRequest, pk) -> HttpResponse:
     recommendation = _recommendation(request, pk)
     try:
-        bundle = bundle_for_recommendation(recommendation=recommendation)
+        bundle = bundle_for_recommendation(recommendation=recommendation, backend=_backend(request))
     except AdvisorError as exc:
         return render(
             request,

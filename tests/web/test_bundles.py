@@ -61,7 +61,7 @@ def test_it_downloads_a_zip_that_opens(client, recommendation):
         assert any(name.endswith("/README.md") for name in archive.namelist())
 
 
-@mock.patch("advisor.views.bundles.build_bundle", autospec=True)
+@mock.patch("advisor.views.bundles.bundle_for_recommendation", autospec=True)
 def test_it_shows_why_there_is_no_bundle(build, client, recommendation):
     build.side_effect = AdvisorError("model name has a quote", field="model")
     for url in ("bundle/", "bundle.zip"):
@@ -73,3 +73,19 @@ def test_it_shows_why_there_is_no_bundle(build, client, recommendation):
 def test_it_answers_404_for_an_unknown_recommendation(client):
     response = client.get("/recommendations/00000000-0000-0000-0000-000000000000/bundle.zip")
     assert response.status_code == 404
+
+
+def test_it_shows_the_other_servers_files_on_request(client, recommendation):
+    other = "ollama" if recommendation.backend == "vllm" else "vllm"
+    html = client.get(
+        f"/recommendations/{recommendation.pk}/bundle/", {"backend": other}
+    ).content.decode()
+    assert f"bundle.zip?backend={other}" in html
+    response = client.get(f"/recommendations/{recommendation.pk}/bundle.zip", {"backend": other})
+    assert other in response["Content-Disposition"]
+
+
+def test_it_refuses_an_unknown_backend_with_a_message(client, recommendation):
+    response = client.get(f"/recommendations/{recommendation.pk}/bundle/", {"backend": "tgi"})
+    assert response.status_code == 422
+    assert "backend must be one of vllm, ollama" in response.content.decode()
