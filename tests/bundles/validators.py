@@ -13,12 +13,6 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-COMPOSE_SCHEMA = (
-    Path(sys.prefix)
-    / "lib"
-    / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    / "site-packages/check_jsonschema/builtin_schemas/vendor/compose-spec.json"
-)
 KUBERNETES_VERSION = "1.33.0"  # a version every supported cluster line still accepts
 
 
