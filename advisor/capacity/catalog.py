@@ -190,6 +190,15 @@ def resolve_gpu(name: str) -> GpuSpec:
     return _lookup("gpu", name, "GPU")
 
 
+def find_gpu(name: str) -> GpuSpec | None:
+    """``resolve_gpu`` without the error: None for a name the catalog does not know (probes use it
+    to fall back to the memory they measured)."""
+    try:
+        return resolve_gpu(name)
+    except AdvisorError:
+        return None
+
+
 def resolve_quantization(name: str) -> Quantization:
     """A weight format (bf16, fp8, awq-int4, Q4_K_M, ...). Raises AdvisorError(field="quantization").
 

@@ -3,6 +3,7 @@
 import pytest
 
 from advisor.capacity.catalog import (
+    find_gpu,
     list_gpus,
     list_models,
     list_quantizations,
@@ -125,3 +126,8 @@ def test_it_reports_driver_visible_memory_and_the_metal_share_on_apple():
     mac = resolve_gpu("Apple M3 Max")
     assert mac.usable_memory_bytes == int(128 * GIB * 0.75)
     assert mac.with_memory(64 * GIB).usable_memory_bytes == 48 * GIB
+
+
+def test_it_finds_a_gpu_or_answers_none():
+    assert find_gpu("NVIDIA A10G").id == "a10g"
+    assert find_gpu("NVIDIA GeForce RTX 9999") is None
