@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -47,6 +48,8 @@ from advisor.rules.questions import (  # noqa: F401
 )
 
 _FIELDS_BY_NAME = {f.name: f for f in ANSWER_FIELDS}
+# A custom model's name reaches commands and file names in bundles: keep it to safe characters.
+CUSTOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}")
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,13 @@ class _Parser:
         model_spec = None
         custom = self.values.get("custom_model")
         if custom is not None and "model" not in self.errors:
-            model_spec = self.resolve("custom_model", _custom_model_reader(catalog), custom)
+            name = self.values["model"]
+            if not CUSTOM_NAME.fullmatch(name):
+                self.fail("model", "a custom model's name may use letters, digits and . _ : / -")
+            else:
+                model_spec = self.resolve(
+                    "custom_model", lambda c: custom_model_spec(c, name), custom
+                )
         elif "model" not in self.errors:
             model_spec = self.resolve("model", catalog.resolve_model, self.values["model"])
             if model_spec is not None:
@@ -328,13 +337,8 @@ _READERS: dict[str, Callable[[AnswerField, Any], Any]] = {
 }
 
 
-def _custom_model_reader(catalog: Any) -> Callable[[dict], Any]:
-    """The capacity model's reader for a Hugging Face config.json, when it offers one."""
-    reader = getattr(catalog, "model_from_hf_config", None)
-    if reader is None:
+def custom_model_spec(config: Mapping[str, Any], name: str) -> Any:
+    """The ``ModelSpec`` of a custom model from its Hugging Face config.json (capacity's reader)."""
+    from advisor.capacity.custom import model_from_hf_config
 
-        def unsupported(_: dict) -> Any:
-            raise AdvisorError("custom models are not supported yet", field="custom_model")
-
-        return unsupported
-    return reader
+    return model_from_hf_config(config, model_id=name)

@@ -15,7 +15,7 @@ from typing import Any
 
 from advisor.capacity import catalog
 from advisor.errors import AdvisorError
-from advisor.rules.answers import Answers, Platform
+from advisor.rules.answers import Answers, Platform, custom_model_spec
 from advisor.rules.facts import KIND_TO_BACKEND, Facts, metric
 from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS, REFERENCE_GPU
 
@@ -282,6 +282,5 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
 
 def _model_spec(answers: Answers) -> Any:
     if answers.custom_model is not None:
-        reader = getattr(catalog, "model_from_hf_config", None)
-        return reader(answers.custom_model) if reader else None
+        return custom_model_spec(answers.custom_model, answers.model)
     return catalog.resolve_model(answers.model)

@@ -174,9 +174,27 @@ def test_it_describes_every_field_for_the_form():
     json.dumps(fields)
 
 
-def test_it_reports_a_custom_model_through_the_catalog_reader():
+LLAMA_8B_CONFIG = {
+    "model_type": "llama", "num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32,
+    "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 131072,
+    "intermediate_size": 14336, "torch_dtype": "bfloat16",
+}  # fmt: skip
+
+
+def test_it_accepts_a_custom_model_from_its_config_json():
+    answers = Answers.parse({**GPU, "model": "acme/chat-8b", "custom_model": LLAMA_8B_CONFIG})
+    assert answers.model == "acme/chat-8b" and answers.custom_model == LLAMA_8B_CONFIG
+    too_long = errors_of({**GPU, "model": "acme/chat-8b", "custom_model": {**LLAMA_8B_CONFIG,
+                          "max_position_embeddings": 4096}})  # fmt: skip
+    assert "maximum context of 4096" in too_long["context_length"][0]
+
+
+def test_it_names_the_field_for_a_bad_custom_model():
     errors = errors_of({**GPU, "model": "my-model", "custom_model": {"architectures": ["Nope"]}})
     assert list(errors) == ["custom_model"]
+    assert "num_hidden_layers" in errors["custom_model"][0]
+    errors = errors_of({**GPU, "model": "rm -rf /;", "custom_model": LLAMA_8B_CONFIG})
+    assert list(errors) == ["model"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -118,3 +118,20 @@ def test_measured_single_stream_speed_calibrates_the_prediction():
     plain = facts_build(answers)
     measured = facts_build(answers, load_tests=[load_test("ollama", {1: 2_000, 2: 4_000})])
     assert measured.estimate["calibration"] and not plain.estimate["calibration"]
+
+
+def test_it_advises_on_a_custom_model_sized_from_its_config():
+    from tests.rules.test_answers import LLAMA_8B_CONFIG
+
+    answers = Answers.parse({"gpu": "h100", "model": "acme/chat-8b", "custom_model": LLAMA_8B_CONFIG,
+                             "peak_concurrent_users": 100})  # fmt: skip
+    facts, rec = run_facts(answers)
+    assert facts.model["id"] == "custom:acme/chat-8b"
+    assert 14 < facts.estimate["weights_bytes"] / 1024**3 < 16  # ~8B parameters in bf16
+    assert rec.backend.value == "vllm"
+    assert rec.migration["vllm"]["model"] == "acme/chat-8b"
+
+
+def run_facts(answers: Answers):
+    facts = facts_build(answers)
+    return facts, recommend(facts)
