@@ -164,3 +164,10 @@ def test_it_keeps_a_pipe_in_a_gpu_name_inside_its_table_cell():
     readme = build_bundle(rec, est, dict(ans, gpu="Odd | GPU")).file("README.md").content
     row = next(line for line in readme.splitlines() if line.startswith("| `--tensor-parallel"))
     assert row.count(" | ") == 2 and "Odd \\| GPU" in row
+
+
+def test_it_warns_when_vllm_is_rendered_for_hardware_it_cannot_use():
+    rec, est, ans = scenario("ollama-mac")
+    est.pop("gpu", None)
+    readme = build_bundle(rec, est, ans, backend="vllm").file("README.md").content
+    assert "vLLM needs a Linux host with an NVIDIA or AMD GPU" in readme

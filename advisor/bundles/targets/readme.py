@@ -71,6 +71,12 @@ def _start(inp: BundleInput) -> list[str]:
     lines = ["## Start", "", "Copy `.env.example` to `.env` and fill it in, then pick one:", ""]
     if inp.backend is Backend.VLLM:
         vendor_file = "compose.rocm" if inp.gpu_vendor == "amd" else "compose.nvidia"
+        if inp.gpu_vendor in ("apple", "cpu"):
+            lines += [
+                f"> vLLM needs a Linux host with an NVIDIA or AMD GPU; these files assume one "
+                f"(your answers describe {_hardware(inp)}).",
+                "",
+            ]
         lines += [
             f"- Docker: `docker compose --env-file .env -f vllm/{vendor_file}.yaml up -d`",
             "- Host (Linux, `pip install vllm` in a venv): `vllm/serve.sh`, or install "

@@ -86,7 +86,7 @@ def _deployment(inp: BundleInput) -> dict:
             {"name": "HF_HOME", "value": HF_CACHE},
         ],
         "ports": [{"name": "http", "containerPort": VLLM_PORT}],
-        "resources": {"limits": {resource: gpus}},
+        "resources": {"limits": {resource: gpus}},  # vLLM's GPU images need a GPU
         "startupProbe": {
             "httpGet": http,
             "periodSeconds": PROBE_PERIOD_S,
