@@ -10,14 +10,10 @@ holds at ALL of them (see ``at_your_load``).
 from __future__ import annotations
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
-from advisor.rules.facts import Backend, Facts, Side, failure_rate, metric, throughput
+from advisor.rules.facts import Backend, Facts, Side, metric
 from advisor.rules.thresholds import (
-    COLLAPSE_P95_RATIO,
-    COST_RATIO,
-    DEGRADED_P95_RATIO,
     HANDFUL_USERS,
     MANY_USERS,
-    MAX_FAILURE_RATE,
     MULTI_LORA_ADAPTERS,
     OLLAMA_CONCURRENCY_LIMIT,
     SINGLE_STREAM_GAP,
@@ -195,7 +191,7 @@ def production_slos(f: Facts) -> Evidence:
     return {"slos": listed}
 
 
-def _slo_misses(level: dict | None, slos: dict[str, float]) -> list[str]:
+def slo_misses(level: dict | None, slos: dict[str, float]) -> list[str]:
     misses = []
     for key, target in slos.items():
         value = metric(level, SLO_METRICS[key], "p95")
@@ -212,8 +208,8 @@ def predicted_slo_miss(f: Facts) -> Evidence:
         return None
     for level in reversed(at_your_load(ollama, f.users)):  # quote the level nearest your peak
         concurrency = level["concurrency"]
-        misses = _slo_misses(level, slos)
-        if misses and not _slo_misses(vllm.at(concurrency), slos) and vllm.at(concurrency):
+        misses = slo_misses(level, slos)
+        if misses and not slo_misses(vllm.at(concurrency), slos) and vllm.at(concurrency):
             return {"concurrency": concurrency, "misses": "; ".join(misses)}
     return None
 
@@ -274,160 +270,3 @@ def _target(target: DeploymentTarget):
 laptop = _target(DeploymentTarget.LAPTOP)
 workstation = _target(DeploymentTarget.WORKSTATION)
 server = _target(DeploymentTarget.SERVER)
-
-
-# ---- measured ------------------------------------------------------------------------------------
-
-
-def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict, float]]]:
-    """Single-user p95 E2E and, for each level at your load above 1, its p95 / single-user ratio."""
-    base = metric(side.single(), "e2el_ms")
-    if base is None:
-        return None, []
-    rows = []
-    for level in at_your_load(side, peak):
-        p95 = metric(level, "e2el_ms")
-        if level["concurrency"] > 1 and p95 is not None:
-            rows.append((level, p95 / base))
-    return base, rows
-
-
-def _measured_ratio(f: Facts, minimum: float) -> Evidence:
-    side = f.measured(Backend.OLLAMA)
-    base, rows = _ratio_levels(side, f.users)
-    for level, ratio in rows:
-        if ratio >= minimum:
-            return {
-                "concurrency": level["concurrency"],
-                "p95": ms(metric(level, "e2el_ms")),
-                "single": ms(base),
-                "ratio": f"{ratio:.1f}",
-                "limit": f"{minimum:g}",
-                "p95_ms": metric(level, "e2el_ms"),
-                "single_ms": base,
-            }
-    return None
-
-
-def measured_degraded(f: Facts) -> Evidence:
-    return _measured_ratio(f, DEGRADED_P95_RATIO)
-
-
-def measured_collapse(f: Facts) -> Evidence:
-    return _measured_ratio(f, COLLAPSE_P95_RATIO)
-
-
-def measured_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.OLLAMA), f.users):
-        rate = failure_rate(level)
-        if rate > MAX_FAILURE_RATE:
-            return {
-                "concurrency": level["concurrency"],
-                "failed": level.get("failed", 0),
-                "requests": level.get("requests", 0),
-                "rate": f"{rate:.0%}",
-            }
-    return None
-
-
-def measured_slo_miss(f: Facts) -> Evidence:
-    """Ollama meets the targets alone but misses them under load: queueing, not the model."""
-    slos, side = f.answers.slos, f.measured(Backend.OLLAMA)
-    if not slos or not side or _slo_misses(side.single(), slos):
-        return None
-    for level in at_your_load(side, f.users):
-        misses = _slo_misses(level, slos)
-        if level["concurrency"] > 1 and misses:
-            return {"concurrency": level["concurrency"], "misses": "; ".join(misses)}
-    return None
-
-
-def measured_ollama_holds(f: Facts) -> Evidence:
-    """Measured at (or above) the peak, Ollama's p95 stays under 2x single-user, no failures, SLOs met."""
-    side = f.measured(Backend.OLLAMA)
-    levels = at_your_load(side, f.users)
-    if not levels or (levels[-1].get("concurrency") or 0) < f.users:
-        return None
-    base, rows = _ratio_levels(side, f.users)
-    if base is None or any(ratio >= DEGRADED_P95_RATIO for _, ratio in rows):
-        return None
-    if any(
-        failure_rate(lvl) > MAX_FAILURE_RATE or _slo_misses(lvl, f.answers.slos) for lvl in levels
-    ):
-        return None
-    worst = max((ratio for _, ratio in rows), default=1.0)
-    return {"concurrency": levels[-1]["concurrency"], "ratio": f"{worst:.1f}", "single": ms(base)}
-
-
-def measured_vllm_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.VLLM), f.users):
-        if failure_rate(level) > MAX_FAILURE_RATE:
-            return {"concurrency": level["concurrency"], "rate": f"{failure_rate(level):.0%}"}
-    return None
-
-
-# ---- cost ----------------------------------------------------------------------------------------
-
-
-def hourly_cost(f: Facts) -> float | None:
-    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
-    if f.cpu_only or not f.gpu:
-        return None
-    price = f.answers.gpu_hourly_cost_usd
-    if price is None:
-        price = f.gpu.get("hourly_usd")
-    return float(price) * max(f.gpu_count, 1) if price is not None else None
-
-
-def cost_per_million(hourly: float, tokens_per_s: float) -> float:
-    return hourly / (tokens_per_s * 3600) * 1_000_000
-
-
-def cost_rows(f: Facts) -> list[dict]:
-    """Per level at your load where both servers have a throughput: $/1M output tokens each."""
-    hourly = hourly_cost(f)
-    if hourly is None:
-        return []
-    rows = []
-    measured = {b: f.measured(b) for b in Backend}
-    predicted = {b: f.predicted(b) for b in Backend}
-    levels = {lvl["concurrency"] for lvl in at_your_load(predicted[Backend.OLLAMA], f.users)}
-    levels |= {lvl["concurrency"] for lvl in at_your_load(measured[Backend.OLLAMA], f.users)}
-    for c in sorted(levels):
-        both_measured = all(throughput(measured[b].at(c)) for b in Backend)
-        source = measured if both_measured else predicted
-        tput = {b: throughput(source[b].at(c)) for b in Backend}
-        if all(tput.values()):
-            cost = {b: cost_per_million(hourly, tput[b]) for b in Backend}
-            kind = "measured" if both_measured else "predicted"
-            rows.append({"concurrency": c, "source": kind, "cost": cost})
-    return rows
-
-
-def _cost_evidence(row: dict, cheaper: Backend) -> dict:
-    cost = row["cost"]
-    return {
-        "concurrency": row["concurrency"],
-        "source": row["source"],
-        "vllm_cost": f"${cost[Backend.VLLM]:.2f}",
-        "ollama_cost": f"${cost[Backend.OLLAMA]:.2f}",
-        "ratio": f"{cost[cheaper.other] / cost[cheaper]:.1f}",
-        "vllm_usd_per_million": round(cost[Backend.VLLM], 4),
-        "ollama_usd_per_million": round(cost[Backend.OLLAMA], 4),
-    }
-
-
-def vllm_cheaper(f: Facts) -> Evidence:
-    for row in reversed(cost_rows(f)):  # quote the level nearest your peak
-        if row["cost"][Backend.OLLAMA] >= COST_RATIO * row["cost"][Backend.VLLM]:
-            return _cost_evidence(row, Backend.VLLM)
-    return None
-
-
-def ollama_cheaper(f: Facts) -> Evidence:
-    rows = cost_rows(f)
-    if rows and all(
-        r["cost"][Backend.VLLM] >= COST_RATIO * r["cost"][Backend.OLLAMA] for r in rows
-    ):
-        return _cost_evidence(rows[-1], Backend.OLLAMA)
-    return None

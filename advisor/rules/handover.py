@@ -8,8 +8,9 @@ measurements, catalog), never invented here.
 from __future__ import annotations
 
 from advisor.rules.answers import Platform
-from advisor.rules.checks import cost_rows, gib, ms
+from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Backend, Facts, metric, throughput
+from advisor.rules.load_checks import cost_rows
 from advisor.rules.thresholds import HANDFUL_USERS
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from advisor.rules import checks
+from advisor.rules import checks, load_checks
 from advisor.rules.facts import Backend, Facts
 from advisor.rules.thresholds import (
     ARTICLE,
@@ -198,36 +198,36 @@ RULES: tuple[Rule, ...] = (
     Rule("measured.degraded", C.MEASURED, f"measured Ollama p95 at your load >= {DEGRADED_P95_RATIO:g}x single-user", EV, VLLM, 1.5,
          "Measured: Ollama's p95 end-to-end latency at {concurrency} concurrent users is {p95}, {ratio}x its single-user {single} (limit {limit}x): requests queue.",
          f"{ARTICLE}, 'When to move from Ollama to vLLM' ('Watch your p95 and p99 latency as concurrent users climb')",
-         checks.measured_degraded),
+         load_checks.measured_degraded),
     Rule("measured.collapse", C.MEASURED, f"measured Ollama p95 at your load >= {COLLAPSE_P95_RATIO:g}x single-user", EV, VLLM, 4,
          "Measured latency collapse: Ollama's p95 at {concurrency} concurrent users is {p95}, {ratio}x its single-user {single} (collapse at {limit}x). The serving layer, not the model, is the problem.",
          f"{ARTICLE}, 'When to move from Ollama to vLLM'; issue 5's sweep stops at 10x single-user p95",
-         checks.measured_collapse),
+         load_checks.measured_collapse),
     Rule("measured.failures", C.MEASURED, f"measured Ollama failures at your load > {MAX_FAILURE_RATE:.0%}", EV, VLLM, 4,
          "Measured failures: {failed} of {requests} requests ({rate}) failed on Ollama at {concurrency} concurrent users.",
          f"{ARTICLE}, 'The concurrency gap' ('Ollama's latency collapsed and requests began to fail'); OLLAMA_MAX_QUEUE 503s",
-         checks.measured_failures),
+         load_checks.measured_failures),
     Rule("measured.slo_miss", C.MEASURED, "measured: Ollama meets the targets alone but not at your load", EV, VLLM, 2,
          "Measured: Ollama meets your targets for one user but misses them at {concurrency} concurrent users ({misses}).",
          f"{ARTICLE}, 'When to move from Ollama to vLLM' ('success rate and tail latency under concurrent load')",
-         checks.measured_slo_miss),
+         load_checks.measured_slo_miss),
     Rule("measured.ollama_holds", C.MEASURED, f"measured at your peak: Ollama p95 < {DEGRADED_P95_RATIO:g}x single-user, no failures, targets met", EV, OLLAMA, 2,
          "Measured: at {concurrency} concurrent users Ollama's p95 is {ratio}x its single-user {single}, with no failures and your targets met: it holds your load.",
          f"{ARTICLE}, 'When to move from Ollama to vLLM' ('If you are still serving a handful of users, stay on Ollama')",
-         checks.measured_ollama_holds),
+         load_checks.measured_ollama_holds),
     Rule("measured.vllm_failures", C.MEASURED, "measured vLLM failures at your load", NOTE, None, 0,
          "vLLM failed {rate} of requests at {concurrency} concurrent users: check max_num_seqs, KV cache size and the client timeout.",
          "load test results (advisor/loadtest)",
-         checks.measured_vllm_failures),
+         load_checks.measured_vllm_failures),
     # ---- cost
     Rule("cost.vllm_cheaper", C.COST, f"$/1M output tokens at your load: vLLM >= {COST_RATIO:g}x cheaper", EV, VLLM, 1,
          "Cost at {concurrency} concurrent users ({source}): {vllm_cost}/1M output tokens on vLLM vs {ollama_cost} on Ollama, {ratio}x cheaper.",
          f"{ARTICLE}, 'Cost' ('vLLM is cheaper to scale')",
-         checks.vllm_cheaper),
+         load_checks.vllm_cheaper),
     Rule("cost.ollama_cheaper", C.COST, f"$/1M output tokens at your load: Ollama >= {COST_RATIO:g}x cheaper", EV, OLLAMA, 1,
          "Cost at {concurrency} concurrent users ({source}): {ollama_cost}/1M output tokens on Ollama vs {vllm_cost} on vLLM, {ratio}x cheaper (a smaller quantization decoding faster).",
          f"{ARTICLE}, 'Cost' ('Ollama is cheaper to start')",
-         checks.ollama_cheaper),
+         load_checks.ollama_cheaper),
 )  # fmt: skip
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
