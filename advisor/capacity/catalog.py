@@ -62,6 +62,8 @@ def _gpu_from_row(row: dict) -> GpuSpec:
     # macOS lets Metal wire about 75% of unified memory (recommendedMaxWorkingSetSize on machines
     # with more than 36 GB; llama.cpp ggml-metal reads that value as the device's memory).
     fraction = data.pop("gpu_memory_fraction", 0.75 if unified else 1.0)
+    # Parts people usually own are priced by amortising the purchase (see gpus.yaml's header).
+    data.setdefault("price_source", "catalog default: list price over 3 years + power at $0.15/kWh")
     return GpuSpec(
         **{k: v for k, v in data.items() if k not in {"driver_names", "aliases", "vendor"}},
         vendor=Vendor(data["vendor"]),

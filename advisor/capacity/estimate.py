@@ -232,6 +232,7 @@ def _engines(
         max(0, slots),
         capacity.max_num_batched_tokens,
         replicas=replicas,
+        tensor_parallel_size=tp,
     )
     metal = gpu.vendor is Vendor.APPLE
     ollama_engine = Engine(

@@ -55,6 +55,11 @@ OLLAMA_PER_SEQUENCE_STEP_S = 0.0005
 VLLM_MIN_STEP_S = 0.003
 OLLAMA_MIN_STEP_S = 0.002
 MIN_STEP_S = {Server.VLLM: VLLM_MIN_STEP_S, Server.OLLAMA: OLLAMA_MIN_STEP_S}
+# Tensor parallelism all-reduces the activations twice per layer (after attention and after the
+# MLP; Megatron-LM, Shoeybi et al. 2019); a small all-reduce inside one node costs about 10 us
+# (NCCL all_reduce_perf latency for KB-sized messages over NVLink / Infinity Fabric).
+TP_ALLREDUCES_PER_LAYER = 2
+TP_ALLREDUCE_LATENCY_S = 10e-6
 # Each doubling of tensor parallelism loses about 10% to all-reduce traffic.
 TP_SCALING_PER_DOUBLING = 0.9
 
@@ -89,6 +94,7 @@ class Engine:
     offload_fraction: float = 1.0
     cpu_bandwidth_gbps: float = 0.0
     min_step_s: float | None = None
+    tensor_parallel_size: int = 1
 
     @property
     def step_floor_s(self) -> float:
@@ -133,6 +139,8 @@ def decode_step_seconds(
     flops = batch * (2 * model.params_active + _attention_flops_per_token(model, context))
     compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
     overhead = batch * engine.per_sequence_step_s
+    if engine.tensor_parallel_size > 1:
+        overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * TP_ALLREDUCE_LATENCY_S
     floor = engine.step_floor_s
     if compute_s > memory_s:
         return max(floor, compute_s + overhead), "compute"

@@ -4,7 +4,13 @@ import pytest
 
 from advisor.capacity.catalog import resolve_model
 from advisor.capacity.estimate import EstimateRequest, estimate
-from advisor.capacity.performance import Engine, Server, predict_level, weights_read_per_step
+from advisor.capacity.performance import (
+    Engine,
+    Server,
+    decode_step_seconds,
+    predict_level,
+    weights_read_per_step,
+)
 
 METRICS = ("ttft_ms", "itl_ms", "tpot_ms", "e2el_ms")
 
@@ -125,3 +131,12 @@ def test_it_hits_the_step_floor_on_a_tiny_model():
     levels = _levels("vllm", model="gemma3:270m", gpu="rtx-4090", gpu_count=1, concurrency=(1,))
     assert levels[1]["bound"] == "overhead"
     assert levels[1]["tpot_ms"]["mean"] == pytest.approx(3.0, rel=0.01)
+
+
+def test_it_adds_two_all_reduces_per_layer_under_tensor_parallelism():
+    model = resolve_model("llama-3.1-70b")
+    single = Engine(Server.VLLM, 10**9, 2, 3350, 989, 0.74, 0.5, 0.0, 256)
+    sharded = Engine(Server.VLLM, 10**9, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=4)
+    one, _ = decode_step_seconds(model, single, 1, 512)
+    four, _ = decode_step_seconds(model, sharded, 1, 512)
+    assert four - one == pytest.approx(80 * 2 * 10e-6)
