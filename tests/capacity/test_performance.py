@@ -135,8 +135,8 @@ def test_it_hits_the_step_floor_on_a_tiny_model():
 
 def test_it_adds_two_all_reduces_per_layer_under_tensor_parallelism():
     model = resolve_model("llama-3.1-70b")
-    single = Engine(Server.VLLM, 10**9, 2, 3350, 989, 0.74, 0.5, 0.0, 256)
-    sharded = Engine(Server.VLLM, 10**9, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=4)
+    single = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256)
+    sharded = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=4)
     one, _ = decode_step_seconds(model, single, 1, 512)
     four, _ = decode_step_seconds(model, sharded, 1, 512)
     assert four - one == pytest.approx(80 * 2 * 10e-6)
