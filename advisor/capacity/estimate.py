@@ -335,6 +335,12 @@ def estimate(request: EstimateRequest) -> Estimate:
         )
     else:
         notes.append("No vLLM performance prediction: the configuration does not fit.")
+    busiest = max(request.concurrency)
+    if busiest > fit.num_parallel + ollama.MAX_QUEUE:
+        notes.append(
+            f"At {busiest} users Ollama's queue passes OLLAMA_MAX_QUEUE ({ollama.MAX_QUEUE}): "
+            "it answers HTTP 503 to the excess instead of queueing them as modelled."
+        )
     levels += performance.predict_levels(
         model,
         engines[Server.OLLAMA],

@@ -20,6 +20,8 @@ from advisor.capacity.specs import GIB, MIB, ModelSpec
 MINIMUM_RESERVE_BYTES = 457 * MIB
 # llama.cpp's default logical batch (num_batch) that the graph estimate scales with.
 NUM_BATCH = 512
+# OLLAMA_MAX_QUEUE default: past it Ollama answers HTTP 503 "server busy" (envconfig/config.go).
+MAX_QUEUE = 512
 # OLLAMA_NUM_PARALLEL default since mid-2025 (envconfig/config.go; earlier 4-or-1, then 2).
 DEFAULT_NUM_PARALLEL = 1
 # Default context by total VRAM (OLLAMA_CONTEXT_LENGTH unset; REFERENCE.md, Ollama 2026 releases):

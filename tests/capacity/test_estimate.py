@@ -169,3 +169,11 @@ def test_it_parses_loose_input_and_rejects_unknown_keys():
     with pytest.raises(AdvisorError) as error:
         EstimateRequest.parse({"model": "llama3.1:8b", "gpus": 2})
     assert error.value.field == "gpus"
+
+
+def test_it_warns_when_ollamas_queue_would_overflow():
+    data = _estimate(model="llama-3.2-1b", gpu="l4", gpu_count=1, concurrency=(1, 1024))
+    assert any("OLLAMA_MAX_QUEUE" in note for note in data["notes"])
+    assert not any(
+        "OLLAMA_MAX_QUEUE" in note for note in _estimate(model="llama-3.2-1b", gpu="l4")["notes"]
+    )
