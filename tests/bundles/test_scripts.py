@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -184,3 +185,15 @@ def test_it_runs_the_load_test_script_through_the_advisors_cli(tmp_path):
     assert [level["concurrency"] for level in data["levels"]] == [1, 2, 4]
     assert all(level["failed"] == 0 for level in data["levels"])
     assert data["target"]["model"] == model
+
+
+def test_it_stops_the_systemd_unit_from_starting_vllm_with_an_empty_key():
+    from tests.bundles.validators import parse_systemd
+
+    unit = parse_systemd(bundle_for("vllm-h100").file("vllm/vllm.service").content)
+    pre = next(value for _, key, value in unit if key == "ExecStartPre")
+    argv = shlex.split(pre.replace("$$", "$"))  # what systemd runs after unescaping "$$"
+    env = {"PATH": os.environ["PATH"]}
+    empty = subprocess.run(argv, env={**env, "VLLM_API_KEY": ""}, capture_output=True, text=True)
+    assert empty.returncode != 0 and "VLLM_API_KEY is empty" in empty.stderr
+    assert subprocess.run(argv, env={**env, "VLLM_API_KEY": API_KEY}).returncode == 0

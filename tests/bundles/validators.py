@@ -72,6 +72,7 @@ SYSTEMD_KEYS = {
         "Environment",
         "EnvironmentFile",
         "ExecStart",
+        "ExecStartPre",
         "Restart",
         "RestartSec",
         "TimeoutStartSec",

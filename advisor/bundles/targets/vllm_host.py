@@ -69,7 +69,8 @@ def _systemd_unit(inp: BundleInput) -> BundleFile:
     budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
     text = (
         f"# vLLM for {inp.hf_repo}. Install: sudo cp vllm/vllm.service /etc/systemd/system/{inp.name}-vllm.service\n"
-        f"# and put VLLM_API_KEY=... (and HF_TOKEN=...) into /etc/vllm/{inp.name}.env (mode 0600).\n"
+        f"# and put VLLM_API_KEY=... (and HF_TOKEN=...) into /etc/vllm/{inp.name}.env (mode 0600);\n"
+        "# the unit runs as the system user vllm (sudo useradd --system vllm).\n"
         "[Unit]\n"
         f"Description=vLLM OpenAI-compatible server ({inp.hf_repo})\n"
         "After=network-online.target\n"
@@ -81,6 +82,9 @@ def _systemd_unit(inp: BundleInput) -> BundleFile:
         "Group=vllm\n"
         f"EnvironmentFile=/etc/vllm/{inp.name}.env\n"
         'Environment="HF_HOME=/var/lib/vllm/huggingface"\n'
+        # An empty key would start vLLM without authentication: refuse to start instead. ("$$"
+        # keeps systemd from expanding the variable itself, so the shell checks it.)
+        f'ExecStartPre=/bin/sh -c \'test -n "$${{{API_KEY_ENV}}}" || {{ echo "{API_KEY_ENV} is empty" >&2; exit 1; }}\'\n'
         f"ExecStart={exec_start}\n"
         "Restart=on-failure\n"
         "RestartSec=10\n"
