@@ -57,6 +57,10 @@ def test_it_never_stores_the_api_key(api):
         ({"requests_per_level": 5000, "concurrency": [1, 2, 4]}, "requests_per_level"),
         ({"queue": "elsewhere"}, "queue"),
         ({"concurency": [1]}, "concurency"),  # a typo is an error, not ignored
+        ({"model": 5}, "model"),  # JSON types as documented, no coercion
+        ({"concurrency": ["1"]}, "concurrency"),
+        ({"requests_per_level": 2.5}, "requests_per_level"),
+        ({"warmup": True}, "warmup"),
     ],
 )
 def test_it_names_the_field_of_a_refused_config(api, changes, field):
