@@ -71,7 +71,11 @@ def _report_gpus(report: dict | None) -> tuple[Any, int, list[str]]:
 def effective_hardware(
     answers: Answers, report: dict | None
 ) -> tuple[Any, int, Platform, list[str]]:
-    """(GpuSpec or None, gpu_count, platform, notes): the answers win, the report fills gaps."""
+    """(GpuSpec or None, gpu_count, platform, notes): the answers win, the report fills gaps.
+
+    Raises ``AdvisorError`` when the answers contradict the hardware the report found (macOS with a
+    PC GPU, an Apple GPU on Linux or Windows, several Apple GPUs).
+    """
     notes: list[str] = []
     if answers.gpu_count == 0:
         gpu, count = None, 0
@@ -83,16 +87,25 @@ def effective_hardware(
             count = answers.gpu_count
         if gpu is None:
             notes.append("no usable GPU in the hardware report: sizing for CPU only")
+    apple = gpu is not None and gpu.unified_memory
     platform = answers.platform
     if platform == Platform.AUTO:
-        reported = str(((report or {}).get("host") or {}).get("os") or "").lower()
-        if reported in OS_NAMES:
-            platform = OS_NAMES[reported]
-        elif gpu is not None and gpu.unified_memory:
+        reported = OS_NAMES.get(str(((report or {}).get("host") or {}).get("os") or "").lower())
+        if apple:
             platform = Platform.MACOS
+        elif reported is not None and not (reported == Platform.MACOS and gpu is not None):
+            platform = reported
         else:
             platform = Platform.LINUX
             notes.append("operating system not given: assuming Linux")
+    elif gpu is not None and apple != (platform == Platform.MACOS):
+        kind = "an Apple GPU" if apple else f"a {gpu.vendor} GPU"
+        raise AdvisorError(
+            f"platform {platform.value} cannot serve with {gpu.name} ({kind}) from the hardware report",
+            field="platform",
+        )
+    if apple and count > 1:
+        raise AdvisorError("a Mac has exactly one (unified-memory) GPU", field="gpu_count")
     return gpu, count, platform, notes
 
 

@@ -14,7 +14,7 @@ from advisor.errors import AdvisorError
 from advisor.models import Assessment, HardwareReport, LoadTest, Recommendation
 from advisor.rules.answers import Answers
 from advisor.rules.engine import recommend
-from advisor.rules.evidence import facts_build
+from advisor.rules.evidence import effective_hardware, facts_build
 
 MAX_LOAD_TESTS = 20  # one sweep per server and a few re-runs; more is a mistake in the caller
 TITLE_MAX_LENGTH = 200  # Assessment.title max_length
@@ -65,6 +65,8 @@ def assessment_create(
     if hardware_report is not None and not _owned_by(hardware_report, owner):
         raise AdvisorError("that hardware report belongs to someone else", field="hardware_report")
     parsed = Answers.parse(answers, hardware_report_attached=hardware_report is not None)
+    # The answers must also agree with the hardware the report found (e.g. macOS and NVIDIA GPUs).
+    effective_hardware(parsed, hardware_report.report if hardware_report is not None else None)
     rows = _load_tests(load_tests, owner)
     title = (title or "").strip()[:TITLE_MAX_LENGTH] or _default_title(parsed)[:TITLE_MAX_LENGTH]
     owner_row = owner if owner is not None and getattr(owner, "is_authenticated", False) else None

@@ -116,3 +116,12 @@ def test_it_reads_measured_collapse_from_attached_load_tests():
     assert measured.backend == "vllm"
     assert "measured.collapse" in [r["rule_id"] for r in measured.result["decisive"]]
     assert measured.result["facts"]["measured_levels"]["ollama"] == 3
+
+
+def test_it_refuses_answers_that_contradict_the_report_and_saves_nothing():
+    report = HardwareReport.objects.create(source=HardwareSource.UPLOAD, report=H100_REPORT)
+    with pytest.raises(AdvisorError) as info:
+        assessment_create(answers={"platform": "macos"}, hardware_report=report)
+    assert info.value.field == "platform"
+    assert "NVIDIA H100" in info.value.message
+    assert Assessment.objects.count() == 0

@@ -162,3 +162,43 @@ def test_it_never_flips_vllm_to_ollama_through_the_real_capacity_model(
 
     if backend(users) is Backend.VLLM:
         assert backend(users + more) is Backend.VLLM
+
+
+def _catalog_ids():
+    from advisor.capacity import catalog
+
+    return [m.id for m in catalog.list_models()], [g.id for g in catalog.list_gpus()]
+
+
+MODEL_IDS, GPU_IDS = _catalog_ids()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=st.sampled_from(MODEL_IDS),
+    gpu=st.sampled_from(GPU_IDS),
+    count=st.sampled_from([0, 1, 2, 8]),
+    quantization=st.sampled_from(["auto", "fp8", "awq-int4", "Q4_K_M", "Q8_0"]),
+    users=st.sampled_from([1, 3, 5, 50, 5_000]),
+    context=st.sampled_from([2_048, 8_192, 32_768]),
+)
+def test_any_catalog_combination_gets_a_verdict_or_a_field_error(
+    model, gpu, count, quantization, users, context
+):
+    """Never a crash: every model x GPU x format gives a JSON-safe verdict (or an AdvisorError)."""
+    import json
+
+    from advisor.errors import AdvisorError
+    from advisor.rules.answers import Answers
+    from advisor.rules.evidence import facts_build
+
+    data = {"model": model, "gpu": gpu, "gpu_count": count, "quantization": quantization,
+            "peak_concurrent_users": users, "context_length": context, "avg_prompt_tokens": 256}  # fmt: skip
+    try:
+        answers = Answers.parse(data)
+    except AdvisorError as exc:
+        assert exc.field in {"gpu_count", "context_length"}  # a Mac with 2 GPUs, a short model
+        return
+    rec = recommend(facts_build(answers))
+    json.dumps(rec.as_dict())
+    assert rec.decisive and rec.fit

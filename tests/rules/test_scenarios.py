@@ -135,3 +135,9 @@ def test_it_advises_on_a_custom_model_sized_from_its_config():
 def run_facts(answers: Answers):
     facts = facts_build(answers)
     return facts, recommend(facts)
+
+
+def test_a_pc_gpu_in_the_answers_overrides_a_mac_report():
+    report = {"host": {"os": "Darwin"}, "memory": {"total_bytes": 16 * 1024**3}, "gpus": []}
+    facts = facts_build(Answers.parse({"gpu": "l40s"}), hardware_report=report)
+    assert facts.platform.value == "linux" and facts.gpu["id"] == "l40s"
