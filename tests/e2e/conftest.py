@@ -86,4 +86,7 @@ def snap(tab, name: str) -> None:
     tab.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
     tab.set_viewport_size(PHONE)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    # Usable on a phone: wide tables and code scroll inside their own boxes, the page never does.
+    width = tab.evaluate("() => document.documentElement.scrollWidth")
     tab.set_viewport_size(DESKTOP)
+    assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px phone"

@@ -47,7 +47,9 @@ def test_it_reports_the_broker_down_as_503(client, settings):
 @pytest.mark.django_db
 def test_the_home_page_shows_the_status_in_words(client, settings, private_ping_queue):
     settings.ADVISOR_HEALTH_TIMEOUT_S = 1
-    response = client.get("/")
+    # The home page loads its status part from /status/ (htmx, or a plain link without JS).
+    assert b'href="/status/"' in client.get("/").content
+    response = client.get("/status/")
     assert response.status_code == 200
     assert b"Background worker" in response.content
     assert b"not answering" in response.content
