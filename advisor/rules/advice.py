@@ -62,7 +62,7 @@ def fit_summary(facts: Facts, backend: Backend) -> dict:
         "ollama_total_layers": ollama.get("total_layers"),
         "weights_bytes": (facts.estimate or {}).get("weights_bytes"),
         "message": message,
-        "alternatives": [dict(a) for a in facts.alternatives],
+        "alternatives": [{**a, "message": a.get("description")} for a in facts.alternatives],
     }
 
 

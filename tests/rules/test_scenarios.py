@@ -97,6 +97,7 @@ def test_it_says_what_would_fit_when_nothing_does():
     assert any(kind == "model" for _, kind in kinds)
     warning = next(w for w in rec.warnings if w["id"] == "does_not_fit")
     assert "What would:" in warning["message"] and "Llama 3.1 70B" in warning["message"]
+    assert all(alt["message"] for alt in rec.fit["alternatives"])
 
 
 def test_it_sizes_a_mac_from_the_memory_its_report_measured():
