@@ -225,7 +225,7 @@ RULES: tuple[Rule, ...] = (
          f"{ARTICLE}, 'Cost' ('vLLM is cheaper to scale')",
          load_checks.vllm_cheaper),
     Rule("cost.ollama_cheaper", C.COST, f"$/1M output tokens at your load: Ollama >= {COST_RATIO:g}x cheaper", EV, OLLAMA, 1,
-         "Cost at {concurrency} concurrent users ({source}): {ollama_cost}/1M output tokens on Ollama vs {vllm_cost} on vLLM, {ratio}x cheaper (a smaller quantization decoding faster).",
+         "Cost at {concurrency} concurrent users ({source}): {ollama_cost}/1M output tokens on Ollama vs {vllm_cost} on vLLM, {ratio}x cheaper.",
          f"{ARTICLE}, 'Cost' ('Ollama is cheaper to start')",
          load_checks.ollama_cheaper),
 )  # fmt: skip

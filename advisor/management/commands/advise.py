@@ -135,13 +135,15 @@ class Command(BaseCommand):
             Path(path).write_bytes(archive)
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
-        if not self.stdout.isatty():
-            self.stderr.write(f"bundle written to {path} ({len(archive)} bytes)")
+        self.stderr.write(f"bundle written to {path} ({len(archive)} bytes)")
 
 
 def render_text(rec: Recommendation) -> str:
     """The verdict for a terminal: answer, reasons with their evidence, warnings, what flips it."""
-    lines = [f"Recommendation: {rec.backend.label} (confidence {rec.confidence:.0%}, {rec.confidence_label})", ""]
+    lines = [
+        f"Recommendation: {rec.backend.label} (confidence {rec.confidence:.0%}, {rec.confidence_label})",
+        "",
+    ]
     for title, reasons in (("Decisive", rec.decisive), ("Supporting", rec.supporting),
                            ("Opposing", rec.opposing), ("Notes", rec.notes)):  # fmt: skip
         if reasons:
