@@ -63,6 +63,12 @@ class Estimate:
         fit = self.ollama.as_dict()
         fit["quantization"] = self.ollama_quantization.id
         fit["recommended"] = self.ollama_recommended
+        fit["defaults"] = {
+            "OLLAMA_NUM_PARALLEL": ollama.DEFAULT_NUM_PARALLEL,
+            "OLLAMA_CONTEXT_LENGTH": ollama.default_num_ctx(self.ollama.vram_bytes, self.model),
+            "OLLAMA_KV_CACHE_TYPE": "f16",
+            "OLLAMA_MAX_QUEUE": ollama.MAX_QUEUE,
+        }
         return {
             "request": self.request.as_dict(),
             "model": {

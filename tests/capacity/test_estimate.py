@@ -177,3 +177,13 @@ def test_it_warns_when_ollamas_queue_would_overflow():
     assert not any(
         "OLLAMA_MAX_QUEUE" in note for note in _estimate(model="llama-3.2-1b", gpu="l4")["notes"]
     )
+
+
+def test_it_lists_ollamas_defaults_next_to_the_recommendation():
+    data = _estimate(model="llama3.1:8b", gpu="l40s", gpu_count=1)
+    assert data["ollama"]["defaults"] == {
+        "OLLAMA_NUM_PARALLEL": 1,
+        "OLLAMA_CONTEXT_LENGTH": 32768,  # an L40S shows 44.99 GiB: the 24-48 GiB tier
+        "OLLAMA_KV_CACHE_TYPE": "f16",
+        "OLLAMA_MAX_QUEUE": 512,
+    }
