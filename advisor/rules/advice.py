@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Backend, Facts, metric
-from advisor.rules.thresholds import DEGRADED_P95_RATIO, HANDFUL_USERS, MAX_FAILURE_RATE
+from advisor.rules.thresholds import (
+    COLLAPSE_P95_RATIO,
+    DEGRADED_P95_RATIO,
+    HANDFUL_USERS,
+    MAX_FAILURE_RATE,
+)
 
 if TYPE_CHECKING:
     from advisor.rules.engine import Reason, Verdict
@@ -247,16 +252,8 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
         out.append({"id": "users", "condition": cond, "becomes": other.value, "threshold": flip})
     if verdict.required:
         out.extend(_constraint_triggers(facts, verdict))
-    if backend is Backend.OLLAMA and not verdict.required:
-        single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms")
-        limit = f" ({ms(single * DEGRADED_P95_RATIO)})" if single else ""
-        out.append({
-            "id": "measured_p95",
-            "condition": (f"a load test at {max(facts.users, 2)} concurrent users shows Ollama's p95 above "
-                          f"{DEGRADED_P95_RATIO:g}x single-user{limit} or more than {MAX_FAILURE_RATE:.0%} failures"),
-            "becomes": "vllm",
-            "threshold": DEGRADED_P95_RATIO,
-        })  # fmt: skip
+    if backend is Backend.OLLAMA and not verdict.required and facts.users > 1:
+        out.extend(_measured_triggers(facts, decide))
     if not verdict.required:
         for name, value, text in WHAT_IFS:
             changed = _what_if(facts, name, value)
@@ -268,6 +265,44 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     for trigger in out:
         trigger["message"] = f"{trigger['condition']}: {Backend(trigger['becomes']).label}"
     return tuple(out)
+
+
+def _measured_triggers(facts: Facts, decide: Any) -> list[dict]:
+    """The measurements at the user's peak that would flip Ollama to vLLM, each checked by
+    re-deciding with a load test showing exactly that (a what-if, not a promise)."""
+    single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms") or 1_000.0
+    users = facts.users
+    out = []
+    for wid, ratio, failed, text in (
+        ("measured_p95", DEGRADED_P95_RATIO, 0,
+         f"Ollama's p95 at {users} concurrent users above {DEGRADED_P95_RATIO:g}x single-user"),
+        ("measured_collapse", COLLAPSE_P95_RATIO, 0,
+         f"Ollama's p95 at {users} concurrent users above {COLLAPSE_P95_RATIO:g}x single-user"),
+        ("measured_failures", 1.0, 1,
+         f"more than {MAX_FAILURE_RATE:.0%} failed requests on Ollama at {users} concurrent users"),
+    ):  # fmt: skip
+        hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
+        changed = dataclasses.replace(facts, load_tests=(*facts.load_tests, hypothetical))
+        if decide(changed).backend is Backend.VLLM:
+            limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
+            out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",
+                        "threshold": ratio if ratio > 1 else MAX_FAILURE_RATE})  # fmt: skip
+            break  # the mildest measurement that flips it is the one to watch
+    return out
+
+
+def _hypothetical_sweep(single_ms: float, users: int, ratio: float, failed: int) -> dict:
+    """An Ollama load-test result with one user at ``single_ms`` and the peak at ``ratio`` x that."""
+
+    def level(concurrency: int, p95: float, failures: int) -> dict:
+        requests = 100
+        return {"concurrency": concurrency, "requests": requests, "succeeded": requests - failures,
+                "failed": failures, "e2el_ms": {"p50": p95, "p95": p95}}  # fmt: skip
+
+    return {
+        "target": {"kind": "ollama", "base_url": "hypothetical", "model": ""},
+        "levels": [level(1, single_ms, 0), level(users, single_ms * ratio, failed * 2)],
+    }
 
 
 def _constraint_triggers(facts: Facts, verdict: Verdict) -> list[dict]:

@@ -230,3 +230,20 @@ def test_migration_maps_the_ollama_tag_to_the_hf_repo_and_the_base_url():
     assert rec.migration["vllm"]["base_url"].endswith(":8000/v1")
     aspects = [row["aspect"] for row in rec.comparison]
     assert aspects[:6] == ["Built for", "Concurrency", "Apple Silicon", "Multi-GPU", "Setup", "API"]
+
+
+def test_the_measured_trigger_is_a_measurement_that_really_flips_it():
+    ans = answers(peak_concurrent_users=3, **NEUTRAL)
+    rec = recommend(facts(ans, gpu="rtx-4090"))
+    trigger = next(t for t in rec.switch_triggers if t["id"].startswith("measured_"))
+    assert "3 concurrent users" in trigger["condition"]
+    ratio = trigger["threshold"]
+    below = load_test("ollama", {1: 1_000, 3: 1_000 * ratio * 0.9})
+    above = load_test("ollama", {1: 1_000, 3: 1_000 * ratio * 1.1})
+    assert recommend(facts(ans, gpu="rtx-4090", load_tests=[below])).backend is Backend.OLLAMA
+    assert recommend(facts(ans, gpu="rtx-4090", load_tests=[above])).backend is Backend.VLLM
+
+
+def test_a_single_user_gets_no_measured_trigger():
+    rec = recommend(facts(answers(**NEUTRAL), gpu="rtx-4090"))
+    assert not [t for t in rec.switch_triggers if t["id"].startswith("measured_")]
