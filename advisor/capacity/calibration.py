@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from advisor.capacity.performance import Engine, decode_step_seconds, single_stream_decode_tps
+from advisor.capacity.performance import (
+    Bound,
+    Engine,
+    decode_step_seconds,
+    single_stream_decode_tps,
+)
 from advisor.capacity.specs import ModelSpec
 from advisor.errors import AdvisorError
 
@@ -54,12 +59,12 @@ def calibrate(
     overhead = engine.per_sequence_step_s
     target_core = max(1 / measured_decode_tps - overhead, 1e-9)
     scale = (step_s - overhead) / target_core
-    if bound == "overhead":
+    if bound is Bound.OVERHEAD:
         # The framework floor, not the hardware, sets the pace: fit the floor itself.
         before = engine.step_floor_s
         after = 1 / measured_decode_tps
         fitted = replace(engine, min_step_s=after)
-    elif bound == "compute":
+    elif bound is Bound.COMPUTE:
         before = engine.compute_efficiency
         after = min(MAX_EFFICIENCY, before * scale)
         fitted = replace(engine, compute_efficiency=after)
@@ -72,7 +77,7 @@ def calibrate(
         measured_tps=float(measured_decode_tps),
         predicted_tps=predicted,
         error_pct=(predicted - measured_decode_tps) / measured_decode_tps * 100,
-        bound=bound,
+        bound=str(bound),
         efficiency_before=before,
         efficiency_after=after,
         fitted_tps=single_stream_decode_tps(model, fitted, context_tokens),

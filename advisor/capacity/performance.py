@@ -29,6 +29,14 @@ class Server(enum.StrEnum):
     OLLAMA = "ollama"
 
 
+class Bound(enum.StrEnum):
+    """What sets the pace of a decode step."""
+
+    MEMORY = "memory-bandwidth"
+    COMPUTE = "compute"
+    OVERHEAD = "overhead"  # the framework's per-step floor (tiny models)
+
+
 # Fraction of peak memory bandwidth a batch-1 decode step reaches ("60-80% of the bound",
 # REFERENCE.md). vLLM: H100 + Llama-3.1-8B BF16 decodes at TPOT 6.5 ms against a 4.8 ms bound
 # (16.06 GB / 3.35 TB/s) -> 0.74. llama.cpp (Ollama): Apple-silicon table in llama.cpp discussion
@@ -131,7 +139,7 @@ def _attention_flops_per_token(model: ModelSpec, context: int) -> float:
 
 def decode_step_seconds(
     model: ModelSpec, engine: Engine, batch: int, context: int
-) -> tuple[float, str]:
+) -> tuple[float, Bound]:
     """Seconds for one decode step of ``batch`` sequences at ``context`` tokens each, and the bound."""
     kv_bytes = kv.kv_bytes_for_context(model, engine.kv_dtype_bytes, context)
     read = weights_read_per_step(model, engine.weights_bytes, batch) + batch * kv_bytes
@@ -143,10 +151,10 @@ def decode_step_seconds(
         overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * TP_ALLREDUCE_LATENCY_S
     floor = engine.step_floor_s
     if compute_s > memory_s:
-        return max(floor, compute_s + overhead), "compute"
+        return max(floor, compute_s + overhead), Bound.COMPUTE
     if memory_s + overhead < floor:
-        return floor, "overhead"
-    return memory_s + overhead, "memory-bandwidth"
+        return floor, Bound.OVERHEAD
+    return memory_s + overhead, Bound.MEMORY
 
 
 def prefill_seconds(model: ModelSpec, engine: Engine, prompt_tokens: int) -> float:
@@ -196,7 +204,7 @@ def predict_level(
         "concurrency": users,
         "running": running * replicas,
         "queued": queued * replicas,
-        "bound": bound,
+        "bound": str(bound),
         "request_throughput": round(request_rate, 4),
         "output_token_throughput": round(request_rate * output, 2),
         "ttft_ms": _stats(ttft_s, wait_s),

@@ -106,3 +106,10 @@ def test_it_exits_non_zero_without_a_traceback():
     )
     assert result.returncode != 0
     assert "Unknown model" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_it_renders_cpu_only_and_non_fitting_reports():
+    cpu = _run("--model", "llama3.2:1b", "--gpus", "0", "--concurrency", "1")
+    assert "CPU only" in cpu and "does NOT fit in VRAM" in cpu
+    mac = _run("--model", "qwen3:30b", "--gpu", "Apple M3 Max", "--concurrency", "1")
+    assert "vLLM      does NOT fit" in mac and "No vLLM performance prediction" in mac
