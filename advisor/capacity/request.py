@@ -161,11 +161,8 @@ class EstimateRequest:
             if value in (None, ""):
                 set_(self, name, None)
                 continue
-            positive = name not in {
-                "gpu_hourly_cost_usd",
-                "cpu_hourly_cost_usd",
-                "kv_cache_budget_gib",
-            }
+            # Prices may be zero (hardware already paid for); sizes and rates must be positive.
+            positive = name not in {"gpu_hourly_cost_usd", "cpu_hourly_cost_usd"}
             set_(
                 self,
                 name,
