@@ -33,6 +33,9 @@ class ProbeForm(forms.Form):
 
 
 class RemoteProbeForm(ProbeForm):
+    """Shares the page with ``ProbeForm``: the ``remote`` prefix keeps names and ids apart."""
+
+    prefix = "remote"
     host = forms.CharField(
         label="Host name",
         max_length=100,

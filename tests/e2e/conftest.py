@@ -79,9 +79,28 @@ def page(browser, live_app):
         context.close()
 
 
+DOM_CHECKS = """() => {
+  const problems = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll('[id]')) {
+    if (seen.has(el.id)) problems.push('duplicate id ' + el.id);
+    seen.add(el.id);
+  }
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.labels && el.labels.length) || el.getAttribute('aria-label');
+    if (!labelled) problems.push('unlabelled ' + (el.name || el.id));
+  }
+  return problems;
+}"""
+
+
 def snap(tab, name: str) -> None:
-    """Save full-page screenshots of the current page at desktop and phone widths."""
+    """Save full-page screenshots at desktop and phone widths, checking the page on the way:
+    no duplicate ids (labels and aria references must point at one element), every form
+    control labelled, and no horizontal scrolling on a phone."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = tab.evaluate(DOM_CHECKS)
+    assert not problems, f"{name}: {problems}"
     tab.set_viewport_size(DESKTOP)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
     tab.set_viewport_size(PHONE)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import snap
+from tests.e2e.harness import host_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,3 +39,19 @@ def test_it_shows_the_rule_table(page):
     page.goto("/how-we-decide/")
     assert page.locator("tr[id^=rule-]").count() >= 10
     snap(page, "how-we-decide")
+
+
+def test_it_probes_a_remote_host_through_the_broker(page):
+    # The e2e worker also listens on host.<this host's name>, as a worker on a GPU server would.
+    page.goto("/hardware/")
+    page.locator("#remote-form").get_by_label("Host name").fill(host_queue().removeprefix("host."))
+    page.get_by_role("button", name="Probe the remote host").click()
+    page.get_by_role("heading", name="Hardware report").wait_for(timeout=30_000)
+    assert "Probed by a remote worker" in page.content()
+
+
+def test_it_says_which_remote_host_did_not_answer(page):
+    page.goto("/hardware/")
+    page.locator("#remote-form").get_by_label("Host name").fill("bad name!")
+    page.get_by_role("button", name="Probe the remote host").click()
+    assert "host name" in page.locator("#error-remote-host").inner_text().lower()

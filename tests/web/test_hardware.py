@@ -79,7 +79,7 @@ def test_it_asks_for_a_file_or_text(client):
 
 
 def test_it_refuses_a_bad_remote_host_name_without_asking_the_broker(client):
-    response = client.post("/hardware/probe/remote/", {"host": "bad host;rm"})
+    response = client.post("/hardware/probe/remote/", {"remote-host": "bad host;rm"})
     assert response.status_code == 400
     assert "host name" in response.context["remote_form"].errors["host"][0].lower()
 
@@ -87,7 +87,7 @@ def test_it_refuses_a_bad_remote_host_name_without_asking_the_broker(client):
 @mock.patch("advisor.views.hardware.hardware_report_probe_remote", autospec=True)
 def test_it_shows_why_a_remote_probe_failed_on_the_host_field(probe, client):
     probe.side_effect = AdvisorError("No worker answered on queue host.gpu1", field="host")
-    response = client.post("/hardware/probe/remote/", {"host": "gpu1"})
+    response = client.post("/hardware/probe/remote/", {"remote-host": "gpu1"})
     assert response.status_code == 400
     assert "No worker answered" in response.content.decode()
 
@@ -97,7 +97,8 @@ def test_it_stores_a_remote_report_and_goes_to_it(probe, client):
     report = make_report(source=HardwareSource.REMOTE, hostname="gpu1")
     probe.return_value = report
     response = client.post(
-        "/hardware/probe/remote/", {"host": "gpu1", "server_urls": "http://127.0.0.1:9000"}
+        "/hardware/probe/remote/",
+        {"remote-host": "gpu1", "remote-server_urls": "http://127.0.0.1:9000"},
     )
     assert response["Location"] == f"/hardware/{report.pk}/"
     assert probe.call_args.kwargs["server_urls"] == ["http://127.0.0.1:9000"]
@@ -110,7 +111,7 @@ def test_it_stores_a_remote_report_and_goes_to_it(probe, client):
 )
 def test_it_lists_remote_hosts_for_htmx(hosts, client):
     html = client.get("/hardware/hosts/", **HTMX).content.decode()
-    assert "<html" not in html and "gpu1" in html and 'name="host" value="gpu1"' in html
+    assert "<html" not in html and "gpu1" in html and 'name="remote-host" value="gpu1"' in html
 
 
 @mock.patch("advisor.views.hardware.hardware_hosts_list", autospec=True, return_value=[])
