@@ -9,6 +9,8 @@ error fragment of the one field that changed.
 
 from __future__ import annotations
 
+import json
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.forms.questionnaire import QuestionnaireForm, initial_from_report
-from advisor.models import HardwareReport, HardwareSource
+from advisor.models import Assessment, HardwareReport, HardwareSource
 from advisor.services.assessments import assessment_create, recommendation_create
 from advisor.views.access import by_id, owner_of, visible
 from advisor.views.catalog import catalog_search
@@ -41,6 +43,16 @@ def _context(form: QuestionnaireForm, local_report: HardwareReport | None) -> di
     }
 
 
+def initial_from_answers(assessment: Assessment) -> dict:
+    """Form values from a stored assessment: its answers, title and hardware report."""
+    initial = {k: v for k, v in (assessment.answers or {}).items() if v is not None}
+    if isinstance(initial.get("custom_model"), dict):
+        initial["custom_model"] = json.dumps(initial["custom_model"])
+    initial["title"] = assessment.title
+    initial["hardware_report"] = assessment.hardware_report_id
+    return initial
+
+
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest) -> HttpResponse:
     reports = visible(HardwareReport.objects.all(), request).order_by("-created_at")
@@ -52,6 +64,10 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         initial = initial_from_report(local.report if local else None)
         if local is not None:
             initial["hardware_report"] = local.pk
+        # ?from=<assessment id> (its "change the answers" link) starts from those answers.
+        source = by_id(visible(Assessment.objects.all(), request), request.GET.get("from"))
+        if source is not None:
+            initial = initial_from_answers(source)
         return render(request, TEMPLATE, _context(_form(request, initial=initial), local))
 
     form = _form(request, request.POST)

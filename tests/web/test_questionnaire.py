@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from advisor.models import Assessment, HardwareSource
@@ -136,3 +138,17 @@ def test_it_names_an_unknown_field_in_the_inline_check(client):
 
 def test_it_only_accepts_posts_for_the_inline_check(client):
     assert client.get("/assess/validate/").status_code == 405
+
+
+def test_it_starts_from_a_stored_assessments_answers(client):
+    from tests.web.factories import make_assessment
+
+    assessment = make_assessment(title="Bot", peak_concurrent_users=33, features=["metrics"])
+    html = client.get("/assess/", {"from": str(assessment.pk)}).content.decode()
+    assert 'value="33"' in html and 'value="Bot"' in html
+    assert re.search(r'value="metrics"[^>]*checked', html)
+    assert not re.search(r'value="kubernetes"[^>]*checked', html)
+
+
+def test_it_ignores_a_malformed_from_id(client):
+    assert client.get("/assess/", {"from": "nope"}).status_code == 200
