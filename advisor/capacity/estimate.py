@@ -8,7 +8,7 @@ docs/capacity.md (``weights_bytes``, ``kv_bytes_per_token``, ``vllm``, ``ollama`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from advisor.capacity import kv, ollama, performance, vllm
 from advisor.capacity.calibration import calibrate
@@ -21,6 +21,7 @@ from advisor.capacity.catalog import (
 from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
 from advisor.capacity.performance import Engine, Server
 from advisor.capacity.request import EstimateRequest
+from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
 
 __all__ = ["Estimate", "EstimateRequest", "estimate"]
@@ -34,106 +35,20 @@ DEFAULT_CPU_TFLOPS = 1.0
 OLLAMA_KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 
 
-@dataclass(frozen=True)
-class Estimate:
-    request: EstimateRequest
-    model: ModelSpec
-    gpu: GpuSpec | None
-    vllm_quantization: Quantization
-    ollama_quantization: Quantization
-    weights_bytes: int
-    ollama_weights_bytes: int
-    kv_bytes_per_token: int
-    vllm: vllm.VllmCapacity
-    vllm_replicas: int
-    vllm_max_model_len_auto: bool
-    ollama: ollama.OllamaFit
-    ollama_recommended: dict
-    performance: tuple[dict, ...]
-    calibration: tuple[dict, ...]
-    cost: dict
-    notes: tuple[str, ...]
-
-    def as_dict(self) -> dict:
-        capacity = self.vllm.as_dict()
-        capacity["data_parallel_replicas"] = self.vllm_replicas
-        capacity["max_model_len_auto"] = self.vllm_max_model_len_auto
-        capacity["quantization"] = self.vllm_quantization.id
-        capacity["serve_args"] = _vllm_serve_args(self)
-        fit = self.ollama.as_dict()
-        fit["quantization"] = self.ollama_quantization.id
-        fit["recommended"] = self.ollama_recommended
-        fit["defaults"] = {
-            "OLLAMA_NUM_PARALLEL": ollama.DEFAULT_NUM_PARALLEL,
-            "OLLAMA_CONTEXT_LENGTH": ollama.default_num_ctx(self.ollama.vram_bytes, self.model),
-            "OLLAMA_KV_CACHE_TYPE": "f16",
-            "OLLAMA_MAX_QUEUE": ollama.MAX_QUEUE,
-        }
-        return {
-            "request": self.request.as_dict(),
-            "model": {
-                "id": self.model.id,
-                "name": self.model.name,
-                "hf_repo": self.model.hf_repo,
-                "ollama_tag": self.model.ollama_tag,
-            },
-            "gpu": None
-            if self.gpu is None
-            else {
-                "id": self.gpu.id,
-                "name": self.gpu.name,
-                "vendor": str(self.gpu.vendor),
-                "memory_bytes": self.gpu.memory_bytes,
-                "count": self.request.gpu_count,
-            },
-            "weights_bytes": self.weights_bytes,
-            "ollama_weights_bytes": self.ollama_weights_bytes,
-            "kv_bytes_per_token": self.kv_bytes_per_token,
-            "kv_layout": {
-                "full_attention_layers": self.model.num_full_layers,
-                "sliding_window_layers": self.model.num_sliding_layers,
-                "sliding_window": self.model.sliding_window,
-                "mla": self.model.uses_mla,
-            },
-            "vllm": capacity,
-            "ollama": fit,
-            "performance": list(self.performance),
-            "calibration": list(self.calibration),
-            "cost": self.cost,
-            "notes": list(self.notes),
-        }
-
-
-def _vllm_serve_args(result: Estimate) -> list[str]:
-    args = [
-        "--tensor-parallel-size",
-        str(result.vllm.tensor_parallel_size),
-        "--max-model-len",
-        str(result.vllm.max_model_len),
-        "--gpu-memory-utilization",
-        f"{result.vllm.gpu_memory_utilization:g}",
-    ]
-    if result.request.kv_cache_dtype.lower() in {"fp8", "fp8_e4m3", "fp8_e5m2"}:
-        args += ["--kv-cache-dtype", result.request.kv_cache_dtype.lower()]
-    if result.vllm_replicas > 1:
-        args += ["--data-parallel-size", str(result.vllm_replicas)]
-    return args
-
-
 def _quantizations(
     model: ModelSpec, name: str, notes: list[str]
 ) -> tuple[Quantization, Quantization]:
     """(vLLM format, Ollama format) for the requested name; "auto" = each server's usual pick."""
-    vllm_native = resolve_quantization(model.native_quantization)
     ollama_default = resolve_quantization(model.ollama_quantization)
     if name.strip().lower() == "auto":
-        return vllm_native, ollama_default
-    chosen = resolve_quantization(name)
-    if "ollama" in chosen.servers:
-        ollama_quant = chosen
+        chosen, ollama_quant = resolve_quantization(model.native_quantization), ollama_default
     else:
-        ollama_quant = ollama_default
-        notes.append(f"Ollama cannot load {chosen.name}; its estimate uses {ollama_default.name}.")
+        chosen = resolve_quantization(name)
+        ollama_quant = chosen if "ollama" in chosen.servers else ollama_default
+        if ollama_quant is not chosen:
+            notes.append(
+                f"Ollama cannot load {chosen.name}; its estimate uses {ollama_default.name}."
+            )
     if chosen.kind is QuantKind.GGUF:
         notes.append(
             f"vLLM's GGUF support ({chosen.name}) is experimental and slower than AWQ/GPTQ."
@@ -273,6 +188,11 @@ def estimate(request: EstimateRequest) -> Estimate:
         if request.gpu_memory_gib:
             gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
     vllm_quant, ollama_quant = _quantizations(model, request.quantization, notes)
+    if request.avg_prompt_tokens + request.avg_output_tokens > model.max_context:
+        notes.append(
+            f"Prompt + output ({request.avg_prompt_tokens + request.avg_output_tokens:,} tokens) "
+            f"exceed the model's {model.max_context:,}-token context."
+        )
     vllm_kv, ollama_kv_name = _kv_types(request.kv_cache_dtype)
     weights = kv.weights_bytes(model, vllm_quant)
     ollama_weights = kv.weights_bytes(model, ollama_quant)

@@ -190,3 +190,8 @@ def test_it_lists_ollamas_defaults_next_to_the_recommendation():
         "OLLAMA_KV_CACHE_TYPE": "f16",
         "OLLAMA_MAX_QUEUE": 512,
     }
+
+
+def test_it_notes_requests_longer_than_the_models_context():
+    data = _estimate(model="gemma-2-2b", gpu="l4", avg_prompt_tokens=8000, avg_output_tokens=1000)
+    assert any("exceed the model's 8,192-token context" in note for note in data["notes"])
