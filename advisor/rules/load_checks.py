@@ -125,8 +125,8 @@ def cost_per_million(hourly: float, tokens_per_s: float) -> float:
 def cost_rows(f: Facts) -> list[dict]:
     """Per level at your load where both servers have a throughput: $/1M output tokens each."""
     hourly = hourly_cost(f)
-    if hourly is None:
-        return []
+    if not hourly or hourly <= 0:
+        return []  # free (owned, or priced at 0): no cost to compare
     rows = []
     measured = {b: f.measured(b) for b in Backend}
     predicted = {b: f.predicted(b) for b in Backend}

@@ -247,3 +247,13 @@ def test_the_measured_trigger_is_a_measurement_that_really_flips_it():
 def test_a_single_user_gets_no_measured_trigger():
     rec = recommend(facts(answers(**NEUTRAL), gpu="rtx-4090"))
     assert not [t for t in rec.switch_triggers if t["id"].startswith("measured_")]
+
+
+def test_a_zero_gpu_price_compares_no_costs():
+    perf = [level(c, 2_000 * c, server="ollama", tput=120) for c in (1, 2, 4)]
+    perf += [level(c, 2_100, server="vllm", tput=110 * c) for c in (1, 2, 4)]
+    ans = answers(peak_concurrent_users=4, gpu_hourly_cost_usd=0, **NEUTRAL)
+    rec = recommend(facts(ans, gpu="rtx-4090", estimate=estimate(performance=perf)))
+    cited = ids(rec.decisive + rec.supporting + rec.opposing)
+    assert not [rule for rule in cited if rule.startswith("cost.")]
+    assert "$ per 1M output tokens" not in [row["aspect"] for row in rec.comparison]

@@ -181,9 +181,11 @@ MODEL_IDS, GPU_IDS = _catalog_ids()
     quantization=st.sampled_from(["auto", "fp8", "awq-int4", "Q4_K_M", "Q8_0"]),
     users=st.sampled_from([1, 3, 5, 50, 5_000]),
     context=st.sampled_from([2_048, 8_192, 32_768]),
+    price=st.sampled_from([None, 0, 0.01, 900]),
+    slo=st.sampled_from([None, 0.001, 50.0, 600_000]),
 )
 def test_any_catalog_combination_gets_a_verdict_or_a_field_error(
-    model, gpu, count, quantization, users, context
+    model, gpu, count, quantization, users, context, price, slo
 ):
     """Never a crash: every model x GPU x format gives a JSON-safe verdict (or an AdvisorError)."""
     import json
@@ -193,7 +195,9 @@ def test_any_catalog_combination_gets_a_verdict_or_a_field_error(
     from advisor.rules.evidence import facts_build
 
     data = {"model": model, "gpu": gpu, "gpu_count": count, "quantization": quantization,
-            "peak_concurrent_users": users, "context_length": context, "avg_prompt_tokens": 256}  # fmt: skip
+            "peak_concurrent_users": users, "context_length": context, "avg_prompt_tokens": 256,
+            "gpu_hourly_cost_usd": price, "slo_ttft_ms": slo, "slo_tpot_ms": slo, "slo_e2e_p95_ms": slo}  # fmt: skip
+    data = {k: v for k, v in data.items() if v is not None}
     try:
         answers = Answers.parse(data)
     except AdvisorError as exc:
