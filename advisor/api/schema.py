@@ -75,6 +75,6 @@ class AdvisorAutoSchema(AutoSchema):
             codes.append("404")
         if self.view.get_throttles():
             codes.append("429")
-        if getattr(self.view, "needs_broker", False):
+        if getattr(self.view, "needs_broker", False) and self.method in WRITE_METHODS:
             codes.append("503")
         return codes

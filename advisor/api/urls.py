@@ -7,7 +7,16 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from advisor.api import catalog, errors, hardware, loadtests, tokens
+from advisor.api import (
+    catalog,
+    errors,
+    estimates,
+    hardware,
+    loadtests,
+    recommendations,
+    rules,
+    tokens,
+)
 
 v1 = [
     path("catalog/models/", catalog.ModelListApi.as_view(), name="api-catalog-models"),
@@ -33,6 +42,28 @@ v1 = [
         loadtests.LoadTestCancelApi.as_view(),
         name="api-load-test-cancel",
     ),
+    path(
+        "recommendations/",
+        recommendations.RecommendationListCreateApi.as_view(),
+        name="api-recommendation-list",
+    ),
+    path(
+        "recommendations/<uuid:pk>/",
+        recommendations.RecommendationDetailApi.as_view(),
+        name="api-recommendation",
+    ),
+    path(
+        "recommendations/<uuid:pk>/bundle/",
+        recommendations.RecommendationBundleApi.as_view(),
+        name="api-recommendation-bundle",
+    ),
+    path(
+        "recommendations/<uuid:pk>/bundle.zip",
+        recommendations.RecommendationBundleZipApi.as_view(),
+        name="api-recommendation-bundle-zip",
+    ),
+    path("estimates/", estimates.EstimateApi.as_view(), name="api-estimates"),
+    path("rules/", rules.RuleListApi.as_view(), name="api-rules"),
     path("tokens/", tokens.TokenListApi.as_view(), name="api-token-list"),
     path("tokens/<int:pk>/revoke/", tokens.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]
