@@ -260,7 +260,12 @@ def estimate(request: EstimateRequest) -> Estimate:
             request.avg_output_tokens,
         )
     else:
-        notes.append("No vLLM performance prediction: the configuration does not fit.")
+        why = (
+            "the configuration does not fit"
+            if not capacity.fits
+            else "no request fits its KV cache"
+        )
+        notes.append(f"No vLLM performance prediction: {why}.")
     busiest = max(request.concurrency)
     if busiest > fit.num_parallel + ollama.MAX_QUEUE:
         notes.append(
