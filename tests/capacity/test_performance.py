@@ -2,7 +2,7 @@
 
 import pytest
 
-from advisor.capacity.catalog import resolve_model
+from advisor.capacity.catalog import resolve_gpu, resolve_model
 from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.performance import (
     Engine,
@@ -140,3 +140,16 @@ def test_it_adds_two_all_reduces_per_layer_under_tensor_parallelism():
     one, _ = decode_step_seconds(model, single, 1, 512)
     four, _ = decode_step_seconds(model, sharded, 1, 512)
     assert four - one == pytest.approx(80 * 2 * 10e-6)
+
+
+@pytest.mark.parametrize("gpu", ["h100", "h200", "a100-sxm-80gb", "l40s", "mi300x", "rtx-4090"])
+def test_it_keeps_batch_1_vllm_decode_within_60_to_80_percent_of_the_bandwidth_bound(gpu):
+    """REFERENCE.md: batch-1 decode reaches about 60-80% of weights bytes / bandwidth."""
+    data = estimate(
+        EstimateRequest(
+            model="qwen2.5-7b", gpu=gpu, gpu_count=1, max_model_len=8192, concurrency=(1,)
+        )
+    ).as_dict()
+    level = next(p for p in data["performance"] if p["server"] == "vllm")
+    bound_tps = resolve_gpu(gpu).bandwidth_gbps * 1e9 / data["weights_bytes"]
+    assert 0.6 <= (1000 / level["tpot_ms"]["mean"]) / bound_tps <= 0.8
