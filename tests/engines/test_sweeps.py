@@ -1,0 +1,198 @@
+"""A short sweep (1, 4, 8 users) against real llama.cpp and vLLM, through the app's own task.
+
+Both engines serve Gemma 3 270M on the CPU (`make engines`). The sweep goes the way a user's does:
+``loadtest_create`` queues ``advisor.run_load_test``, a real Celery worker runs it, and the rows it
+stores are what we assert on. llama.cpp serves one request at a time, so a request's TTFT grows
+with its place in the queue; vLLM batches, so TTFT stays flat and throughput grows with users.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+import advisor.tasks  # noqa: F401 - registers the shared tasks
+from advisor import config
+from advisor.celery import create_app
+from advisor.loadtest import LoadTestConfig, run_load_test
+from advisor.models import LoadTest, LoadTestStatus
+from advisor.services import loadtests
+from tests.engines.conftest import LLAMACPP, MODEL, VLLM
+
+pytestmark = pytest.mark.engines
+
+MAX_TOKENS = 32
+WARMUP = 1
+SWEEP = {
+    "model": MODEL,
+    "concurrency": "1,4,8",
+    "requests_per_level": 8,
+    "warmup": WARMUP,
+    "max_tokens": MAX_TOKENS,
+    "prompt_tokens": 64,
+    "seed": 7,
+    # llama.cpp's p95 E2E at 8 users is ~8x its single-user one: near the 10x early stop.
+    "early_stop": False,
+}
+SWEEP_TIMEOUT_S = 400  # both sweeps together take ~80 s on 2 shared cores
+GENERATED = re.compile(r"^vllm:generation_tokens_total\{[^}]*\} ([0-9.e+]+)$", re.M)
+
+
+def vllm_generated_tokens() -> float:
+    """vLLM's own count of every token it generated since start (Prometheus /metrics)."""
+    return sum(float(v) for v in GENERATED.findall(VLLM.get_text("/metrics")))
+
+
+def wait_finished(pk, timeout_s: float) -> LoadTest:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = LoadTest.objects.get(pk=pk)
+        if row.is_finished:
+            return row
+        time.sleep(0.5)
+    raise AssertionError(f"load test {pk} still {row.status} after {timeout_s} s")
+
+
+def broker() -> tuple[str, str, dict]:
+    url = os.environ.get("REDIS_URL", "")
+    if url:
+        return url, url, {"socket_connect_timeout": 2}
+    backend = config.result_backend("filesystem://")
+    return "filesystem://", backend, config.filesystem_transport_options()
+
+
+@pytest.fixture(scope="module")
+def sweeps(engines, django_db_setup, django_db_blocker) -> dict:
+    """Run the sweep against each engine through the task; {name: {"row", "levels", ...}}."""
+    broker_url, backend, options = broker()
+    queue = f"host.engines-{uuid.uuid4().hex[:8]}"  # private: no other worker takes these
+    app = create_app(
+        broker_url=broker_url,
+        result_backend=backend,
+        broker_transport_options=options,
+        task_default_queue=f"unused-{queue}",
+    )
+    out: dict = {}
+    with pytest.MonkeyPatch.context() as patch, django_db_blocker.unblock():
+        patch.setattr(loadtests, "app", app)
+        vllm_before = vllm_generated_tokens()
+        rows = {
+            engine.name: loadtests.loadtest_create(
+                config={**SWEEP, "base_url": engine.url}, queue=queue
+            )
+            for engine in (LLAMACPP, VLLM)
+        }
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=[queue]
+        ):
+            for name, row in rows.items():
+                done = wait_finished(row.pk, SWEEP_TIMEOUT_S)
+                out[name] = {
+                    "row": done,
+                    "result": done.result,
+                    "levels": {lvl.concurrency: lvl for lvl in done.levels.all()},
+                }
+        out["vllm_generated"] = vllm_generated_tokens() - vllm_before
+        for name in ("llamacpp", "vllm"):
+            for c, lvl in sorted(out[name]["levels"].items()):
+                print(  # shown with -s: the figures docs/engines.md records
+                    f"{name} c={c} tok/s={lvl.output_token_throughput:.1f} "
+                    f"ttft p50/p90={ttft(lvl):.0f}/{ttft(lvl, 'p90'):.0f} ms "
+                    f"tpot p50={lvl.metrics['tpot_ms']['p50']:.1f} ms e2el p50={e2el(lvl):.0f} ms"
+                )
+        for row in rows.values():
+            row.delete()
+    return out
+
+
+def ttft(level, stat: str = "p50") -> float:
+    return level.metrics["ttft_ms"][stat]
+
+
+def e2el(level, stat: str = "p50") -> float:
+    return level.metrics["e2el_ms"][stat]
+
+
+def test_it_sweeps_both_engines_through_the_load_test_task(sweeps):
+    for name in ("llamacpp", "vllm"):
+        row = sweeps[name]["row"]
+        assert row.status == LoadTestStatus.SUCCEEDED, (name, row.error, row.stopped_reason)
+        assert row.backend_kind == name  # discovery labelled the real server
+        assert sorted(sweeps[name]["levels"]) == [1, 4, 8]
+        for level in sweeps[name]["levels"].values():
+            assert level.succeeded == level.requests == SWEEP["requests_per_level"], level.metrics
+            assert level.failed == 0
+
+
+def test_it_sees_llamacpp_queue_requests_one_at_a_time(sweeps):
+    levels = sweeps["llamacpp"]["levels"]
+    one, four, eight = levels[1], levels[4], levels[8]
+    single_answer = e2el(one)
+    # A request waits for the answers queued ahead of it: ~1.5 answers on average at 4 users
+    # (0, 1, 2, 3 for the first four, ~3 for the rest), ~3.5 at 8 (one wave of 0..7).
+    assert ttft(four, "mean") > 0.75 * single_answer
+    assert ttft(eight, "mean") > 1.75 * single_answer
+    # The last of 8 waits for ~7 whole answers.
+    assert ttft(eight, "p90") > 3 * single_answer
+    # Serving one at a time, more users bring no more tokens per second.
+    assert eight.output_token_throughput < 1.5 * one.output_token_throughput
+
+
+def test_it_sees_vllm_batch_them(sweeps):
+    levels = sweeps["vllm"]["levels"]
+    one, eight = levels[1], levels[8]
+    # Nobody waits for another's answer: TTFT at 8 users stays under one single-user answer.
+    assert ttft(eight, "p90") < e2el(one)
+    # Continuous batching: 8 users get several times the tokens per second of one.
+    assert eight.output_token_throughput > 3 * one.output_token_throughput
+
+
+def test_it_finds_vllm_ahead_at_8_users_and_llamacpp_not_ahead_alone(sweeps):
+    llama, vllm = sweeps["llamacpp"]["levels"], sweeps["vllm"]["levels"]
+    assert vllm[8].output_token_throughput > 2 * llama[8].output_token_throughput
+    # Alone, the batching engine has nothing to batch: no big lead either way.
+    ratio_alone = vllm[1].output_token_throughput / llama[1].output_token_throughput
+    assert 0.3 < ratio_alone < 3
+
+
+def test_it_counts_the_tokens_vllm_says_it_generated(sweeps):
+    levels = sweeps["vllm"]["levels"].values()
+    assert {lvl.metrics["tokens_source"] for lvl in levels} == {"usage"}
+    measured = sum(lvl.metrics["total_output_tokens"] for lvl in levels)
+    # ignore_eos: every request runs to max_tokens; the warm-up request is not in the levels.
+    assert measured == sum(lvl.requests for lvl in levels) * MAX_TOKENS
+    assert sweeps["vllm_generated"] == measured + WARMUP * MAX_TOKENS
+
+
+def test_it_counts_llamacpp_tokens_as_its_own_usage_does(engines):
+    """llama-cpp-python streams no usage: our count of text chunks must equal its own count."""
+    prompts = ("Name three rivers.", "Describe a cat.", "What is rain?")
+    result = run_load_test(
+        LoadTestConfig(
+            base_url=LLAMACPP.url,
+            model=MODEL,
+            concurrency=(1,),
+            requests_per_level=len(prompts),
+            warmup=0,
+            max_tokens=MAX_TOKENS,
+            prompts=prompts,
+        )
+    )
+    outcomes = sorted(result.levels[0].outcomes, key=lambda o: o.start)
+    assert [o.tokens_source for o in outcomes] == ["counted"] * len(prompts)
+    for prompt, outcome in zip(prompts, outcomes, strict=True):
+        answer = LLAMACPP.post_json(
+            "/v1/chat/completions",
+            {
+                "model": MODEL,
+                "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": MAX_TOKENS,
+                "temperature": 0,
+            },
+        )
+        assert outcome.output_tokens == answer["usage"]["completion_tokens"], prompt
