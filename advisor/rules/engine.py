@@ -11,12 +11,14 @@
 4. ``decisive`` = the fewest strongest reasons for the winner whose weight alone outweighs every
    reason against it (with a requirement: the requirement). The rest of the winner's are
    ``supporting``; the other server's are ``opposing``.
-5. Confidence: a requirement gives CONSTRAINT_CONFIDENCE; else 0.5 + 0.5 x (W - L) / (W + L + PRIOR).
+5. Confidence: a requirement gives CONSTRAINT_CONFIDENCE; else 1 - 0.5 x exp(-(W - L) / SCALE),
+   at most MAX_EVIDENCE_CONFIDENCE.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from advisor.rules import advice, handover
@@ -25,8 +27,9 @@ from advisor.rules.table import RULES, Effect, Rule
 from advisor.rules.thresholds import (
     CONFIDENCE_HIGH,
     CONFIDENCE_MEDIUM,
-    CONFIDENCE_PRIOR,
+    CONFIDENCE_SCALE,
     CONSTRAINT_CONFIDENCE,
+    MAX_EVIDENCE_CONFIDENCE,
 )
 
 CONFLICT_CONFIDENCE = 0.6  # two hard requirements disagree: the answers contradict each other
@@ -151,7 +154,8 @@ def confidence_of(verdict: Verdict) -> float:
         return CONSTRAINT_CONFIDENCE
     win = verdict.scores[verdict.backend.value]
     lose = verdict.scores[verdict.backend.other.value]
-    return round(0.5 + 0.5 * (win - lose) / (win + lose + CONFIDENCE_PRIOR), 2)
+    value = 1.0 - 0.5 * math.exp(-(win - lose) / CONFIDENCE_SCALE)
+    return round(min(value, MAX_EVIDENCE_CONFIDENCE), 2)
 
 
 def confidence_label(value: float) -> str:

@@ -45,8 +45,12 @@ MULTI_LORA_ADAPTERS = 2
 # ---- Confidence --------------------------------------------------------------------------------
 # A hard constraint (Mac, CPU only, tensor parallelism) leaves no real choice.
 CONSTRAINT_CONFIDENCE = 0.97
-# Pseudo-weight added to the total when scoring: a verdict resting on little evidence is less sure.
-CONFIDENCE_PRIOR = 2.0
+# Confidence from the margin of evidence m = W - L: 1 - 0.5 x exp(-m / SCALE). One strong reason
+# (weight 3) with nothing against it gives 0.82 ("high"); a margin under 1.3 is a close call. The
+# margin, not the ratio, so a clear case with a few soft opposing reasons stays clear.
+CONFIDENCE_SCALE = 3.0
+# Evidence alone never reaches a hard constraint's certainty.
+MAX_EVIDENCE_CONFIDENCE = 0.95
 CONFIDENCE_HIGH = 0.8  # label "high" at or above
 CONFIDENCE_MEDIUM = 0.65  # label "medium" at or above; below: "close call"
 
