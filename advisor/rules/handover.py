@@ -151,7 +151,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
                 else f"Does not fit as asked; {_latency(facts, Backend.VLLM)}"
             ),
             "ollama": (
-                f"Roughly sequential (OLLAMA_NUM_PARALLEL {ollama.get('num_parallel', 1)}); "
+                f"{_ollama_slots(ollama.get('num_parallel') or 1)}; "
                 f"{_latency(facts, Backend.OLLAMA)}"
             ),
             "yours": f"{facts.users} peak concurrent users (a handful is {HANDFUL_USERS})",
@@ -215,6 +215,14 @@ def _multi_gpu_text(vllm: dict, tp: int) -> str:
         f"Tensor parallelism (TP {tp} needed here)"
         if tp > 1
         else "Tensor parallelism (one GPU is enough here)"
+    )
+
+
+def _ollama_slots(num_parallel: int) -> str:
+    if num_parallel <= 1:
+        return "One request at a time (OLLAMA_NUM_PARALLEL 1)"
+    return (
+        f"{num_parallel} fixed slots, each with a full context (OLLAMA_NUM_PARALLEL {num_parallel})"
     )
 
 
