@@ -1,0 +1,188 @@
+"""Benchmark: ``POST /api/v1/recommendations/`` against a minimal Django JSON view, side by side.
+
+Issue 10's target: under gunicorn on this machine, the recommendation endpoint sustains at least
+half the requests per second of a minimal Django JSON view on the same server (same middleware,
+same workers, measured in one run), with p50 under 20 ms at 8 concurrent clients.
+
+Run: .venv/bin/python bench/api.py [--seconds 10] [--clients 8] [--workers 3]
+                                   [--database-url postgres://postgres@127.0.0.1:5432/advisor_bench]
+It migrates a fresh database (SQLite in a temporary folder unless --database-url), creates a user
+and an API token with ``manage.py apitoken``, starts gunicorn on 127.0.0.1 (a free port), warms
+both endpoints up, then alternates them (minimal, recommendation, minimal, recommendation) with
+``--clients`` concurrent aiohttp clients for ``--seconds`` each, and prints req/s and latency
+percentiles per endpoint plus the ratio. Every request goes to loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+# A few different questionnaires, so no answer is served from any cache along the way.
+BODIES = [
+    {
+        "use_case": "production",
+        "peak_concurrent_users": users,
+        "model": model,
+        "gpu": gpu,
+        "gpu_count": 1,
+    }
+    for users, model, gpu in [
+        (40, "llama-3.1-8b", "h100"),
+        (4, "qwen2.5-7b", "rtx-4090"),
+        (120, "llama-3.1-8b", "a100-80gb"),
+        (1, "llama-3.1-8b", "l4"),
+    ]
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+async def hammer(url: str, *, clients: int, seconds: float, token: str | None) -> dict:
+    """``clients`` loops sending requests back to back for ``seconds``; latencies in ms."""
+    latencies: list[float] = []
+    failures: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    connector = aiohttp.TCPConnector(limit=clients, force_close=True)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def client(index: int) -> None:
+            sent = index
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                if token:
+                    request = session.post(url, json=BODIES[sent % len(BODIES)])
+                else:
+                    request = session.get(url)
+                async with request as response:
+                    await response.read()
+                    status = response.status
+                sent += 1
+                if status in (200, 201):
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    failures[status] = failures.get(status, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
+
+    return {
+        "requests": len(latencies),
+        "failures": failures,
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) if latencies else 0.0,
+        "p90": pct(0.90),
+        "p99": pct(0.99),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    var = tempfile.mkdtemp(prefix="advisor-bench-api-")
+    env = {
+        **os.environ,
+        "ADVISOR_VAR_DIR": var,
+        "DJANGO_SETTINGS_MODULE": "advisor.settings",
+        "DATABASE_URL": args.database_url,
+        "ADVISOR_THROTTLE_RECOMMENDATIONS": "1000000/min",  # measure the endpoint, not the limiter
+        "LOG_LEVEL": "WARNING",  # one log line per request would be measured too
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+    }
+    manage(env, "migrate", "--noinput")
+    token = manage(env, "apitoken", "create", "--user", "bench", "--name", "bench", "--create-user")
+    port = free_port()
+    server = subprocess.Popen(
+        [GUNICORN, "api_site:application", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+         "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        minimal_url, api_url = f"{base}/bench/minimal", f"{base}/api/v1/recommendations/"
+        run = asyncio.run
+        run(hammer(minimal_url, clients=args.clients, seconds=2, token=None))  # warm-up
+        run(hammer(api_url, clients=args.clients, seconds=2, token=token))
+        results: dict[str, list[dict]] = {"minimal": [], "recommendations": []}
+        for _ in range(2):
+            results["minimal"].append(
+                run(hammer(minimal_url, clients=args.clients, seconds=args.seconds, token=None))
+            )
+            results["recommendations"].append(
+                run(hammer(api_url, clients=args.clients, seconds=args.seconds, token=token))
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    print(
+        f"gunicorn {args.workers} sync workers, {args.clients} concurrent clients, {db}, "
+        f"{os.cpu_count()} CPUs, {args.seconds:g} s per round, 2 rounds each (alternating)"
+    )
+    print(f"{'endpoint':<36}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}  failures")
+    summary = {}
+    for name, label in (
+        ("minimal", "GET /bench/minimal (JSON view)"),
+        ("recommendations", "POST /api/v1/recommendations/"),
+    ):
+        rounds = results[name]
+        rps = statistics.mean(r["rps"] for r in rounds)
+        p50 = statistics.mean(r["p50"] for r in rounds)
+        summary[name] = (rps, p50)
+        failures = {}
+        for r in rounds:
+            for code, n in r["failures"].items():
+                failures[code] = failures.get(code, 0) + n
+        print(
+            f"{label:<36}{rps:8.1f}{p50:9.2f}{statistics.mean(r['p90'] for r in rounds):9.2f}"
+            f"{statistics.mean(r['p99'] for r in rounds):9.2f}  {failures or 'none'}"
+        )
+    ratio = summary["recommendations"][0] / summary["minimal"][0]
+    print(f"ratio recommendations/minimal req/s: {ratio:.2f} (target >= 0.50)")
+    print(f"recommendations p50: {summary['recommendations'][1]:.2f} ms (target < 20 ms)")
+
+
+if __name__ == "__main__":
+    main()
