@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start llama.cpp and vLLM on loopback, each in its own process group with a pid file under the
-# engines cache, and wait until each answers. An engine that is already up is left alone.
+# engines cache, and wait until each answers. An engine that is already running is left alone.
 #   engines/start.sh [all|llamacpp|vllm]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -17,10 +17,11 @@ launch() { # name, log, command... -> starts it detached in a new session, write
   rm -f "$RUN_DIR/$name.startup_s"
 }
 
-already_up() { # name, health url -> 0 when our process is up and answering
+already_up() { # name, health url -> 0 when our process is already running
   local name="$1" url="$2"
-  if pid_alive "$name" && http_ok "$url"; then
-    say "$name: already up at ${url%/*} (pid $(cat "$(pid_file "$name")"))"
+  if pid_alive "$name"; then
+    # A busy llama-cpp-python answers only between generations: the health wait below allows it.
+    say "$name: already running (pid $(cat "$(pid_file "$name")"))"
     return 0
   fi
   if http_ok "$url"; then
@@ -55,14 +56,16 @@ start_vllm() {
 }
 
 wait_healthy() { # name, url, timeout
-  local name="$1" url="$2" timeout="$3" started
-  # Already up from an earlier run: its start-up time is on record.
-  [[ -f "$RUN_DIR/$name.startup_s" ]] && http_ok "$url" && return 0
+  local name="$1" url="$2" timeout="$3" started fresh=1
   started="$(cat "$RUN_DIR/$name.started" 2>/dev/null || date +%s)"
+  if [[ -f "$RUN_DIR/$name.startup_s" ]]; then
+    fresh=0 # up since an earlier run: only check that it still answers
+    started="$(date +%s)"
+  fi
   while ! http_ok "$url"; do
     if ! pid_alive "$name"; then
       tail -n 30 "$LOG_DIR/$name.log" >&2 || true
-      die "$name exited during start-up; full log: $LOG_DIR/$name.log"
+      die "$name exited; full log: $LOG_DIR/$name.log"
     fi
     if (($(date +%s) - started > timeout)); then
       tail -n 30 "$LOG_DIR/$name.log" >&2 || true
@@ -70,9 +73,13 @@ wait_healthy() { # name, url, timeout
     fi
     sleep 2
   done
-  local took=$(($(date +%s) - started))
-  echo "$took" >"$RUN_DIR/$name.startup_s"
-  say "$name: up at ${url%/*} after ${took} s"
+  if ((fresh)); then
+    local took=$(($(date +%s) - started))
+    echo "$took" >"$RUN_DIR/$name.startup_s"
+    say "$name: up at ${url%/*} after ${took} s"
+  else
+    say "$name: answering at ${url%/*}"
+  fi
 }
 
 main() {

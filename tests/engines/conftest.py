@@ -21,7 +21,9 @@ CACHE = Path(
         "ADVISOR_ENGINES_CACHE", Path.home() / ".cache" / "llm-serving-advisor" / "engines"
     )
 )
-ANSWER_TIMEOUT_S = 5
+# llama-cpp-python answers /v1/models only between generations (it takes the model's lock), so a
+# busy engine can take a whole answer to reply; a stopped one refuses at once.
+ANSWER_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from advisor import config
 from advisor.celery import create_app
 from advisor.loadtest import LoadTestConfig, run_load_test
 from advisor.models import LoadTest, LoadTestStatus
+from advisor.rules.answers import Answers
+from advisor.rules.engine import recommend
+from advisor.rules.evidence import facts_build
 from advisor.services import loadtests
 from tests.engines.conftest import LLAMACPP, MODEL, VLLM
 
@@ -196,3 +199,53 @@ def test_it_counts_llamacpp_tokens_as_its_own_usage_does(engines):
             },
         )
         assert outcome.output_tokens == answer["usage"]["completion_tokens"], prompt
+
+
+# What a team with these 8 users on this CPU would answer (the rest: the questionnaire defaults).
+ANSWERS = {
+    "peak_concurrent_users": 8,
+    "model": "gemma-3-270m",
+    "gpu_count": 0,
+    "platform": "linux",
+    "avg_prompt_tokens": 64,
+    "avg_output_tokens": MAX_TOKENS,
+}
+
+
+def facts_from(sweeps):
+    return facts_build(
+        Answers.parse(ANSWERS),
+        load_tests=[sweeps["llamacpp"]["result"], sweeps["vllm"]["result"]],
+    )
+
+
+def test_it_gives_the_rules_measurements_that_point_their_way(sweeps):
+    """The rules' concurrency reasoning and the measured throughput both favour vLLM at 8 users."""
+    result = recommend(facts_from(sweeps)).as_dict()
+    reasons = {
+        r["rule_id"]: r for kind in ("decisive", "supporting", "opposing") for r in result[kind]
+    }
+    assert reasons["workload.users_above_handful"]["backend"] == "vllm"
+    measured = [r for rule_id, r in reasons.items() if rule_id.startswith("measured.")]
+    assert measured and {r["backend"] for r in measured} == {"vllm"}, measured
+    llama, vllm = sweeps["llamacpp"]["levels"][8], sweeps["vllm"]["levels"][8]
+    assert vllm.output_token_throughput > 2 * llama.output_token_throughput
+
+
+def test_it_calibrates_the_capacity_model_on_the_measured_decode_speeds(sweeps):
+    """Single-user decode tok/s from each sweep calibrates its server; the error it reports is sane."""
+    calibrations = {c["server"]: c for c in facts_from(sweeps).estimate["calibration"]}
+    assert set(calibrations) == {"ollama", "vllm"}  # llama.cpp is measured as Ollama's engine
+    for name, server in (("llamacpp", "ollama"), ("vllm", "vllm")):
+        single = sweeps[name]["levels"][1]
+        measured = 1000 / single.metrics["tpot_ms"]["p50"]
+        calibration = calibrations[server]
+        print(f"calibration {name}: {calibration}")
+        assert calibration["measured_tps"] == pytest.approx(measured, rel=1e-3)
+        predicted = calibration["predicted_tps"]
+        error = (predicted - measured) / measured * 100
+        assert calibration["error_pct"] == pytest.approx(error, rel=1e-3, abs=0.01)
+        # Without a hardware report the CPU's bandwidth is a default: within 10x either way.
+        assert 0.1 < predicted / measured < 10
+        assert calibration["fitted_tps"] == pytest.approx(measured, rel=0.02)
+        assert 0 < calibration["efficiency_after"] <= 1
