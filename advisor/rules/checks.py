@@ -270,3 +270,30 @@ def _target(target: DeploymentTarget):
 laptop = _target(DeploymentTarget.LAPTOP)
 workstation = _target(DeploymentTarget.WORKSTATION)
 server = _target(DeploymentTarget.SERVER)
+
+
+def _present(f: Facts, kind: str) -> str | None:
+    """How the hardware report shows a server on the host: 'running at URL', 'installed', None."""
+    report = f.hardware or {}
+    for server in report.get("servers") or ():
+        if server.get("kind") == kind:
+            return f"running at {server.get('base_url')}"
+    tool = (report.get("software") or {}).get(kind) or {}
+    if tool.get("installed"):
+        return f"installed ({tool.get('version')})" if tool.get("version") else "installed"
+    return None
+
+
+def _only_present(f: Facts, mine: str, other: str) -> Evidence:
+    state = _present(f, mine)
+    if state is None or _present(f, other) is not None:
+        return None
+    return {"state": state}
+
+
+def ollama_present(f: Facts) -> Evidence:
+    return _only_present(f, "ollama", "vllm")
+
+
+def vllm_present(f: Facts) -> Evidence:
+    return _only_present(f, "vllm", "ollama")

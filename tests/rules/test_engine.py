@@ -170,6 +170,8 @@ def test_every_rule_fires_somewhere_and_renders_its_message():
               load_tests=[load_test("ollama", {1: 2000, 4: 8000, 8: 40_000}, failed={8: 3}),
                           load_test("vllm", {1: 2000, 8: 2500}, failed={8: 4})]),
         facts(answers(peak_concurrent_users=4), load_tests=[load_test("ollama", {1: 2000, 4: 2500})]),
+        facts(answers(), hardware={"servers": [{"kind": "ollama", "base_url": "http://127.0.0.1:11434"}]}),
+        facts(answers(), hardware={"software": {"vllm": {"installed": True, "version": "0.11.0"}}}),
     ]  # fmt: skip
     fired = set()
     for case in cases:
@@ -257,3 +259,14 @@ def test_a_zero_gpu_price_compares_no_costs():
     cited = ids(rec.decisive + rec.supporting + rec.opposing)
     assert not [rule for rule in cited if rule.startswith("cost.")]
     assert "$ per 1M output tokens" not in [row["aspect"] for row in rec.comparison]
+
+
+def test_it_starts_where_you_are_when_the_report_shows_one_server():
+    running = {"servers": [{"kind": "ollama", "base_url": "http://127.0.0.1:11434"}],
+               "software": {"vllm": {"installed": False}}}  # fmt: skip
+    rec = recommend(facts(answers(peak_concurrent_users=2), hardware=running))
+    present = [r for r in rec.decisive + rec.supporting if r.rule_id == "operations.ollama_present"]
+    assert present and "running at http://127.0.0.1:11434" in present[0].message
+    both = {**running, "software": {"vllm": {"installed": True}}}
+    rec = recommend(facts(answers(peak_concurrent_users=2), hardware=both))
+    assert "operations.ollama_present" not in ids(rec.decisive + rec.supporting + rec.opposing)
