@@ -39,6 +39,7 @@ DEFAULT_SERVER_URLS = (
 )
 SERVER_URLS_ENV = "ADVISOR_PROBE_SERVER_URLS"  # comma-separated extra base URLs
 HTTP_TIMEOUT_S = 0.8  # per request: a local server answers these in milliseconds
+BUSY_REASON = f"accepted the connection but did not answer within {HTTP_TIMEOUT_S:g} s (busy?)"
 MAX_BODY_BYTES = 4 * 2**20  # /metrics of a busy vLLM is ~100 KiB; refuse anything absurd
 # vLLM gauges worth showing next to a recommendation (vllm/v1/metrics/loggers.py names).
 VLLM_METRICS = (
@@ -190,6 +191,10 @@ def probe(urls: list[str] | None = None) -> Outcome:
     def check(base_url: str) -> None:
         try:
             server, reason = identify(base_url)
+        except TimeoutError:
+            # Listening but silent: llama-cpp-python answers /v1/models only between generations.
+            skipped[base_url] = BUSY_REASON
+            return
         except OSError:
             return  # nothing listening: the common case, not worth a line
         except Exception as exc:  # a server answering nonsense must not hide the others
