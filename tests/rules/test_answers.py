@@ -210,7 +210,7 @@ def test_it_round_trips_any_valid_answers(users, use_case, features):
     assert Answers.parse(answers.as_dict()) == answers
 
 
-def test_field_specs_cover_the_dataclass():
+def test_it_describes_exactly_the_dataclass_fields():
     import dataclasses
 
     assert [f.name for f in dataclasses.fields(Answers)] == [f.name for f in ANSWER_FIELDS]

@@ -69,7 +69,7 @@ def test_it_prefers_ollama_for_one_user_prototyping():
     assert "15%" in rec.decisive[0].message or "15%" in " ".join(r.message for r in rec.supporting)
 
 
-def test_decisive_reasons_alone_outweigh_the_opposition():
+def test_it_picks_the_fewest_decisive_reasons_that_outweigh_the_opposition():
     rec = recommend(facts(answers(peak_concurrent_users=3, features=["multi_lora", "metrics"], **NEUTRAL),
                           gpu="rtx-4090"))  # fmt: skip
     assert rec.backend is Backend.VLLM
@@ -110,7 +110,7 @@ def test_it_keeps_ollama_when_measurements_show_it_holds_the_load():
     assert "measured.ollama_holds" in ids(rec.decisive) + ids(rec.supporting)
 
 
-def test_a_vllm_load_test_does_not_count_as_ollama_evidence():
+def test_it_does_not_count_a_vllm_load_test_as_ollama_evidence():
     sweep = load_test("vllm", {1: 2_000, 4: 25_000})
     rec = recommend(
         facts(answers(peak_concurrent_users=4, **NEUTRAL), gpu="rtx-4090", load_tests=[sweep])
@@ -149,7 +149,7 @@ def test_it_prefers_ollama_when_only_its_quantized_build_fits():
     assert "hardware.vllm_does_not_fit" in ids(rec.decisive + rec.supporting)
 
 
-def test_every_rule_fires_somewhere_and_renders_its_message():
+def test_it_fires_every_rule_somewhere_and_renders_its_message():
     """Each rule's template formats with its own evidence (no rule is dead or broken)."""
     perf = [level(c, 2_000 * c, server="ollama", tput=400) for c in (1, 2, 4, 8)]
     perf += [level(c, 2_100, server="vllm", tput=110 * c) for c in (1, 2, 4, 8)]
@@ -181,7 +181,7 @@ def test_every_rule_fires_somewhere_and_renders_its_message():
     assert fired == set(RULES_BY_ID), set(RULES_BY_ID) - fired
 
 
-def test_the_rules_table_is_data_with_a_source_for_each():
+def test_it_publishes_the_rules_table_with_a_source_for_each():
     table = rules_table()
     assert len({row["id"] for row in table}) == len(RULES)
     for row in table:
@@ -204,7 +204,7 @@ def test_it_is_deterministic():
     assert recommend(case).as_dict() == recommend(case).as_dict()
 
 
-def test_confidence_labels_and_close_call_warning():
+def test_it_labels_confidence_and_warns_on_a_close_call():
     assert confidence_label(0.9) == "high" and confidence_label(0.7) == "medium"
     assert confidence_label(0.55) == "close call"
     rec = recommend(facts(answers(peak_concurrent_users=5, deployment_target="laptop", gpu="rtx-4090",
@@ -213,7 +213,7 @@ def test_confidence_labels_and_close_call_warning():
     assert any(w["id"] == "close_call" for w in rec.warnings)
 
 
-def test_switch_triggers_are_what_ifs_that_really_flip():
+def test_it_lists_switch_triggers_that_really_flip():
     case = facts(answers(peak_concurrent_users=3, **NEUTRAL), gpu="rtx-4090")
     rec = recommend(case)
     assert rec.backend is Backend.OLLAMA
@@ -224,7 +224,7 @@ def test_switch_triggers_are_what_ifs_that_really_flip():
     assert decide(case).backend is Backend.OLLAMA
 
 
-def test_migration_maps_the_ollama_tag_to_the_hf_repo_and_the_base_url():
+def test_it_maps_the_ollama_tag_to_the_hf_repo_and_the_base_url():
     rec = recommend(facts(answers(peak_concurrent_users=50)))
     assert rec.migration["ollama"]["model"] == "llama3.1:8b"
     assert rec.migration["vllm"]["model"] == "meta-llama/Llama-3.1-8B-Instruct"
@@ -234,7 +234,7 @@ def test_migration_maps_the_ollama_tag_to_the_hf_repo_and_the_base_url():
     assert aspects[:6] == ["Built for", "Concurrency", "Apple Silicon", "Multi-GPU", "Setup", "API"]
 
 
-def test_the_measured_trigger_is_a_measurement_that_really_flips_it():
+def test_it_names_a_measured_trigger_that_really_flips_it():
     ans = answers(peak_concurrent_users=3, **NEUTRAL)
     rec = recommend(facts(ans, gpu="rtx-4090"))
     trigger = next(t for t in rec.switch_triggers if t["id"].startswith("measured_"))
@@ -246,12 +246,12 @@ def test_the_measured_trigger_is_a_measurement_that_really_flips_it():
     assert recommend(facts(ans, gpu="rtx-4090", load_tests=[above])).backend is Backend.VLLM
 
 
-def test_a_single_user_gets_no_measured_trigger():
+def test_it_gives_a_single_user_no_measured_trigger():
     rec = recommend(facts(answers(**NEUTRAL), gpu="rtx-4090"))
     assert not [t for t in rec.switch_triggers if t["id"].startswith("measured_")]
 
 
-def test_a_zero_gpu_price_compares_no_costs():
+def test_it_compares_no_costs_for_a_zero_gpu_price():
     perf = [level(c, 2_000 * c, server="ollama", tput=120) for c in (1, 2, 4)]
     perf += [level(c, 2_100, server="vllm", tput=110 * c) for c in (1, 2, 4)]
     ans = answers(peak_concurrent_users=4, gpu_hourly_cost_usd=0, **NEUTRAL)

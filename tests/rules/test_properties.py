@@ -106,7 +106,7 @@ def test_it_never_gives_ollama_when_tensor_parallelism_is_needed(case, users):
 
 @PROPERTY_SETTINGS
 @given(case=cases(), users=st.integers(1, 100_000))
-def test_every_recommendation_has_a_decisive_reason_with_evidence(case, users):
+def test_it_always_gives_a_decisive_reason_with_evidence(case, users):
     ans, fk = case
     rec = verdict(ans, fk, users)
     assert rec.decisive
@@ -116,7 +116,7 @@ def test_every_recommendation_has_a_decisive_reason_with_evidence(case, users):
 
 @PROPERTY_SETTINGS
 @given(case=cases(gpu_kind="pc"), users=st.integers(1, 2_000))
-def test_the_users_switch_trigger_is_where_the_verdict_really_flips(case, users):
+def test_it_puts_the_users_trigger_where_the_verdict_really_flips(case, users):
     ans, fk = case
     rec = verdict(ans, fk, users)
     trigger = next((t for t in rec.switch_triggers if t["id"] == "users"), None)
@@ -184,7 +184,7 @@ MODEL_IDS, GPU_IDS = _catalog_ids()
     price=st.sampled_from([None, 0, 0.01, 900]),
     slo=st.sampled_from([None, 0.001, 50.0, 600_000]),
 )
-def test_any_catalog_combination_gets_a_verdict_or_a_field_error(
+def test_it_gives_any_catalog_combination_a_verdict_or_a_field_error(
     model, gpu, count, quantization, users, context, price, slo
 ):
     """Never a crash: every model x GPU x format gives a JSON-safe verdict (or an AdvisorError)."""

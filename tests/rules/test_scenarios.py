@@ -114,7 +114,7 @@ def test_it_sizes_a_mac_from_the_memory_its_report_measured():
     assert any(w["id"] in {"does_not_fit", "chosen_does_not_fit"} for w in rec.warnings)
 
 
-def test_measured_single_stream_speed_calibrates_the_prediction():
+def test_it_calibrates_the_prediction_with_measured_single_stream_speed():
     answers = Answers.parse({"gpu": "rtx-4090", "peak_concurrent_users": 2})
     plain = facts_build(answers)
     measured = facts_build(answers, load_tests=[load_test("ollama", {1: 2_000, 2: 4_000})])
@@ -138,7 +138,7 @@ def run_facts(answers: Answers):
     return facts, recommend(facts)
 
 
-def test_a_pc_gpu_in_the_answers_overrides_a_mac_report():
+def test_it_lets_a_pc_gpu_in_the_answers_override_a_mac_report():
     report = {"host": {"os": "Darwin"}, "memory": {"total_bytes": 16 * 1024**3}, "gpus": []}
     facts = facts_build(Answers.parse({"gpu": "l40s"}), hardware_report=report)
     assert facts.platform.value == "linux" and facts.gpu["id"] == "l40s"
