@@ -1,0 +1,102 @@
+"""deploy/: the compose file is valid Compose, the Dockerfile copies what exists, gunicorn accepts
+its config, the systemd units are well-formed, production static files collect."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.bundles.validators import compose_errors
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+# The [Section] keys these units use; systemd.unit(5), systemd.service(5), systemd.exec(5).
+SYSTEMD_KEYS = {
+    "Unit": {"Description", "Documentation", "After", "Wants", "Requires"},
+    "Service": {
+        "Type", "User", "Group", "WorkingDirectory", "EnvironmentFile", "Environment",
+        "RuntimeDirectory", "RuntimeDirectoryPreserve", "ExecStartPre", "ExecStart",
+        "ExecReload", "KillSignal", "TimeoutStopSec", "Restart", "RestartSec",
+        "NoNewPrivileges", "PrivateTmp", "ProtectSystem",
+    },
+    "Install": {"WantedBy"},
+}  # fmt: skip
+
+
+def test_it_ships_a_compose_file_valid_against_the_compose_schema():
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert compose_errors(text) == []
+    services = yaml.safe_load(text)["services"]
+    assert {"web", "worker", "redis", "postgres", "migrate"} <= set(services)
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["REDIS_URL"].startswith("redis://redis:")
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_it_copies_only_paths_that_exist_into_the_image():
+    text = (DEPLOY / "Dockerfile").read_text()
+    sources = []
+    for line in text.splitlines():
+        if line.startswith("COPY "):
+            sources += line.split()[1:-1]
+    assert sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+    assert 'CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "advisor.wsgi:application"]' in text
+
+
+def test_it_gives_gunicorn_a_config_it_accepts():
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "--check-config",
+         "-c", "deploy/gunicorn.conf.py", "advisor.wsgi:application"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("unit", ["advisor-web.service", "advisor-worker.service"])
+def test_it_ships_well_formed_systemd_units(unit):
+    section, seen = None, {}
+    for line in (DEPLOY / "systemd" / unit).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if re.fullmatch(r"\[\w+\]", line):
+            section = line[1:-1]
+            assert section in SYSTEMD_KEYS, line
+            continue
+        key, sep, value = line.partition("=")
+        assert section and sep and key in SYSTEMD_KEYS[section], line
+        seen[key] = value
+    assert seen["ExecStart"].startswith("/opt/advisor/.venv/bin/")
+    assert seen["WorkingDirectory"] == "/opt/advisor"
+    assert seen["Restart"] == "on-failure" and seen["WantedBy"] == "multi-user.target"
+
+
+def test_it_routes_host_work_to_the_worker_next_to_the_hardware():
+    worker = (DEPLOY / "systemd" / "advisor-worker.service").read_text()
+    assert "host.%H" in worker  # probes and load tests aimed at this host run here
+
+
+@pytest.mark.slow
+def test_it_collects_static_files_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
+    env |= {
+        "ADVISOR_PRODUCTION": "1",
+        "SECRET_KEY": "x" * 20 + "collectstatic-test-secret-key-not-for-use" + "y" * 10,
+        "ADVISOR_VAR_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
