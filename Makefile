@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format migrate install install-dev clean engines engines-stop
+.PHONY: run test lint format migrate install install-dev clean engines engines-stop demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ engines:
 
 engines-stop:
 	engines/stop.sh
+
+# Start the engines, sweep both through the load tester, print the comparison and the verdict.
+demo:
+	engines/demo.sh
