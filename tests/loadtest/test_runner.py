@@ -68,10 +68,11 @@ def test_it_counts_ollama_queue_full_as_server_busy():
 
 
 def test_it_stops_a_sweep_when_latency_collapses():
-    with ScriptedServer(discipline=Discipline.ONE_AT_A_TIME, ttft_s=0.01, tokens=1) as server:
-        result = run_load_test(config_for(server, concurrency=(1, 16, 32), requests_per_level=16))
-    assert result.stop_code is StopCode.LATENCY_COLLAPSE
-    assert [level.concurrency for level in result.levels] == [1, 16]
+    # One at a time, 20 ms each: p95 E2E is ~20 ms alone and ~600 ms with 32 waiting (30x).
+    with ScriptedServer(discipline=Discipline.ONE_AT_A_TIME, ttft_s=0.02, tokens=1) as server:
+        result = run_load_test(config_for(server, concurrency=(1, 32, 64), requests_per_level=32))
+    assert result.stop_code is StopCode.LATENCY_COLLAPSE, result.stopped_reason
+    assert [level.concurrency for level in result.levels] == [1, 32]
     assert "latency collapse" in result.stopped_reason
 
 
