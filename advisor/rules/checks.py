@@ -38,14 +38,17 @@ def gib(value: float | None) -> str:
 
 
 def at_your_load(side: Side, peak: int) -> list[dict]:
-    """Levels at or below ``peak`` plus the first level at or above it (the set only grows with peak)."""
+    """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
+    concurrency above it.
+
+    The set only grows with ``peak``: a level above the old peak was either the first one above
+    (already in) or is now at or below the new peak.
+    """
     levels = side.up_to(peak)
-    above = sorted(
-        (lvl for lvl in side.levels if (lvl.get("concurrency") or 0) >= peak),
-        key=lambda lvl: lvl["concurrency"],
-    )
-    if above and above[0] not in levels:
-        levels.append(above[0])
+    above = [lvl for lvl in side.levels if (lvl.get("concurrency") or 0) > peak]
+    if above and not any(lvl["concurrency"] == peak for lvl in levels):
+        first = min(lvl["concurrency"] for lvl in above)
+        levels += [lvl for lvl in above if lvl["concurrency"] == first]
     return levels
 
 

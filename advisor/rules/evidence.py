@@ -111,7 +111,8 @@ def effective_hardware(
 
 def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
                  levels: Iterable[int], *, ram_bytes: int | None = None,
-                 measured_tps: dict[str, float] | None = None) -> dict:  # fmt: skip
+                 measured_tps: dict[str, float] | None = None,
+                 num_parallel: int | None = None) -> dict:  # fmt: skip
     """The capacity model's ``Estimate.as_dict()`` for one configuration.
 
     ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
@@ -132,11 +133,16 @@ def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantiz
         gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
         # Ollama sized as we tell the team to run it: their context, a slot per user up to a handful.
         num_ctx=answers.context_length,
-        num_parallel=min(answers.peak_concurrent_users, HANDFUL_USERS),
+        num_parallel=num_parallel or ollama_slots(answers),
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
     )
     return estimate(request).as_dict()
+
+
+def ollama_slots(answers: Answers) -> int:
+    """OLLAMA_NUM_PARALLEL as we advise it: one slot per user, up to a handful."""
+    return min(answers.peak_concurrent_users, HANDFUL_USERS)
 
 
 def measured_single_stream_tps(load_tests: Iterable[dict]) -> dict[str, float]:
@@ -273,6 +279,16 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
                                     ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests))  # fmt: skip
         except AdvisorError as exc:
             notes.append(f"no capacity estimate: {exc.message}")
+    sizings: list[dict] = []
+    if estimate is not None:
+        # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
+        # to the user's, so a larger team can only look worse for Ollama, never better.
+        for slots in range(1, ollama_slots(answers)):
+            smaller = run_estimate(answers, model, gpu, count, answers.quantization, levels,
+                                   ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests),
+                                   num_parallel=slots)  # fmt: skip
+            sizings += [{**row, "num_parallel": slots} for row in smaller["performance"]
+                        if row.get("server") == "ollama"]  # fmt: skip
     if estimate is not None and not (_fits(estimate, "vllm") and _fits(estimate, "ollama")):
         alternatives = find_alternatives(answers, model, gpu, count, estimate)
     mac_or_cpu = gpu is None or gpu.unified_memory or platform == Platform.MACOS
@@ -290,6 +306,7 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
         alternatives=tuple(alternatives or ()),
         reference=reference,
         notes=tuple(notes),
+        ollama_sizings=tuple(sizings),
     )
 
 

@@ -59,10 +59,14 @@ class Facts:
     alternatives: tuple[dict, ...] = ()
     reference: dict | None = None
     notes: tuple[str, ...] = field(default=())  # what facts_build had to assume
+    # Ollama's predicted levels when sized with fewer parallel slots than the user's (1 .. n-1);
+    # rules weigh them with the main estimate's, which keeps the verdict monotone in users.
+    ollama_sizings: tuple[dict, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
+        object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
 
     @property
     def users(self) -> int:
@@ -104,8 +108,9 @@ class Facts:
         return (self.estimate or {}).get("ollama") or {}
 
     def predicted(self, backend: Backend) -> Side:
-        """The capacity model's predicted levels for one server."""
-        rows = []
+        """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
+        picks it; for Ollama, the smaller sizings' levels come first)."""
+        rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
         for row in (self.estimate or {}).get("performance") or ():
             if _server_of(row) == backend:
                 rows.append(row)
@@ -148,13 +153,9 @@ class Side:
         return found
 
     def up_to(self, peak: int) -> list[dict]:
-        """Levels at or below ``peak`` concurrency, in increasing order."""
-        chosen = {}
-        for level in self.levels:
-            c = level.get("concurrency") or 0
-            if 1 <= c <= peak:
-                chosen[c] = level
-        return [chosen[c] for c in sorted(chosen)]
+        """Every level (all runs, all sizings) at or below ``peak`` concurrency, by concurrency."""
+        chosen = [lvl for lvl in self.levels if 1 <= (lvl.get("concurrency") or 0) <= peak]
+        return sorted(chosen, key=lambda lvl: lvl["concurrency"])  # stable: keeps their order
 
     def single(self) -> dict | None:
         return self.at(1)

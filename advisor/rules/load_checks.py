@@ -130,17 +130,19 @@ def cost_rows(f: Facts) -> list[dict]:
     rows = []
     measured = {b: f.measured(b) for b in Backend}
     predicted = {b: f.predicted(b) for b in Backend}
-    levels = {lvl["concurrency"] for lvl in at_your_load(predicted[Backend.OLLAMA], f.users)}
-    levels |= {lvl["concurrency"] for lvl in at_your_load(measured[Backend.OLLAMA], f.users)}
-    for c in sorted(levels):
-        both_measured = all(throughput(measured[b].at(c)) for b in Backend)
-        source = measured if both_measured else predicted
-        tput = {b: throughput(source[b].at(c)) for b in Backend}
-        if all(tput.values()):
-            cost = {b: cost_per_million(hourly, tput[b]) for b in Backend}
-            kind = "measured" if both_measured else "predicted"
-            rows.append({"concurrency": c, "source": kind, "cost": cost})
-    return rows
+    for kind, sides in (("measured", measured), ("predicted", predicted)):
+        for ollama in at_your_load(sides[Backend.OLLAMA], f.users):
+            c = ollama["concurrency"]
+            if kind == "predicted" and all(throughput(measured[b].at(c)) for b in Backend):
+                continue  # both servers measured at this load: the measurement speaks
+            tput = {
+                Backend.OLLAMA: throughput(ollama),
+                Backend.VLLM: throughput(sides[Backend.VLLM].at(c)),
+            }
+            if all(tput.values()):
+                cost = {b: cost_per_million(hourly, tput[b]) for b in Backend}
+                rows.append({"concurrency": c, "source": kind, "cost": cost})
+    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
 
 
 def _cost_evidence(row: dict, cheaper: Backend) -> dict:

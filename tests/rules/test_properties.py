@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -206,3 +207,29 @@ def test_it_gives_any_catalog_combination_a_verdict_or_a_field_error(
     rec = recommend(facts_build(answers))
     json.dumps(rec.as_dict())
     assert rec.decisive and rec.fit
+
+
+@pytest.mark.parametrize("gpu", ["rtx-3060-12gb", "rtx-4090", "l40s", "h100-sxm-80gb", "mi300x"])
+def test_it_is_monotone_across_the_handful_where_ollama_sizing_changes(gpu):
+    """Users 1..8 through the real model: Ollama's slots grow with users up to 4, so its predicted
+    levels change; weighing every sizing up to the user's keeps the verdict monotone."""
+    from advisor.rules.answers import Answers
+    from advisor.rules.evidence import facts_build
+
+    for model in ("llama-3.1-8b", "qwen2.5-7b", "qwen2.5-32b", "gemma-3-27b"):
+        for extra in ({}, {"slo_e2e_p95_ms": 8_000}, {"use_case": "production"}, TEAM_READY):
+            seen_vllm = False
+            for users in range(1, 9):
+                ans = Answers.parse(
+                    {"gpu": gpu, "model": model, "peak_concurrent_users": users, **extra}
+                )
+                backend = recommend(facts_build(ans)).backend
+                assert not (seen_vllm and backend is Backend.OLLAMA), (model, extra, users)
+                seen_vllm = seen_vllm or backend is Backend.VLLM
+
+
+TEAM_READY = {
+    "use_case": "internal",
+    "team_skills": ["python", "docker"],
+    "deployment_target": "server",
+}
