@@ -26,8 +26,9 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """One app for all browser tests, stopped when they are done (not at the end of the run)."""
     app = LiveApp(var_dir=tmp_path_factory.mktemp("e2e-var"))
     try:
         app.start()
