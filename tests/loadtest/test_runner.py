@@ -89,19 +89,22 @@ def test_it_runs_poisson_arrivals_at_the_asked_rate():
 
 
 def test_it_finds_the_highest_concurrency_meeting_the_slo():
-    # One request at a time, 40 ms each: at concurrency c the p95 E2E is about c x 40 ms.
-    with ScriptedServer(discipline=Discipline.ONE_AT_A_TIME, ttft_s=0.04, tokens=1) as server:
+    # One request at a time, 50 ms each: at concurrency c the p95 E2E is about c x 50 ms, so an
+    # SLO of 175 ms passes at 3 (150) and fails at 4 (200); 20 requests allow one hiccup (95%).
+    with ScriptedServer(discipline=Discipline.ONE_AT_A_TIME, ttft_s=0.05, tokens=1) as server:
         result = run_load_test(
             config_for(
                 server,
                 shape=LoadShape.SLO_SEARCH,
                 concurrency=(1, 16),
-                requests_per_level=9,
-                slo_e2e_ms=140,
+                requests_per_level=20,
+                slo_e2e_ms=175,
             )
         )
-    assert [level.concurrency for level in result.levels] == [1, 2, 4, 3]
+    seen = [(lv.concurrency, round(lv.e2el_ms.p95), lv.slo_attainment) for lv in result.levels]
+    assert [level.concurrency for level in result.levels] == [1, 2, 4, 3], seen
     assert result.max_concurrency_meeting_slos == 3
+    assert "highest concurrency meeting the SLOs: 3" in result.stopped_reason
 
 
 def test_it_cancels_within_two_seconds_keeping_finished_requests():

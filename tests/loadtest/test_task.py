@@ -34,7 +34,8 @@ def wait_for(load_test_id, statuses, timeout_s) -> LoadTest:
         if row.status in statuses:
             return row
         time.sleep(0.05)
-    raise AssertionError(f"load test still {row.status} after {timeout_s} s")
+    others = list(LoadTest.objects.values_list("status", "stopped_reason", "error"))
+    raise AssertionError(f"load test still {row.status} after {timeout_s} s; all rows: {others}")
 
 
 def run_and_cancel(app, queue):
