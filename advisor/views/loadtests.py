@@ -24,6 +24,12 @@ from advisor.views.charts import Run, chart_specs, server_name
 
 # Most runs the list and a comparison show.
 LIST_LIMIT = 50
+# Questionnaire answers (advisor.rules.answers) -> the load test's SLO settings.
+SLO_FROM_ANSWERS = {
+    "slo_ttft_ms": "slo_ttft_ms",
+    "slo_tpot_ms": "slo_tpot_ms",
+    "slo_e2e_p95_ms": "slo_e2e_ms",
+}
 MAX_COMPARED = 6
 
 
@@ -82,6 +88,12 @@ def loadtest_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         keys = ("base_url", "model", "queue", "assessment", "api")
         initial = {k: request.GET[k] for k in keys if request.GET.get(k)}
+        assessment = by_id(visible(Assessment.objects.all(), request), initial.get("assessment"))
+        if assessment is not None:
+            # Measure against the team's own latency targets.
+            for answer, setting in SLO_FROM_ANSWERS.items():
+                if (assessment.answers or {}).get(answer) is not None:
+                    initial.setdefault(setting, assessment.answers[answer])
         return render(request, "loadtests/new.html", {"form": _form(request, initial=initial)})
 
     form = _form(request, request.POST)

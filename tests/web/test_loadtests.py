@@ -174,3 +174,11 @@ def test_it_marks_a_run_whose_worker_died_as_failed(client):
     )
     html = client.get(f"/loadtests/{run.pk}/").content.decode()
     assert "Failed" in html and "stopped reporting" in html
+
+
+def test_it_takes_the_latency_targets_from_the_assessment(client):
+    assessment = make_assessment(slo_ttft_ms=500, slo_e2e_p95_ms=8000)
+    html = client.get("/loadtests/new/", {"assessment": str(assessment.pk)}).content.decode()
+    assert 'name="slo_ttft_ms" value="500.0"' in html
+    assert 'name="slo_e2e_ms" value="8000.0"' in html
+    assert f'<option value="{assessment.pk}" selected>' in html
