@@ -12,6 +12,7 @@ import pytest
 from advisor.loadtest.discovery import ServerKind
 from advisor.loadtest.testserver import Discipline, ScriptedServer
 from tests.e2e.conftest import snap
+from tests.e2e.harness import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -100,3 +101,12 @@ def test_it_shows_why_a_load_test_cannot_start(page):
     error.wait_for()
     assert "169.254" in error.inner_text() or "not allowed" in error.inner_text().lower()
     snap(page, "loadtest-refused")
+
+
+def test_it_shows_a_failed_load_test_with_its_reason(page):
+    port = free_port()  # nothing listens there: the worker's connection is refused
+    start_load_test(page, type("Nowhere", (), {"url": f"http://127.0.0.1:{port}", "model": "m"}))
+    page.locator("#run-status", has_text="Failed").wait_for(timeout=RUN_TIMEOUT_MS)
+    reason = page.locator(".error-box").inner_text()
+    assert "The load test failed" in reason and str(port) in reason
+    snap(page, "loadtest-failed")
