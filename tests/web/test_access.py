@@ -45,3 +45,14 @@ def test_it_lets_a_signed_in_user_in_and_offers_to_sign_out(client):
     client.force_login(get_user_model().objects.create_user("bob", password="pw-bob-12345"))
     html = client.get("/assess/").content.decode()
     assert "Signed in as bob" in html and 'action="/accounts/logout/"' in html
+
+
+def test_it_shows_our_500_page_when_something_breaks(client):
+    from unittest import mock
+
+    client.raise_request_exception = False
+    with mock.patch("advisor.views.rules.rules_table", side_effect=RuntimeError("boom")):
+        response = client.get("/how-we-decide/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong on our side" in html and "boom" not in html
