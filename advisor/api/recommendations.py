@@ -7,7 +7,6 @@ question, generated so the schema and the form never drift apart) plus the evide
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -113,9 +112,9 @@ def own_recommendations(request):
     )
 
 
-def _evidence(request, data: dict) -> tuple[HardwareReport | None, list[LoadTest]]:
-    """The caller's own hardware report (stored or inline) and load tests; AdvisorError naming
-    the field when one is missing or someone else's."""
+def _evidence(request, data: dict, created: list) -> tuple[HardwareReport | None, list[LoadTest]]:
+    """The caller's own hardware report (stored or inline, then appended to ``created``) and load
+    tests; AdvisorError naming the field when one is missing or someone else's."""
     report = None
     if data.get("hardware_report"):
         report = HardwareReport.objects.filter(
@@ -127,6 +126,7 @@ def _evidence(request, data: dict) -> tuple[HardwareReport | None, list[LoadTest
         report = hardware_report_create(
             report=data["hardware"], source=HardwareSource.UPLOAD, owner=request.user
         )
+        created.append(report)
     wanted = list(dict.fromkeys(data.get("load_tests") or []))
     tests = list(LoadTest.objects.filter(pk__in=wanted, owner=request.user))
     if len(tests) != len(wanted):
@@ -174,8 +174,12 @@ class RecommendationListCreateApi(ListAPIView):
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if v is not None}
         answers = {k: v for k, v in values.items() if k not in EVIDENCE_FIELDS}
-        with transaction.atomic():
-            report, tests = _evidence(request, values)
+        # No transaction around the whole: the rules take milliseconds, and on SQLite an open
+        # write transaction would serialise every concurrent request behind them. Each service
+        # commits its own rows; if a later step refuses, the rows this request made are removed.
+        created = []
+        try:
+            report, tests = _evidence(request, values, created)
             assessment = assessment_create(
                 answers=answers,
                 hardware_report=report,
@@ -183,7 +187,12 @@ class RecommendationListCreateApi(ListAPIView):
                 owner=request.user,
                 title=values.get("title", ""),
             )
+            created.append(assessment)
             recommendation = recommendation_create(assessment=assessment)
+        except Exception:
+            for row in reversed(created):
+                row.delete()
+            raise
         body = RecommendationOutputSerializer(recommendation).data
         return Response(
             body, status=status.HTTP_201_CREATED, headers={"Location": body["links"]["self"]}

@@ -177,3 +177,9 @@ def test_it_names_a_bad_backend_parameter(api):
     rid = recommend(api).json()["id"]
     response = api.get(f"{URL}{rid}/bundle.zip?backend=tgi")
     assert response.status_code == 400 and "backend" in response.json()["errors"]
+
+
+def test_it_removes_the_inline_report_when_the_answers_are_refused(api):
+    response = recommend(api, hardware=probe_report(), model="no-such-model")
+    assert response.status_code == 400 and "model" in response.json()["errors"]
+    assert not HardwareReport.objects.exists() and not Assessment.objects.exists()
