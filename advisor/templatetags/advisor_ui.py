@@ -39,13 +39,16 @@ def gib(value) -> str:
 
 @register.filter
 def num(value, digits: int = 1) -> str:
-    """A number rounded for reading ("1,234.5"); blank for missing values, text passed through."""
+    """A number rounded for reading ("1,234.5"), yes/no for flags; blank for missing values,
+    text passed through."""
     if value in (None, ""):
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, str):
+        return value  # text (a version such as "0.32") is shown as it is
     try:
         return f"{float(value):,.{int(digits)}f}"
     except (TypeError, ValueError):
