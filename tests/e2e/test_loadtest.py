@@ -41,13 +41,13 @@ def ollama_like():
         yield server
 
 
-def start_load_test(page, server) -> str:
+def start_load_test(page, server, *, levels: str = LEVELS, requests: str = REQUESTS) -> str:
     """Fill the form for ``server``, start it, and return the run's URL."""
     page.goto("/loadtests/new/")
     page.get_by_label("Server base URL").fill(server.url)
     page.get_by_label("Model name on that server").fill(server.model)
-    page.get_by_label("Concurrency levels").fill(LEVELS)
-    page.get_by_label("Requests per level").fill(REQUESTS)
+    page.get_by_label("Concurrency levels").fill(levels)
+    page.get_by_label("Requests per level").fill(requests)
     page.get_by_label("Warm-up requests").fill("1")
     page.get_by_label("Output tokens per request").fill(TOKENS)
     page.get_by_label("Prompt tokens per request").fill("32")
@@ -68,6 +68,9 @@ def test_it_runs_a_load_test_with_live_progress_and_draws_the_charts(page, vllm_
     snap(page, "loadtest-running")
     page.locator("#run-status", has_text="Succeeded").wait_for(timeout=RUN_TIMEOUT_MS)
     assert page.locator("#levels-progress").count() == 0  # polling stopped, results swapped in
+    assert (
+        page.get_by_role("button", name="Cancel the load test").count() == 0
+    )  # removed out of band
     rows = page.locator("table.levels tbody tr")
     assert rows.count() == 3
     # Chart.js drew every chart (the canvas is marked once a chart is attached to it).
@@ -110,3 +113,12 @@ def test_it_shows_a_failed_load_test_with_its_reason(page):
     reason = page.locator(".error-box").inner_text()
     assert "The load test failed" in reason and str(port) in reason
     snap(page, "loadtest-failed")
+
+
+def test_it_cancels_a_running_load_test_from_the_page(page, vllm_like):
+    start_load_test(page, vllm_like, levels="1,2", requests="40")  # about 20 s if left alone
+    page.locator("#run-status", has_text="Running").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_role("button", name="Cancel the load test").click()
+    # The engine stops within 2 s of the request; the page picks that up on its next poll.
+    page.locator("#run-status", has_text="Cancelled").wait_for(timeout=15_000)
+    snap(page, "loadtest-cancelled")
