@@ -1,10 +1,13 @@
 """Load tests over the API: start (202), read, cancel, list; policy refusals without connecting."""
 
+import contextlib
+import uuid
 from unittest import mock
 
 import pytest
 from django.test import override_settings
 
+from advisor.celery import app
 from advisor.models import LoadTest, LoadTestLevel, LoadTestStatus
 from tests.api.factories import make_user, throttle_rates
 
@@ -31,10 +34,15 @@ def test_it_queues_a_load_test_and_answers_202(user, api):
 
 
 def test_it_sends_the_task_to_the_broker_on_commit(api, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = start(api, queue="host.gpu-box-1")
-    row = LoadTest.objects.get(pk=response.json()["id"])
-    assert row.task_id and row.queue == "host.gpu-box-1"
+    queue = f"host.api-test-{uuid.uuid4().hex[:12]}"  # no worker listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = start(api, queue=queue)
+        row = LoadTest.objects.get(pk=response.json()["id"])
+        assert row.task_id and row.queue == queue
+    finally:
+        with app.connection_for_write() as connection, contextlib.suppress(Exception):
+            connection.default_channel.queue_purge(queue)
 
 
 def test_it_never_stores_the_api_key(api):
