@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from advisor.errors import AdvisorError
 from advisor.forms.loadtest import ANY_WORKER, LoadTestForm
-from advisor.models import Assessment, HardwareReport, LoadTest
+from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest
 from advisor.services.loadtests import loadtest_cancel, loadtest_create, loadtest_reap_stale
 from advisor.views.access import by_id, owner_of, visible
 from advisor.views.charts import Run, chart_specs, server_name
@@ -34,7 +34,11 @@ MAX_COMPARED = 6
 
 
 def discovered_targets(request: HttpRequest) -> list[dict]:
-    """Servers the latest report of each host found: {host, queue, kind, base_url, models}."""
+    """Servers the latest report of each host found: {host, queue, kind, base_url, models}.
+
+    A remote host's servers get its ``host.<name>`` queue (its worker answered the probe, and its
+    loopback URLs only make sense from there); other reports run from any worker.
+    """
     seen_hosts: set[str] = set()
     targets = []
     for report in visible(HardwareReport.objects.all(), request).order_by("-created_at")[:50]:
@@ -49,7 +53,10 @@ def discovered_targets(request: HttpRequest) -> list[dict]:
                 {
                     "host": host,
                     "source": report.get_source_display(),
-                    "queue": f"host.{host.split('.')[0]}" if host else ANY_WORKER,
+                    "queue": f"host.{host}"
+                    if host and report.source == HardwareSource.REMOTE
+                    else ANY_WORKER,
+                    "uploaded": report.source == HardwareSource.UPLOAD,
                     "kind": server_name(server.get("kind")),
                     "base_url": server["base_url"],
                     "models": [str(m) for m in server.get("models") or []][:20],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.models import LoadTest, LoadTestStatus
+from advisor.models import HardwareSource, LoadTest, LoadTestStatus
 from tests.web.conftest import HTMX
 from tests.web.factories import make_assessment, make_load_test, make_report
 
@@ -24,6 +24,7 @@ FORM = {
 
 def test_it_lists_servers_the_probes_found_as_targets(client):
     make_report(
+        source=HardwareSource.REMOTE,
         hostname="gpu1",
         servers=[{"kind": "vllm", "base_url": "http://127.0.0.1:8000", "models": ["meta-llama/x"]}],
     )
