@@ -53,7 +53,8 @@ def discovered_targets(request: HttpRequest) -> list[dict]:
                 {
                     "host": host,
                     "source": report.get_source_display(),
-                    "queue": f"host.{host}"
+                    # `make run` names host queues after the short host name (hostname -s).
+                    "queue": f"host.{host.split('.')[0]}"
                     if host and report.source == HardwareSource.REMOTE
                     else ANY_WORKER,
                     "uploaded": report.source == HardwareSource.UPLOAD,
