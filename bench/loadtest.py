@@ -29,6 +29,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -59,13 +61,14 @@ class _Server:
         return {"requests": self.done, "peak_streams": self.peak}
 
     def tick(self) -> None:
-        now = time.perf_counter()
         still = []
+        clock = time.perf_counter
         for stream in self.active:
             transport, received, left, first, total = stream
             if transport.is_closing():
                 continue
             transport.write(TOKEN)
+            now = clock()  # after the write: the chunk is in the kernel, on its way
             if first is None:
                 first = now
             left -= 1
@@ -227,10 +230,16 @@ def main() -> None:
         url = f"http://127.0.0.1:{int(server.stdout.readline())}"
         if args.pin:  # the client gets one core, the server another
             os.sched_setaffinity(0, {cores[0]})
-        light = measure(url, concurrency=1, requests=args.single_requests, tokens=args.tokens)
-        heavy = measure(
-            url, concurrency=args.concurrency, requests=args.requests, tokens=args.tokens
-        )
+        server_process = psutil.Process(server.pid)
+        rows = []
+        for concurrency, requests in ((1, args.single_requests), (args.concurrency, args.requests)):
+            before = sum(server_process.cpu_times()[:2])
+            row = measure(url, concurrency=concurrency, requests=requests, tokens=args.tokens)
+            # The server's CPU in the same span: near 100% of a core means it, not the client,
+            # limited the tokens/s.
+            row["server_cpu_s"] = sum(server_process.cpu_times()[:2]) - before
+            rows.append(row)
+        light, heavy = rows
     finally:
         server.terminate()
         server.wait(10)
@@ -254,7 +263,8 @@ def main() -> None:
             f"streams, {row['tokens_per_s']:,.0f} tok/s, client CPU {row['cpu_share']:.0%} of a "
             f"core, {row['cpu_s_per_1k_tokens'] * 1000:.1f} ms CPU per 1k tokens; added latency "
             f"{row['added_e2e_ms']:.2f} ms = send {row['send_ms']:.2f} + receive "
-            f"{row['receive_last_ms']:.2f} (first token received {row['receive_first_ms']:.2f})"
+            f"{row['receive_last_ms']:.2f} (first token received {row['receive_first_ms']:.2f}); "
+            f"server CPU {row['server_cpu_s']:.1f} s over {row['duration_s']:.1f} s"
         )
     print(
         f"targets: >= {TARGETS['streams']} streams, >= {TARGETS['tokens_per_s']:,} tok/s, "
