@@ -19,7 +19,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
 max_requests = 2000  # recycle workers now and then: bounded memory over months
 max_requests_jitter = 200
-accesslog = "-"
+# No gunicorn access log: the advisor logs each request itself (logger advisor.requests, with
+# route, status and duration; JSON with LOG_FORMAT=json), so lines are not doubled.
+accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
