@@ -38,7 +38,7 @@ def test_it_prints_the_contract_json(tmp_path):
         text = run(
             "--base-url", server.url, "--model", server.model, "--concurrency", "1,2",
             "--requests-per-level", "3", "--warmup", "0", "--slo-e2e-ms", "1000",
-            "--json", "--save-vllm-json", str(saved),
+            "--json", "--save-vllm-json", str(saved), "--no-early-stop",
         )  # fmt: skip
     data = json.loads(text)
     assert data["target"] == {

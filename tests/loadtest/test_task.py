@@ -65,7 +65,11 @@ def run_and_cancel(app, queue):
         ):
             done = wait_for(short.pk, LoadTest.FINISHED, 30)
             wait_for(long.pk, {LoadTestStatus.RUNNING}, 30)
-            time.sleep(0.6)  # let it measure something
+            deadline = time.monotonic() + 20  # let it finish a few requests first
+            while time.monotonic() < deadline:
+                if LoadTest.objects.get(pk=long.pk).progress.get("requests_done", 0) >= 2:
+                    break
+                time.sleep(0.05)
             asked = time.monotonic()
             loadtests.loadtest_cancel(load_test=long)
             cancelled = wait_for(long.pk, LoadTest.FINISHED, 10)
