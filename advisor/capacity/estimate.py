@@ -228,6 +228,7 @@ def estimate(request: EstimateRequest) -> Estimate:
         prompt_tokens=request.avg_prompt_tokens,
         output_tokens=request.avg_output_tokens,
         target_parallel=max(request.concurrency),
+        required_context=request.max_model_len,
     )
 
     vllm_engine, ollama_engine = _engines(

@@ -177,9 +177,15 @@ def ollama_fit(
     )
 
 
-def recommended_context(prompt_tokens: int, output_tokens: int, model: ModelSpec) -> int:
-    """Enough context for one request of prompt + output, rounded up to 1k, at least 2k."""
-    needed = max(MIN_RECOMMENDED_CONTEXT, prompt_tokens + output_tokens)
+def recommended_context(
+    prompt_tokens: int, output_tokens: int, model: ModelSpec, *, required_context: int | None = None
+) -> int:
+    """Enough context for one request of prompt + output, rounded up to 1k, at least 2k.
+
+    ``required_context`` (the context length the user says requests need) raises the floor:
+    Ollama silently truncates prompts longer than ``num_ctx``.
+    """
+    needed = max(MIN_RECOMMENDED_CONTEXT, prompt_tokens + output_tokens, required_context or 0)
     return min(model.max_context, CONTEXT_STEP * math.ceil(needed / CONTEXT_STEP))
 
 
@@ -192,13 +198,16 @@ def recommend_settings(
     prompt_tokens: int,
     output_tokens: int,
     target_parallel: int,
+    required_context: int | None = None,
 ) -> dict:
     """The environment to set instead of the defaults for ``target_parallel`` concurrent users.
 
     Picks a context that holds one request, then the most parallel slots (up to the target) that
     keep everything in VRAM, first with the f16 cache, then with flash attention and a q8_0 cache.
     """
-    num_ctx = recommended_context(prompt_tokens, output_tokens, model)
+    num_ctx = recommended_context(
+        prompt_tokens, output_tokens, model, required_context=required_context
+    )
     target = max(1, target_parallel)
     if gpu_count <= 0:
         # On a CPU every slot shares the same cores and memory bandwidth: batching a few helps,

@@ -94,6 +94,23 @@ def test_it_recommends_slots_and_context_for_the_target_concurrency():
     assert settings["fits_in_vram"]
 
 
+def test_it_never_recommends_less_context_than_the_user_needs():
+    """Ollama truncates prompts past num_ctx: the context length the user asked for is the floor."""
+    model = resolve_model("llama-3.1-8b")
+    settings = ollama.recommend_settings(
+        model,
+        weights_bytes=kv.weights_bytes(model, resolve_quantization("Q4_K_M")),
+        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
+        gpu_count=1,
+        prompt_tokens=1000,
+        output_tokens=500,
+        target_parallel=4,
+        required_context=8192,
+    )
+    assert settings["env"]["OLLAMA_CONTEXT_LENGTH"] == "8192"
+    assert settings["num_ctx"] == 8192
+
+
 def test_it_turns_on_a_q8_cache_when_f16_cannot_hold_the_slots():
     model = resolve_model("llama-3.1-8b")
     weights = kv.weights_bytes(model, resolve_quantization("Q4_K_M"))
