@@ -265,7 +265,8 @@ class Engine:
             slos=config.slos,
             concurrency=concurrency,
             server=signals,
-            partial=not complete,
+            # cut off (cancel, budget) or fewer requests than planned (the budget ran out)
+            partial=not complete or (n is not None and len(outcomes) < n),
         )
         self.levels.append(level)
         if self._cancel.is_set():
@@ -292,12 +293,12 @@ class Engine:
             slos=config.slos,
             request_rate=rate,
             server=signals,
-            partial=not complete,
+            partial=not complete or len(outcomes) < n,
         )
         self.levels.append(level)
         if self._cancel.is_set():
             raise _Cancelled
-        if not complete:
+        if level.partial:
             return StopCode.TIME_BUDGET, self._budget_reason()
         return StopCode.COMPLETED, f"{n} requests at {rate:g}/s (Poisson arrivals) completed"
 

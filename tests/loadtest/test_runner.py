@@ -146,6 +146,8 @@ def test_it_stops_at_the_duration_budget():
         )
     assert result.stop_code is StopCode.TIME_BUDGET
     assert result.duration_s < 1.5
+    assert len(result.levels) == 1 and result.levels[0].partial
+    assert 0 < result.levels[0].requests < 500
 
 
 def test_it_runs_a_level_for_a_duration():
