@@ -50,20 +50,20 @@ def run_and_cancel(app, queue):
             },
             queue=queue,
         )
-        long = loadtests.loadtest_create(
-            config={
-                "base_url": server.url,
-                "model": server.model,
-                "concurrency": "2",
-                "requests_per_level": 1000,
-                "warmup": 0,
-            },
-            queue=queue,
-        )
         with start_worker(
             app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
         ):
-            done = wait_for(short.pk, LoadTest.FINISHED, 30)
+            done = wait_for(short.pk, LoadTest.FINISHED, 30)  # queued before the worker started
+            long = loadtests.loadtest_create(
+                config={
+                    "base_url": server.url,
+                    "model": server.model,
+                    "concurrency": "2",
+                    "requests_per_level": 1000,
+                    "warmup": 0,
+                },
+                queue=queue,
+            )
             wait_for(long.pk, {LoadTestStatus.RUNNING}, 30)
             deadline = time.monotonic() + 20  # let it finish a few requests first
             while time.monotonic() < deadline:
