@@ -75,14 +75,15 @@ async def discover_async(
     """Identify the server at ``base_url``; ``AdvisorError(field="base_url")`` if nothing does."""
     base = base_url.rstrip("/")
     try:
-        if api in ("auto", "ollama"):
-            status, body, _ = await _get(session, f"{base}/api/version")
-            data = _json(body)
-            if status == 200 and isinstance(data, dict) and "version" in data:
-                models = await _ollama_models(session, base)
-                return Target(base, ServerKind.OLLAMA, "ollama", str(data["version"]), models)
-            if api == "ollama":
-                raise AdvisorError(f"no Ollama server at {base} (/api/version)", field="base_url")
+        status, body, _ = await _get(session, f"{base}/api/version")
+        data = _json(body)
+        if status == 200 and isinstance(data, dict) and "version" in data:
+            models = await _ollama_models(session, base)
+            # Ollama also serves /v1: asked for "openai", speak that to it, still labelled Ollama.
+            speak = "openai" if api == "openai" else "ollama"
+            return Target(base, ServerKind.OLLAMA, speak, str(data["version"]), models)
+        if api == "ollama":
+            raise AdvisorError(f"no Ollama server at {base} (/api/version)", field="base_url")
         version = ""
         status, body, _ = await _get(session, f"{base}/version")
         data = _json(body)

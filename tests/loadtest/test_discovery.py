@@ -25,6 +25,18 @@ def test_it_identifies_each_server_kind(kind, api):
     assert target.models == ["qwen2.5:0.5b"]
 
 
+def test_it_labels_ollama_even_when_asked_to_speak_openai_to_it():
+    with ScriptedServer(kind=ServerKind.OLLAMA) as server:
+        target = discover(server.url, api="openai")
+    assert (target.kind, target.api) == (ServerKind.OLLAMA, "openai")
+
+
+def test_it_says_when_an_asked_for_ollama_is_not_there():
+    with ScriptedServer(kind=ServerKind.VLLM) as server, pytest.raises(AdvisorError) as caught:
+        discover(server.url, api="ollama")
+    assert "no Ollama server" in caught.value.message
+
+
 def test_it_refuses_to_follow_redirects():
     with ScriptedServer(redirect_all=True) as server, pytest.raises(AdvisorError) as caught:
         discover(server.url)
