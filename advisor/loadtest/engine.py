@@ -160,6 +160,7 @@ class Engine:
         self.phase = "warmup"
         n = self.config.warmup
         width = min(n, min(self.config.concurrency))
+        self.current_concurrency, self.current_rate = width, None
         outcomes: list[RequestOutcome] = []
         await self._guarded(self._closed_loop(width, n, None, outcomes))
         failed = [o for o in outcomes if not o.success]
