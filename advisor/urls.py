@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advisor import metrics
-from advisor.views import accounts, health, home
+from advisor.views import accounts, health, home, tokens
+from advisor.views.access import page
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -14,5 +15,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
+    path("api-tokens/", page(tokens.token_list), name="tokens"),
+    path("api-tokens/<int:pk>/revoke/", page(tokens.token_revoke), name="token_revoke"),
     path("", include("advisor.views.urls")),  # the web UI's pages (issue 9)
 ]

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.utils import timezone
 
@@ -110,3 +111,20 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# On an open single-user install (ADVISOR_REQUIRE_LOGIN off) nobody signs in, but a token needs a
+# user: the browser's tokens belong to this one, created without a usable password.
+LOCAL_USERNAME = "local"
+
+
+def api_token_owner(*, user):
+    """Who owns the tokens made in the browser: the signed-in user, else the ``local`` user."""
+    if user is not None and user.is_authenticated:
+        return user
+    users = get_user_model()
+    owner, created = users.objects.get_or_create(username=LOCAL_USERNAME)
+    if created:
+        owner.set_unusable_password()
+        owner.save(update_fields=["password"])
+    return owner
