@@ -21,6 +21,7 @@ import os
 import time
 
 from celery import signals
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
@@ -35,6 +36,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY
 
+logger = logging.getLogger(__name__)
 request_logger = logging.getLogger("advisor.requests")
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -92,6 +94,12 @@ class DatabaseCollector:
     """Gauges counted from the database at scrape time (right across processes and hosts)."""
 
     def collect(self):
+        try:
+            yield from self._collect()
+        except DatabaseError:  # the database is down: /metrics still answers with the rest
+            logger.warning("metrics: database unavailable, skipping the stored-row gauges")
+
+    def _collect(self):
         from advisor.models import LoadTest, LoadTestStatus, Recommendation
 
         load_tests = GaugeMetricFamily(
