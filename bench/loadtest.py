@@ -240,6 +240,10 @@ def main() -> None:
             row["server_cpu_s"] = sum(server_process.cpu_times()[:2]) - before
             rows.append(row)
         light, heavy = rows
+        # The client's CPU per request (set-up, send, a 1-token stream, release): what a burst of
+        # N simultaneous starts queues behind (N x this), apart from any per-token cost.
+        short = measure(url, concurrency=50, requests=2000, tokens=1)
+        per_request_us = short["cpu_s"] / (short["requests"] + 50) * 1e6  # + the warm-up
     finally:
         server.terminate()
         server.wait(10)
@@ -248,6 +252,7 @@ def main() -> None:
         "load_average": os.getloadavg()[0],
         "single_stream": light,
         "many_streams": heavy,
+        "cpu_us_per_request": per_request_us,
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -266,6 +271,7 @@ def main() -> None:
             f"{row['receive_last_ms']:.2f} (first token received {row['receive_first_ms']:.2f}); "
             f"server CPU {row['server_cpu_s']:.1f} s over {row['duration_s']:.1f} s"
         )
+    print(f"client CPU per request (1-token answers, 50 users): {per_request_us:.0f} us")
     print(
         f"targets: >= {TARGETS['streams']} streams, >= {TARGETS['tokens_per_s']:,} tok/s, "
         f"< {TARGETS['added_ms']} ms added per request"
