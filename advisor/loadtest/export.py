@@ -79,6 +79,44 @@ def vllm_bench_json(result: LoadTestResult) -> list[dict]:
     return [vllm_bench_level(result, level) for level in result.levels]
 
 
+def vllm_bench_summary(stored: dict) -> list[dict]:
+    """From a stored ``LoadTestResult.as_dict()`` (a row's ``result``): vLLM's summary keys per
+    level. Rows keep no per-request samples, so ``ttfts``/``itls``/``std_*`` are left out."""
+    target = stored.get("target") or {}
+    rows = []
+    for level in stored.get("levels") or []:
+        rate = level.get("request_rate")
+        data = {
+            "date": datetime.fromtimestamp(stored.get("started_at") or 0, UTC).strftime(
+                "%Y%m%d-%H%M%S"
+            ),
+            "endpoint_type": target.get("api"),
+            "backend": target.get("kind"),
+            "model_id": target.get("model"),
+            "num_prompts": level.get("requests"),
+            "request_rate": rate if rate is not None else "inf",
+            "burstiness": 1.0,
+            "max_concurrency": level.get("concurrency"),
+            "duration": level.get("duration_s"),
+            "completed": level.get("succeeded"),
+            "failed": level.get("failed"),
+            "total_input_tokens": level.get("total_input_tokens"),
+            "total_output_tokens": level.get("total_output_tokens"),
+            "request_throughput": level.get("request_throughput"),
+            "request_goodput": level.get("goodput"),
+            "output_throughput": level.get("output_token_throughput"),
+            "output_tokens_source": level.get("tokens_source"),
+        }
+        for name, attr in _METRICS:
+            stats = level.get(attr) or {}
+            data[f"mean_{name}_ms"] = stats.get("mean")
+            data[f"median_{name}_ms"] = stats.get("p50")
+            for pct in (50, 90, 95, 99):
+                data[f"p{pct}_{name}_ms"] = stats.get(f"p{pct}")
+        rows.append(data)
+    return rows
+
+
 def format_table(result: LoadTestResult) -> str:
     """A fixed-width table of the levels, for terminals."""
     head = (

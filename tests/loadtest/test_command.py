@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from advisor.loadtest.discovery import ServerKind
+from advisor.loadtest.export import vllm_bench_summary
 from advisor.loadtest.testserver import ScriptedServer
 
 LEVEL_KEYS = {
@@ -55,6 +56,11 @@ def test_it_prints_the_contract_json(tmp_path):
     exported = json.loads(saved.read_text())
     assert exported[0]["completed"] == 3 and "p99_ttft_ms" in exported[0]
     assert len(exported[1]["itls"]) == 3
+    # the same summary from the stored JSON alone (what a row keeps)
+    summary = vllm_bench_summary(data)
+    for ours, full in zip(summary, exported, strict=True):
+        for key in ("completed", "max_concurrency", "mean_ttft_ms", "p99_e2el_ms", "p90_itl_ms"):
+            assert ours[key] == full[key]
 
 
 def test_it_prints_a_table_by_default():
