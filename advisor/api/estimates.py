@@ -9,7 +9,9 @@ from rest_framework.views import APIView
 
 from advisor.api.serializers import StrictInputSerializer
 from advisor.capacity import request as limits
+from advisor.capacity.custom import model_from_hf_config
 from advisor.capacity.estimate import EstimateRequest, estimate
+from advisor.errors import AdvisorError
 
 
 class EstimateOutputSerializer(serializers.Serializer):
@@ -33,7 +35,14 @@ class EstimateOutputSerializer(serializers.Serializer):
 class EstimateApi(APIView):
     class InputSerializer(StrictInputSerializer):
         model = serializers.CharField(
-            max_length=200, help_text="Catalog id, Hugging Face repo id or Ollama tag."
+            max_length=200,
+            required=False,
+            help_text="Catalog id, Hugging Face repo id or Ollama tag (with `config`: its name).",
+        )
+        config = serializers.DictField(
+            required=False,
+            help_text="A Hugging Face config.json (as an object) for a model the catalog does "
+            "not know, like `manage.py estimate --config`.",
         )
         gpu = serializers.CharField(
             max_length=200, required=False, help_text="Catalog id or driver-reported name."
@@ -89,5 +98,11 @@ class EstimateApi(APIView):
         predicted throughput and latency per level, and $/1M tokens. Nothing is stored."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = estimate(EstimateRequest.parse(dict(data.validated_data)))
+        values = dict(data.validated_data)
+        config = values.pop("config", None)
+        if config is not None:
+            values["model"] = model_from_hf_config(config, model_id=values.get("model") or None)
+        elif not values.get("model"):
+            raise AdvisorError("Name a model, or send its config.json as `config`.", field="model")
+        result = estimate(EstimateRequest.parse(values))
         return Response(result.as_dict())

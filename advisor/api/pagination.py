@@ -15,10 +15,26 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
+def reject_unknown_query_parameters(request, known: set[str]) -> None:
+    """400 naming each query parameter the endpoint does not take (a typo must not be ignored);
+    ``format`` is DRF's renderer override and always allowed."""
+    unknown = sorted(set(request.query_params) - known - {"format"})
+    if unknown:
+        raise ValidationError(
+            {name or "(empty name)": ["Unknown query parameter."] for name in unknown}
+        )
+
+
 class Pagination(PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        reject_unknown_query_parameters(
+            request, {self.page_query_param, self.page_size_query_param}
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)

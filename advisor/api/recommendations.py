@@ -16,6 +16,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from advisor.api.pagination import reject_unknown_query_parameters
 from advisor.api.schema import ErrorSerializer
 from advisor.api.serializers import StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
@@ -215,6 +216,7 @@ BACKEND_PARAMETER = OpenApiParameter(
 
 
 def _bundle(request, pk):
+    reject_unknown_query_parameters(request, {"backend"})
     recommendation = get_object_or_404(own_recommendations(request), pk=pk)
     backend = request.query_params.get("backend") or None
     if backend is not None and backend not in Backend.values:

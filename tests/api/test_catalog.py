@@ -46,3 +46,16 @@ def test_it_answers_unknown_api_paths_with_a_json_404(anon):
     response = anon.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response.json()["message"].startswith("No API endpoint at /api/v1/no-such-thing/")
+
+
+def test_it_names_an_unknown_query_parameter(anon):
+    response = anon.get("/api/v1/catalog/models/?pagesize=5")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"pagesize": ["Unknown query parameter."]}
+
+
+@pytest.mark.parametrize("page_size", ["0", "201", "ten", "-1"])
+def test_it_names_a_bad_page_size(anon, page_size):
+    response = anon.get(f"/api/v1/catalog/models/?page_size={page_size}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"]

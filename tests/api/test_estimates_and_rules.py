@@ -64,3 +64,26 @@ def test_it_lists_the_rules_anonymously(anon):
     assert body["count"] == len(rules_table())
     assert body["results"][0]["id"] == rules_table()[0]["id"]
     assert all(rule["source"] for rule in body["results"])
+
+
+LLAMA_LIKE_CONFIG = {
+    "num_hidden_layers": 32,
+    "hidden_size": 4096,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 14336,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+}
+
+
+def test_it_estimates_a_model_from_its_config(api):
+    body = {"model": "my-finetune", "config": LLAMA_LIKE_CONFIG, "gpu": "h100"}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["kv_bytes_per_token"] == 131072  # 32 layers x 8 heads x 128 x 2 x 2 B
+
+
+def test_it_names_the_config_when_it_is_unusable(api):
+    response = api.post(URL, {"config": {"hidden_size": 1}, "gpu": "h100"}, format="json")
+    assert response.status_code == 400 and "config" in response.json()["errors"]

@@ -6,6 +6,7 @@ no answer is a 5xx and that every answer (status, content type, body) matches th
 """
 
 import ipaddress
+import os
 import re
 import socket
 
@@ -23,7 +24,8 @@ from tests.api.factories import make_token
 pytestmark = pytest.mark.django_db
 
 # Enough to exercise each operation's fields and errors while the suite stays fast on 2 cores.
-MAX_EXAMPLES_PER_OPERATION = 12
+# SCHEMATHESIS_MAX_EXAMPLES raises it for a longer bug hunt (the suite keeps the small number).
+MAX_EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 
 
 def test_it_serves_an_openapi_3_schema_with_every_endpoint(anon):
