@@ -18,7 +18,7 @@ DEPLOY = ROOT / "deploy"
 SYSTEMD_KEYS = {
     "Unit": {"Description", "Documentation", "After", "Wants", "Requires"},
     "Service": {
-        "Type", "User", "Group", "WorkingDirectory", "EnvironmentFile", "Environment",
+        "Type", "NotifyAccess", "User", "Group", "WorkingDirectory", "EnvironmentFile", "Environment",
         "RuntimeDirectory", "RuntimeDirectoryPreserve", "ExecStartPre", "ExecStart",
         "ExecReload", "KillSignal", "TimeoutStopSec", "Restart", "RestartSec",
         "NoNewPrivileges", "PrivateTmp", "ProtectSystem",
