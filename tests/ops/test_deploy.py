@@ -3,11 +3,14 @@ its config, the systemd units are well-formed, production static files collect."
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from tests.bundles.validators import compose_errors
@@ -87,12 +90,17 @@ def test_it_routes_host_work_to_the_worker_next_to_the_hardware():
 
 
 @pytest.mark.slow
-def test_it_collects_static_files_with_production_settings(tmp_path):
+def test_it_serves_production_under_gunicorn_as_the_image_does(tmp_path):
+    """collectstatic, then gunicorn with deploy/gunicorn.conf.py and production settings on
+    loopback: HTTPS redirect and HSTS, health exempt, hashed static files served by whitenoise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
     env |= {
         "ADVISOR_PRODUCTION": "1",
         "SECRET_KEY": "x" * 20 + "collectstatic-test-secret-key-not-for-use" + "y" * 10,
         "ADVISOR_VAR_DIR": str(tmp_path),
+        "ADVISOR_TRUST_X_FORWARDED_PROTO": "true",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "WEB_CONCURRENCY": "1",
     }
     done = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput"],
@@ -100,3 +108,33 @@ def test_it_collects_static_files_with_production_settings(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env["BIND"] = f"127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py",
+         "advisor.wsgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert requests.get(f"{base}/healthz", timeout=10).status_code in (200, 503)
+        plain = requests.get(f"{base}/api/docs/", allow_redirects=False, timeout=10)
+        assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
+        https = {"X-Forwarded-Proto": "https"}
+        docs = requests.get(f"{base}/api/docs/", headers=https, timeout=10)
+        assert docs.status_code == 200
+        assert docs.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        asset = re.search(r'src="(/static/[^"]+\.js)"', docs.text)[1]
+        assert re.search(r"\.[0-9a-f]{12}\.js$", asset), asset  # the manifest's hashed name
+        assert requests.get(f"{base}{asset}", headers=https, timeout=10).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
