@@ -8,9 +8,11 @@ Run: .venv/bin/python bench/api.py [--seconds 10] [--clients 8] [--workers 3]
                                    [--database-url postgres://postgres@127.0.0.1:5432/advisor_bench]
 It migrates a fresh database (SQLite in a temporary folder unless --database-url), creates a user
 and an API token with ``manage.py apitoken``, starts gunicorn on 127.0.0.1 (a free port), warms
-both endpoints up, then alternates them (minimal, recommendation, minimal, recommendation) with
+the endpoints up, then runs them in turn (minimal, recommendation, estimate; twice) with
 ``--clients`` concurrent aiohttp clients for ``--seconds`` each, and prints req/s and latency
-percentiles per endpoint plus the ratio. Every request goes to loopback only.
+percentiles per endpoint plus the ratio. ``POST /api/v1/estimates/`` (token, validation, the
+capacity model, no rules engine, no database write) shows what the API layer itself sustains.
+Every request goes to loopback only.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout.strip()
 
 
-async def hammer(url: str, *, clients: int, seconds: float, token: str | None) -> dict:
+async def hammer(
+    url: str, *, clients: int, seconds: float, token: str | None, bodies: list[dict] = BODIES
+) -> dict:
     """``clients`` loops sending requests back to back for ``seconds``; latencies in ms."""
     latencies: list[float] = []
     failures: dict[int, int] = {}
@@ -76,7 +80,7 @@ async def hammer(url: str, *, clients: int, seconds: float, token: str | None) -
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 if token:
-                    request = session.post(url, json=BODIES[sent % len(BODIES)])
+                    request = session.post(url, json=bodies[sent % len(bodies)])
                 else:
                     request = session.get(url)
                 async with request as response:
@@ -140,18 +144,25 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        minimal_url, api_url = f"{base}/bench/minimal", f"{base}/api/v1/recommendations/"
-        run = asyncio.run
-        run(hammer(minimal_url, clients=args.clients, seconds=2, token=None))  # warm-up
-        run(hammer(api_url, clients=args.clients, seconds=2, token=token))
-        results: dict[str, list[dict]] = {"minimal": [], "recommendations": []}
+        minimal_url = f"{base}/bench/minimal"
+        api_url = f"{base}/api/v1/recommendations/"
+        estimates_url = f"{base}/api/v1/estimates/"
+        estimate_bodies = [{k: b[k] for k in ("model", "gpu", "gpu_count")} for b in BODIES]
+        rounds = {
+            "minimal": lambda s: hammer(minimal_url, clients=args.clients, seconds=s, token=None),
+            "recommendations": lambda s: hammer(
+                api_url, clients=args.clients, seconds=s, token=token
+            ),
+            "estimates": lambda s: hammer(
+                estimates_url, clients=args.clients, seconds=s, token=token, bodies=estimate_bodies
+            ),
+        }
+        for make in rounds.values():
+            asyncio.run(make(2))  # warm-up
+        results: dict[str, list[dict]] = {name: [] for name in rounds}
         for _ in range(2):
-            results["minimal"].append(
-                run(hammer(minimal_url, clients=args.clients, seconds=args.seconds, token=None))
-            )
-            results["recommendations"].append(
-                run(hammer(api_url, clients=args.clients, seconds=args.seconds, token=token))
-            )
+            for name, make in rounds.items():
+                results[name].append(asyncio.run(make(args.seconds)))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -159,14 +170,16 @@ def main() -> None:
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(
         f"gunicorn {args.workers} sync workers, {args.clients} concurrent clients, {db}, "
-        f"{os.cpu_count()} CPUs, {args.seconds:g} s per round, 2 rounds each (alternating)"
+        f"{os.cpu_count()} CPUs, {args.seconds:g} s per round, 2 rounds each (in turn)"
     )
     print(f"{'endpoint':<36}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}  failures")
     summary = {}
-    for name, label in (
-        ("minimal", "GET /bench/minimal (JSON view)"),
-        ("recommendations", "POST /api/v1/recommendations/"),
-    ):
+    labels = {
+        "minimal": "GET /bench/minimal (JSON view)",
+        "recommendations": "POST /api/v1/recommendations/",
+        "estimates": "POST /api/v1/estimates/",
+    }
+    for name, label in labels.items():
         rounds = results[name]
         rps = statistics.mean(r["rps"] for r in rounds)
         p50 = statistics.mean(r["p50"] for r in rounds)
@@ -182,6 +195,8 @@ def main() -> None:
     ratio = summary["recommendations"][0] / summary["minimal"][0]
     print(f"ratio recommendations/minimal req/s: {ratio:.2f} (target >= 0.50)")
     print(f"recommendations p50: {summary['recommendations'][1]:.2f} ms (target < 20 ms)")
+    ratio = summary["estimates"][0] / summary["minimal"][0]
+    print(f"ratio estimates/minimal req/s: {ratio:.2f} (the API layer without the rules engine)")
 
 
 if __name__ == "__main__":
