@@ -92,7 +92,10 @@ main() {
   [[ "$which" == vllm ]] || start_llamacpp
   [[ "$which" == vllm ]] || wait_healthy llamacpp "$LLAMACPP_URL/v1/models" "$LLAMACPP_START_TIMEOUT_S"
   [[ "$which" == llamacpp ]] || wait_healthy vllm "$VLLM_URL/v1/models" "$VLLM_START_TIMEOUT_S"
-  say "engines up: llama.cpp $LLAMACPP_URL/v1, vLLM $VLLM_URL/v1 (model name $ADVISOR_ENGINES_MODEL)"
+  local up=()
+  [[ "$which" == vllm ]] || up+=("llama.cpp $LLAMACPP_URL/v1")
+  [[ "$which" == llamacpp ]] || up+=("vLLM $VLLM_URL/v1")
+  say "up: $(IFS=,; echo "${up[*]}" | sed 's/,/, /') (model name $ADVISOR_ENGINES_MODEL)"
 }
 
 main "$@"

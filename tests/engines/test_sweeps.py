@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
 
 import advisor.tasks  # noqa: F401 - registers the shared tasks
 from advisor import config
@@ -83,10 +84,13 @@ def sweeps(engines, django_db_setup, django_db_blocker) -> dict:
     out: dict = {}
     with pytest.MonkeyPatch.context() as patch, django_db_blocker.unblock():
         patch.setattr(loadtests, "app", app)
+        # Its own user: the hourly load-test limit counts per owner, and the rest of the suite
+        # creates many owner-less tests.
+        owner = get_user_model().objects.create_user(f"engines-{uuid.uuid4().hex[:8]}")
         vllm_before = vllm_generated_tokens()
         rows = {
             engine.name: loadtests.loadtest_create(
-                config={**SWEEP, "base_url": engine.url}, queue=queue
+                owner=owner, config={**SWEEP, "base_url": engine.url}, queue=queue
             )
             for engine in (LLAMACPP, VLLM)
         }
@@ -110,6 +114,7 @@ def sweeps(engines, django_db_setup, django_db_blocker) -> dict:
                 )
         for row in rows.values():
             row.delete()
+        owner.delete()
     return out
 
 
