@@ -6,7 +6,6 @@ the same rules (``engine.decide``), flips the verdict, or the exact peak-user co
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
@@ -235,7 +234,7 @@ def _what_if(facts: Facts, name: str, value: Any) -> Facts | None:
         value = (*answers.features, value)
     if getattr(answers, name) == value:
         return None
-    return dataclasses.replace(facts, answers=dataclasses.replace(answers, **{name: value}))
+    return facts.with_answers(**{name: value})
 
 
 def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict, ...]:
@@ -282,7 +281,7 @@ def _measured_triggers(facts: Facts, decide: Any) -> list[dict]:
          f"more than {MAX_FAILURE_RATE:.0%} failed requests on Ollama at {users} concurrent users"),
     ):  # fmt: skip
         hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
-        changed = dataclasses.replace(facts, load_tests=(*facts.load_tests, hypothetical))
+        changed = facts.with_load_tests((*facts.load_tests, hypothetical))
         if decide(changed).backend is Backend.VLLM:
             limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
             out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",

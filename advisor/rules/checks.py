@@ -39,17 +39,12 @@ def gib(value: float | None) -> str:
 
 def at_your_load(side: Side, peak: int) -> list[dict]:
     """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
-    concurrency above it.
+    concurrency above it (``Side.at_your_load``, memoised per side).
 
     The set only grows with ``peak``: a level above the old peak was either the first one above
     (already in) or is now at or below the new peak.
     """
-    levels = side.up_to(peak)
-    above = [lvl for lvl in side.levels if (lvl.get("concurrency") or 0) > peak]
-    if above and not any(lvl["concurrency"] == peak for lvl in levels):
-        first = min(lvl["concurrency"] for lvl in above)
-        levels += [lvl for lvl in above if lvl["concurrency"] == first]
-    return levels
+    return side.at_your_load(peak)
 
 
 # ---- constraints ---------------------------------------------------------------------------------

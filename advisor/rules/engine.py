@@ -201,8 +201,7 @@ def users_flip_point(facts: Facts, verdict: Verdict) -> int | None:
         return None
 
     def backend_at(users: int) -> Backend:
-        answers = dataclasses.replace(facts.answers, peak_concurrent_users=users)
-        return decide(dataclasses.replace(facts, answers=answers)).backend
+        return decide(facts.with_answers(peak_concurrent_users=users)).backend
 
     if verdict.backend is Backend.OLLAMA:
         low, high = facts.users, MAX_USERS_SEARCHED

@@ -11,8 +11,11 @@ quote, tolerating absent data: no estimate or no load test simply means those ru
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from advisor.rules.answers import Answers, Platform
@@ -67,6 +70,32 @@ class Facts:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
         object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
+        # Derived values, computed once per Facts (not a field: never compared, shown or
+        # replaced). The what-if searches re-decide ~30 times per verdict; see ``with_answers``.
+        object.__setattr__(self, "_memo", {})
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per ``key`` for these facts (they are immutable). ``key`` is a tuple
+        whose first item names the value (``with_answers`` keeps those in ``_ANSWER_FREE_MEMOS``)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def with_answers(self, **changes: Any) -> Facts:
+        """These facts with some answers changed (a what-if). The predicted and measured levels do
+        not depend on the answers, so the copy reuses them instead of rebuilding them."""
+        answers = dataclasses.replace(self.answers, **changes)
+        changed = dataclasses.replace(self, answers=answers)
+        changed._memo.update({k: v for k, v in self._memo.items() if k[0] in _ANSWER_FREE_MEMOS})
+        return changed
+
+    def with_load_tests(self, load_tests: tuple[dict, ...]) -> Facts:
+        """These facts with other load-test results (a what-if); the predicted levels are reused."""
+        changed = dataclasses.replace(self, load_tests=load_tests)
+        changed._memo.update({k: v for k, v in self._memo.items() if k[0] == "predicted"})
+        return changed
 
     @property
     def users(self) -> int:
@@ -110,6 +139,9 @@ class Facts:
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
         picks it; for Ollama, the smaller sizings' levels come first)."""
+        return self.memo(("predicted", backend), lambda: self._predicted(backend))
+
+    def _predicted(self, backend: Backend) -> Side:
         rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
         for row in (self.estimate or {}).get("performance") or ():
             if _server_of(row) == backend:
@@ -118,6 +150,9 @@ class Facts:
 
     def measured(self, backend: Backend) -> Side:
         """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
+        return self.memo(("measured", backend), lambda: self._measured(backend))
+
+    def _measured(self, backend: Backend) -> Side:
         rows: list[dict] = []
         for result in self.load_tests:
             kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
@@ -128,6 +163,11 @@ class Facts:
         return Side(backend, "measured", tuple(rows))
 
 
+# Memo keys (their first item) that stay valid when only the answers change: the levels depend on
+# the estimate and the load tests alone; cost rows are keyed by the users and price they used.
+_ANSWER_FREE_MEMOS = ("predicted", "measured", "cost_rows")
+
+
 def _server_of(row: dict) -> Backend | None:
     name = str(row.get("server") or row.get("backend") or row.get("engine") or "").lower()
     return KIND_TO_BACKEND.get(name)
@@ -135,27 +175,58 @@ def _server_of(row: dict) -> Backend | None:
 
 @dataclass(frozen=True)
 class Side:
-    """Levels (predicted or measured) for one server, indexed by concurrency."""
+    """Levels (predicted or measured) for one server, indexed by concurrency.
+
+    The levels are read-only: the indexes below are built once, on first use.
+    """
 
     backend: Backend
     source: str  # "model" | "measured"
     levels: tuple[dict, ...]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_at_load", {})  # peak -> at_your_load(peak)
+
     def __bool__(self) -> bool:
         return bool(self.levels)
 
+    @cached_property
+    def _by_concurrency(self) -> dict[Any, dict]:
+        index: dict[Any, dict] = {}
+        for level in self.levels:
+            index[level.get("concurrency")] = level  # the last one at a concurrency wins
+        return index
+
+    @cached_property
+    def _ordered(self) -> tuple[dict, ...]:
+        """Levels at concurrency 1 or more, by concurrency (stable: keeps their order)."""
+        chosen = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) >= 1]
+        return tuple(sorted(chosen, key=lambda lvl: lvl["concurrency"]))
+
     def at(self, concurrency: int) -> dict | None:
         """The level at exactly ``concurrency`` (the last one measured there), else None."""
-        found = None
-        for level in self.levels:
-            if level.get("concurrency") == concurrency:
-                found = level
-        return found
+        return self._by_concurrency.get(concurrency)
 
     def up_to(self, peak: int) -> list[dict]:
         """Every level (all runs, all sizings) at or below ``peak`` concurrency, by concurrency."""
-        chosen = [lvl for lvl in self.levels if 1 <= (lvl.get("concurrency") or 0) <= peak]
-        return sorted(chosen, key=lambda lvl: lvl["concurrency"])  # stable: keeps their order
+        return [lvl for lvl in self._ordered if lvl["concurrency"] <= peak]
+
+    def at_your_load(self, peak: int) -> list[dict]:
+        """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
+        concurrency above it (in that order). Memoised per peak: the what-if searches ask often.
+
+        The set only grows with ``peak``: a level above the old peak was either the first one
+        above (already in) or is now at or below the new peak.
+        """
+        found = self._at_load.get(peak)
+        if found is None:
+            levels = self.up_to(peak)
+            above = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) > peak]
+            if above and not any(lvl["concurrency"] == peak for lvl in levels):
+                first = min(lvl["concurrency"] for lvl in above)
+                levels += [lvl for lvl in above if lvl["concurrency"] == first]
+            found = self._at_load[peak] = tuple(levels)
+        return list(found)
 
     def single(self) -> dict | None:
         return self.at(1)

@@ -123,24 +123,38 @@ def cost_per_million(hourly: float, tokens_per_s: float) -> float:
 
 
 def cost_rows(f: Facts) -> list[dict]:
-    """Per level at your load where both servers have a throughput: $/1M output tokens each."""
+    """Per level at your load where both servers have a throughput: $/1M output tokens each.
+
+    Two rules and the comparison table read them, and the what-if searches re-decide with the
+    same levels: memoised on the facts, keyed by everything from the answers they depend on.
+    """
     hourly = hourly_cost(f)
     if not hourly or hourly <= 0:
         return []  # free (owned, or priced at 0): no cost to compare
+    return list(f.memo(("cost_rows", f.users, hourly), lambda: _cost_rows(f, hourly)))
+
+
+def _cost_rows(f: Facts, hourly: float) -> list[dict]:
     rows = []
-    measured = {b: f.measured(b) for b in Backend}
-    predicted = {b: f.predicted(b) for b in Backend}
-    for kind, sides in (("measured", measured), ("predicted", predicted)):
-        for ollama in at_your_load(sides[Backend.OLLAMA], f.users):
+    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
+    for kind, ollama_side, vllm_side in (
+        ("measured", measured_ollama, measured_vllm),
+        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
+    ):
+        for ollama in at_your_load(ollama_side, f.users):
             c = ollama["concurrency"]
-            if kind == "predicted" and all(throughput(measured[b].at(c)) for b in Backend):
+            if (
+                kind == "predicted"
+                and throughput(measured_ollama.at(c))
+                and throughput(measured_vllm.at(c))
+            ):
                 continue  # both servers measured at this load: the measurement speaks
-            tput = {
-                Backend.OLLAMA: throughput(ollama),
-                Backend.VLLM: throughput(sides[Backend.VLLM].at(c)),
-            }
-            if all(tput.values()):
-                cost = {b: cost_per_million(hourly, tput[b]) for b in Backend}
+            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
+            if ollama_tput and vllm_tput:
+                cost = {
+                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
+                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
+                }
                 rows.append({"concurrency": c, "source": kind, "cost": cost})
     return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
 
