@@ -11,7 +11,8 @@ what does not fit in system RAM, running those layers on the CPU.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GIB, MIB, ModelSpec
@@ -87,7 +88,8 @@ class OllamaFit:
         return self.gpu_layers / self.total_layers if self.total_layers else 0.0
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        # Every field is a number, string or bool (notes aside): no deep copy needed.
+        data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)
         return data
 
@@ -189,6 +191,25 @@ def recommended_context(
     return min(model.max_context, CONTEXT_STEP * math.ceil(needed / CONTEXT_STEP))
 
 
+def most_slots_that_fit(fit_at: Callable[[int], OllamaFit], target: int) -> OllamaFit | None:
+    """``fit_at(n)`` for the most slots ``n`` in 1..``target`` that stays in VRAM; None if none does.
+
+    Memory only grows with the slots (the KV cache is num_ctx x slots; the graph grows with the
+    context), so a binary search finds what counting down from ``target`` would, in ~log2(target)
+    fits instead of up to ``target`` (4,096 for the largest load levels).
+    """
+    low = fit_at(1)
+    if not low.fits_in_vram:
+        return None
+    high = fit_at(target)
+    if high.fits_in_vram:
+        return high
+    while high.num_parallel - low.num_parallel > 1:  # invariant: low fits, high does not
+        mid = fit_at((low.num_parallel + high.num_parallel) // 2)
+        low, high = (mid, high) if mid.fits_in_vram else (low, mid)
+    return low
+
+
 def recommend_settings(
     model: ModelSpec,
     *,
@@ -217,8 +238,9 @@ def recommend_settings(
         return {"env": env, "fits_in_vram": False, "num_parallel": parallel, "num_ctx": num_ctx}
     best: OllamaFit | None = None
     for kv_type, kv_bytes, flash in (("f16", 2.0, False), ("q8_0", 8.5 / 8, True)):
-        for parallel in range(target, 0, -1):
-            fit = ollama_fit(
+
+        def fit_at(parallel: int, kv_type=kv_type, kv_bytes=kv_bytes, flash=flash) -> OllamaFit:
+            return ollama_fit(
                 model,
                 weights_bytes=weights_bytes,
                 vram_bytes=vram_bytes,
@@ -229,10 +251,10 @@ def recommend_settings(
                 kv_dtype_bytes=kv_bytes,
                 flash_attention=flash,
             )
-            if fit.fits_in_vram:
-                if best is None or fit.num_parallel > best.num_parallel:
-                    best = fit
-                break
+
+        fit = most_slots_that_fit(fit_at, target)
+        if fit is not None and (best is None or fit.num_parallel > best.num_parallel):
+            best = fit
     env = {"OLLAMA_CONTEXT_LENGTH": str(num_ctx), "OLLAMA_NUM_PARALLEL": str(target)}
     if best is None:
         return {"env": env, "fits_in_vram": False, "num_parallel": target, "num_ctx": num_ctx}

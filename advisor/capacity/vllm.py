@@ -18,7 +18,7 @@ when it is under 1.5x the smaller.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec
@@ -133,7 +133,8 @@ class VllmCapacity:
         return self.num_gpu_blocks / need if need else 0.0
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        # Every field is a number or bool (notes aside): no deep copy needed.
+        data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)
         data["max_concurrency"] = round(self.max_concurrency, 2)
         return data

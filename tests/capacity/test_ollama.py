@@ -3,7 +3,12 @@
 import pytest
 
 from advisor.capacity import kv, ollama
-from advisor.capacity.catalog import resolve_gpu, resolve_model, resolve_quantization
+from advisor.capacity.catalog import (
+    list_models,
+    resolve_gpu,
+    resolve_model,
+    resolve_quantization,
+)
 from advisor.capacity.specs import GIB, MIB
 
 
@@ -140,3 +145,27 @@ def test_it_keeps_cpu_only_recommendations_to_a_few_slots():
         target_parallel=32,
     )
     assert settings["num_parallel"] == ollama.CPU_MAX_USEFUL_PARALLEL
+
+
+@pytest.mark.parametrize("target", [1, 2, 7, 64, 257])
+@pytest.mark.parametrize("flash", [False, True])
+def test_it_finds_the_same_slot_count_as_counting_down_from_the_target(target, flash):
+    """The binary search in ``most_slots_that_fit`` equals the count-down it replaced, for every
+    catalog model on a small, a mid-size and a large GPU."""
+    kv_type, kv_bytes = ("q8_0", 8.5 / 8) if flash else ("f16", 2.0)
+    for model in list_models():
+        weights = kv.weights_bytes(model, resolve_quantization(model.ollama_quantization))
+        for gpu in ("rtx-3060", "rtx-4090", "h100"):
+
+            def fit_at(n, model=model, weights=weights, gpu=gpu):
+                vram = resolve_gpu(gpu).usable_memory_bytes
+                return ollama.ollama_fit(
+                    model, weights_bytes=weights, vram_bytes=vram, gpu_count=1, num_ctx=4096,
+                    num_parallel=n, kv_cache_type=kv_type, kv_dtype_bytes=kv_bytes,
+                    flash_attention=flash,
+                )  # fmt: skip
+
+            counted = next(
+                (fit_at(n) for n in range(target, 0, -1) if fit_at(n).fits_in_vram), None
+            )
+            assert ollama.most_slots_that_fit(fit_at, target) == counted, (model.id, gpu)
