@@ -238,7 +238,7 @@ def _what_if(facts: Facts, name: str, value: Any) -> Facts | None:
 
 
 def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict, ...]:
-    from advisor.rules.engine import decide  # the same rules decide the what-ifs
+    from advisor.rules.engine import decide_backend  # the same rules decide the what-ifs
 
     backend, other = verdict.backend, verdict.backend.other
     out: list[dict] = []
@@ -252,11 +252,11 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     if verdict.required:
         out.extend(_constraint_triggers(facts, verdict))
     if backend is Backend.OLLAMA and not verdict.required and facts.users > 1:
-        out.extend(_measured_triggers(facts, decide))
+        out.extend(_measured_triggers(facts, decide_backend))
     if not verdict.required:
         for name, value, text in WHAT_IFS:
             changed = _what_if(facts, name, value)
-            if changed is not None and decide(changed).backend is other:
+            if changed is not None and decide_backend(changed) is other:
                 shown = "+".join(value) if isinstance(value, tuple) else value
                 out.append(
                     {"id": f"{name}:{shown}", "condition": f"if {text}", "becomes": other.value}
@@ -266,7 +266,7 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     return tuple(out)
 
 
-def _measured_triggers(facts: Facts, decide: Any) -> list[dict]:
+def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
     """The measurements at the user's peak that would flip Ollama to vLLM, each checked by
     re-deciding with a load test showing exactly that (a what-if, not a promise)."""
     single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms") or 1_000.0
@@ -282,7 +282,7 @@ def _measured_triggers(facts: Facts, decide: Any) -> list[dict]:
     ):  # fmt: skip
         hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
         changed = facts.with_load_tests((*facts.load_tests, hypothetical))
-        if decide(changed).backend is Backend.VLLM:
+        if decide_backend(changed) is Backend.VLLM:
             limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
             out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",
                         "threshold": ratio if ratio > 1 else MAX_FAILURE_RATE})  # fmt: skip
