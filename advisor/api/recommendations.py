@@ -100,6 +100,9 @@ class RecommendationOutputSerializer(serializers.Serializer):
     links = serializers.SerializerMethodField()
 
     def get_load_tests(self, recommendation) -> list[str]:
+        attached = self.context.get("load_tests")
+        if attached is not None:  # the view that just attached them (same order: -created_at)
+            return [str(row.pk) for row in attached]
         return [str(pk) for pk in recommendation.assessment.load_tests.values_list("pk", flat=True)]
 
     def get_links(self, recommendation) -> dict[str, str]:
@@ -129,7 +132,7 @@ def _evidence(request, data: dict, created: list) -> tuple[HardwareReport | None
         )
         created.append(report)
     wanted = list(dict.fromkeys(data.get("load_tests") or []))
-    tests = list(LoadTest.objects.filter(pk__in=wanted, owner=request.user))
+    tests = list(LoadTest.objects.filter(pk__in=wanted, owner=request.user)) if wanted else []
     if len(tests) != len(wanted):
         missing = sorted({str(pk) for pk in wanted} - {str(t.pk) for t in tests})
         raise AdvisorError(f"You have no load test {missing[0]}.", field="load_tests")
@@ -194,7 +197,7 @@ class RecommendationListCreateApi(ListAPIView):
             for row in reversed(created):
                 row.delete()
             raise
-        body = RecommendationOutputSerializer(recommendation).data
+        body = RecommendationOutputSerializer(recommendation, context={"load_tests": tests}).data
         return Response(
             body, status=status.HTTP_201_CREATED, headers={"Location": body["links"]["self"]}
         )

@@ -164,31 +164,39 @@ def _fits(est: dict, server: str) -> bool:
     return bool((est.get("ollama") or {}).get("fits_in_vram"))
 
 
-def _try(answers, model, gpu, count, quant, server) -> dict | None:
-    try:
-        est = run_estimate(answers, model, gpu, count, quant, (1,))
-    except AdvisorError:
-        return None
-    return est if _fits(est, server) else None
+def _try(answers, model, gpu, count, quant, server, tried: dict) -> dict | None:
+    """The estimate at one user if the configuration fits ``server``, else None. ``tried`` holds
+    the estimates already made in this search: vLLM and Ollama try the same bigger GPUs and
+    smaller models, so each configuration is estimated once (405B on one H100: facts_build runs
+    the capacity model 24 times instead of 30)."""
+    key = (model, gpu, count, quant)
+    if key not in tried:
+        try:
+            tried[key] = run_estimate(answers, model, gpu, count, quant, (1,))
+        except AdvisorError:
+            tried[key] = None
+    est = tried[key]
+    return est if est is not None and _fits(est, server) else None
 
 
 def find_alternatives(answers: Answers, model: Any, gpu: Any, count: int, est: dict) -> list[dict]:
     """Configurations that fit when the asked one does not, one per kind and server."""
     out: list[dict] = []
+    tried: dict = {}
     if gpu is None:
-        return _smaller_models(answers, model, None, 0, "ollama", out)
+        return _smaller_models(answers, model, None, 0, "ollama", out, tried)
     servers = ["ollama"] if gpu.unified_memory else ["vllm", "ollama"]
     for server in servers:
         if _fits(est, server):
             continue
         for n, quant in _configs(answers, server, count, gpu):
-            if _try(answers, model, gpu, n, quant, server):
+            if _try(answers, model, gpu, n, quant, server, tried):
                 out.append(_config_alternative(server, gpu, n, quant, count))
                 break
-        bigger = _bigger_gpu(answers, model, gpu, server)
+        bigger = _bigger_gpu(answers, model, gpu, server, tried)
         if bigger:
             out.append(bigger)
-        _smaller_models(answers, model, gpu, count, server, out)
+        _smaller_models(answers, model, gpu, count, server, out, tried)
     return out
 
 
@@ -215,7 +223,7 @@ def _label(server: str) -> str:
     return "vLLM" if server == "vllm" else "Ollama"
 
 
-def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str) -> dict | None:
+def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str, tried: dict) -> dict | None:
     """The smallest catalog GPU of the same vendor with more memory that fits on its own."""
     candidates = sorted(
         (g for g in catalog.list_gpus()
@@ -223,13 +231,13 @@ def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str) -> dict | N
         key=lambda g: (g.memory_bytes, g.id),
     )  # fmt: skip
     for candidate in candidates:
-        if _try(answers, model, candidate, 1, answers.quantization, server):
+        if _try(answers, model, candidate, 1, answers.quantization, server, tried):
             return {"server": server, "kind": "gpu", "gpu": candidate.id, "gpu_count": 1,
                     "description": f"{_label(server)} on one {candidate.name}"}  # fmt: skip
     return None
 
 
-def _smaller_models(answers, model, gpu, count, server, out: list[dict]) -> list[dict]:
+def _smaller_models(answers, model, gpu, count, server, out: list[dict], tried: dict) -> list[dict]:
     """The largest model of the same family that fits as asked."""
     family = getattr(model, "family", None)
     smaller = sorted(
@@ -243,7 +251,7 @@ def _smaller_models(answers, model, gpu, count, server, out: list[dict]) -> list
             out.append({"server": "ollama", "kind": "model", "model": candidate.id,
                         "description": f"a smaller model: {candidate.name}"})  # fmt: skip
             return out
-        if _try(answers, candidate, gpu, count, answers.quantization, server):
+        if _try(answers, candidate, gpu, count, answers.quantization, server, tried):
             out.append({"server": server, "kind": "model", "model": candidate.id,
                         "description": f"{_label(server)} with a smaller model: {candidate.name}"})  # fmt: skip
             return out

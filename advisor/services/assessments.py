@@ -7,6 +7,7 @@ stores ``Recommendation.as_dict()`` with the capacity estimate behind it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 from django.db import transaction
 
@@ -70,7 +71,8 @@ def assessment_create(
     rows = _load_tests(load_tests, owner)
     title = (title or "").strip()[:TITLE_MAX_LENGTH] or _default_title(parsed)[:TITLE_MAX_LENGTH]
     owner_row = owner if owner is not None and getattr(owner, "is_authenticated", False) else None
-    with transaction.atomic():
+    # One INSERT is atomic on its own; a transaction only when the load tests are linked too.
+    with transaction.atomic() if rows else nullcontext():
         assessment = Assessment.objects.create(
             owner=owner_row,
             title=title,
@@ -79,13 +81,21 @@ def assessment_create(
         )
         if rows:
             assessment.load_tests.set(rows)
+    # The rows just linked, so that ``recommendation_create`` on this instance need not read
+    # them back (one query per API request); other instances read them from the database.
+    assessment._attached_load_tests = rows
     return assessment
 
 
 def load_test_results(assessment: Assessment) -> list[dict]:
     """The attached load tests' results, each with its target kind (from the row when missing)."""
+    rows = getattr(assessment, "_attached_load_tests", None)
+    if rows is None:
+        rows = assessment.load_tests.order_by("created_at", "id")
+    else:
+        rows = sorted(rows, key=lambda row: (row.created_at, row.pk))  # the same order
     results = []
-    for row in assessment.load_tests.order_by("created_at", "id"):
+    for row in rows:
         if not row.result:
             continue
         result = dict(row.result)

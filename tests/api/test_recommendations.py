@@ -38,6 +38,17 @@ def test_it_answers_201_with_the_verdict_and_stores_it_for_the_caller(user, api)
     assert Recommendation.objects.get(pk=body["id"]).assessment.owner == user
 
 
+# The token lookup and one INSERT each for the assessment and the recommendation: nothing is read
+# back (a guard against queries creeping into the hot path; bench/api.py measures the time).
+MAX_QUERIES_PER_RECOMMENDATION = 3
+
+
+def test_it_answers_a_recommendation_in_three_queries(api, django_assert_max_num_queries):
+    recommend(api)  # the token's first use also records last_used_at
+    with django_assert_max_num_queries(MAX_QUERIES_PER_RECOMMENDATION):
+        assert recommend(api, peak_concurrent_users=12).status_code == 201
+
+
 def test_it_recommends_vllm_for_many_users_on_a_datacenter_gpu(api):
     assert recommend(api, peak_concurrent_users=200).json()["backend"] == "vllm"
 
