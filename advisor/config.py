@@ -112,6 +112,10 @@ def database_config() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "advisor.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
+            # A file, not Django's default shared-cache in-memory database: tests run real
+            # workers in threads beside the test, and shared-cache SQLite answers "database table
+            # is locked" at once instead of waiting out the busy timeout as a file in WAL mode does.
+            "TEST": {"NAME": str(VAR_DIR / "test-advisor.sqlite3")},
         }
     _check_url("DATABASE_URL", raw, DATABASE_SCHEMES)
     try:
