@@ -28,7 +28,7 @@ def host_app(monkeypatch, broker_url: str, result_backend: str, transport_option
 
 
 @pytest.mark.slow
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_probes_a_remote_host_through_its_queue_and_stores_the_report(monkeypatch):
     app, name = host_app(
         monkeypatch,
@@ -46,7 +46,7 @@ def test_it_probes_a_remote_host_through_its_queue_and_stores_the_report(monkeyp
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_lists_remote_hosts_and_probes_one_through_redis(monkeypatch):
     url = redis_url_or_skip()
     app, name = host_app(monkeypatch, url, url, {"socket_connect_timeout": 2})
@@ -65,7 +65,7 @@ def test_it_lists_remote_hosts_and_probes_one_through_redis(monkeypatch):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_says_how_to_start_a_worker_when_no_host_answers(monkeypatch):
     url = redis_url_or_skip()
     _, name = host_app(monkeypatch, url, url, {"socket_connect_timeout": 2})
