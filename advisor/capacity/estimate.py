@@ -8,6 +8,7 @@ docs/capacity.md (``weights_bytes``, ``kv_bytes_per_token``, ``vllm``, ``ollama`
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 
 from advisor.capacity import kv, ollama, performance, vllm
@@ -175,11 +176,15 @@ def _engines(
     return vllm_engine, ollama_engine
 
 
-def estimate(request: EstimateRequest) -> Estimate:
+def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)) -> Estimate:
     """Resolve the names, size both servers, predict each concurrency level and price it.
 
-    Raises AdvisorError (field model / gpu / quantization / kv_cache_dtype / ...) for bad input.
+    ``predict`` names the servers ("vllm", "ollama") whose concurrency levels ``performance``
+    holds (default both); the rest of the estimate does not depend on it. The rules' smaller
+    Ollama sizings need only Ollama's levels and skip vLLM's. Raises AdvisorError (field model /
+    gpu / quantization / kv_cache_dtype / ...) for bad input.
     """
+    servers = {Server(name) for name in predict}
     notes: list[str] = []
     model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
     gpu = None
@@ -252,7 +257,9 @@ def estimate(request: EstimateRequest) -> Estimate:
         calibrations.append(result.as_dict())
 
     levels: list[dict] = []
-    if capacity.fits and engines[Server.VLLM].slots > 0:
+    if Server.VLLM not in servers:
+        pass  # not asked for: no levels, no note about them
+    elif capacity.fits and engines[Server.VLLM].slots > 0:
         levels += performance.predict_levels(
             model,
             engines[Server.VLLM],
@@ -273,13 +280,14 @@ def estimate(request: EstimateRequest) -> Estimate:
             f"At {busiest} users Ollama's queue passes OLLAMA_MAX_QUEUE ({ollama.MAX_QUEUE}): "
             "it answers HTTP 503 to the excess instead of queueing them as modelled."
         )
-    levels += performance.predict_levels(
-        model,
-        engines[Server.OLLAMA],
-        request.concurrency,
-        request.avg_prompt_tokens,
-        request.avg_output_tokens,
-    )
+    if Server.OLLAMA in servers:
+        levels += performance.predict_levels(
+            model,
+            engines[Server.OLLAMA],
+            request.concurrency,
+            request.avg_prompt_tokens,
+            request.avg_output_tokens,
+        )
 
     if gpu is not None:
         unit = (

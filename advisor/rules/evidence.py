@@ -112,11 +112,13 @@ def effective_hardware(
 def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
                  levels: Iterable[int], *, ram_bytes: int | None = None,
                  measured_tps: dict[str, float] | None = None,
-                 num_parallel: int | None = None) -> dict:  # fmt: skip
+                 num_parallel: int | None = None,
+                 predict: tuple[str, ...] = ("vllm", "ollama")) -> dict:  # fmt: skip
     """The capacity model's ``Estimate.as_dict()`` for one configuration.
 
     ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
-    tokens/s per server, from load tests) calibrates the prediction.
+    tokens/s per server, from load tests) calibrates the prediction; ``predict`` names the servers
+    whose levels to predict.
     """
     from advisor.capacity.estimate import estimate
     from advisor.capacity.request import EstimateRequest
@@ -137,7 +139,7 @@ def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantiz
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
     )
-    return estimate(request).as_dict()
+    return estimate(request, predict=predict).as_dict()
 
 
 def ollama_slots(answers: Answers) -> int:
@@ -294,7 +296,7 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
         for slots in range(1, ollama_slots(answers)):
             smaller = run_estimate(answers, model, gpu, count, answers.quantization, levels,
                                    ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests),
-                                   num_parallel=slots)  # fmt: skip
+                                   num_parallel=slots, predict=("ollama",))  # fmt: skip
             sizings += [{**row, "num_parallel": slots} for row in smaller["performance"]
                         if row.get("server") == "ollama"]  # fmt: skip
     if estimate is not None and not (_fits(estimate, "vllm") and _fits(estimate, "ollama")):

@@ -195,3 +195,13 @@ def test_it_lists_ollamas_defaults_next_to_the_recommendation():
 def test_it_notes_requests_longer_than_the_models_context():
     data = _estimate(model="gemma-2-2b", gpu="l4", avg_prompt_tokens=8000, avg_output_tokens=1000)
     assert any("exceed the model's 8,192-token context" in note for note in data["notes"])
+
+
+def test_it_predicts_only_the_servers_asked_for_and_the_same_levels():
+    request = EstimateRequest(
+        model="llama-3.1-8b", gpu="h100", concurrency=(1, 4, 40), num_parallel=2
+    )
+    full, ollama_only = estimate(request), estimate(request, predict=("ollama",))
+    assert [r for r in full.performance if r["server"] == "ollama"] == list(ollama_only.performance)
+    assert {r["server"] for r in ollama_only.performance} == {"ollama"}
+    assert ollama_only.vllm == full.vllm and ollama_only.ollama == full.ollama
