@@ -40,7 +40,7 @@ def fit_summary(facts: Facts, backend: Backend) -> dict:
             "message": "No capacity estimate for this model and hardware.",
         }
     vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
-    vllm_fits = bool(vllm.get("fits")) and not facts.cpu_only and not facts.apple
+    vllm_fits = bool(vllm.get("fits")) and not facts.vllm_unavailable_on_cpu and not facts.apple
     ollama_in_vram = bool(ollama.get("fits_in_vram"))
     if facts.cpu_only:
         ram, need = _ram_bytes(facts), ollama.get("memory_bytes")
@@ -112,7 +112,7 @@ def warnings(facts: Facts, verdict: Verdict, fit: dict, label: str, flip: int | 
                 f"{fit['message']} To serve it on {backend.label}: {_alternatives_text(facts, backend)}.",
             )
         )
-    sole_option = facts.platform == Platform.MACOS or facts.apple or facts.cpu_only
+    sole_option = facts.platform == Platform.MACOS or facts.apple or facts.vllm_unavailable_on_cpu
     if sole_option and facts.users > HANDFUL_USERS and backend is Backend.OLLAMA:
         out.append(_warning("sole_option_many_users", _sole_option_text(facts)))
     if backend is Backend.OLLAMA and facts.users > 1:

@@ -106,6 +106,22 @@ class Facts:
         return self.gpu_count == 0
 
     @property
+    def vllm_measured_on_cpu(self) -> bool:
+        """No GPU, yet a load test measured vLLM (its CPU build) serving successfully here.
+
+        Then "vLLM needs a GPU" is disproved by the user's own evidence, and the workload and
+        measured rules decide instead of the CPU-only constraint.
+        """
+        return self.cpu_only and any(
+            (level.get("succeeded") or 0) > 0 for level in self.measured(Backend.VLLM).levels
+        )
+
+    @property
+    def vllm_unavailable_on_cpu(self) -> bool:
+        """CPU only and nothing shows vLLM running here: the constraint that leaves only Ollama."""
+        return self.cpu_only and not self.vllm_measured_on_cpu
+
+    @property
     def vendor(self) -> str | None:
         return (self.gpu or {}).get("vendor")
 

@@ -39,7 +39,7 @@ def vllm_unavailable(facts: Facts) -> str | None:
     """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None."""
     if facts.platform == Platform.MACOS or facts.apple:
         return "not available on macOS"
-    if facts.cpu_only:
+    if facts.vllm_unavailable_on_cpu:
         return "not available without a GPU"
     return None
 

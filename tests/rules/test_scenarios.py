@@ -20,6 +20,10 @@ from tests.rules.factories import load_test
 TEAM = {"use_case": "internal", "team_skills": ["python", "docker"]}
 COLLAPSE = load_test("ollama", {1: 2_000, 2: 4_100, 4: 26_000})
 HOLDS = load_test("ollama", {1: 2_000, 2: 2_300, 4: 2_900, 8: 5_800})
+# The real-engines demo's shape on a CPU: llama.cpp queues (p95 grows with users), vLLM batches.
+LLAMACPP_QUEUES = load_test("llamacpp", {1: 2_000, 4: 8_000, 8: 16_000})
+VLLM_CPU_BATCHES = load_test("vllm", {1: 2_100, 4: 2_600, 8: 3_000})
+CPU_HOST = {"gpu_count": 0, "model": "gemma3:270m", "peak_concurrent_users": 8, **TEAM}
 
 SCENARIOS = [
     # id, answers, load tests, backend, decisive, also cited
@@ -59,6 +63,10 @@ SCENARIOS = [
      {"gpu": "a100-sxm-80gb", "peak_concurrent_users": 40, "use_case": "production",
       "slo_ttft_ms": 1_000, "slo_e2e_p95_ms": 15_000, "team_skills": ["python", "docker"]}, (),
      "vllm", {"workload.users_above_handful"}, {"workload.production_slos", "workload.predicted_slo_miss"}),
+    ("CPU only, eight users, only llama.cpp measured", CPU_HOST, (LLAMACPP_QUEUES,),
+     "ollama", {"constraint.cpu_only"}, {"workload.users_above_handful", "measured.degraded"}),
+    ("CPU only, eight users, vLLM measured serving here", CPU_HOST, (LLAMACPP_QUEUES, VLLM_CPU_BATCHES),
+     "vllm", {"workload.users_above_handful"}, {"measured.degraded"}),
     ("405B on a single H100", {"gpu": "h100", "model": "llama-3.1-405b", "peak_concurrent_users": 50}, (),
      "vllm", {"workload.users_above_handful"}, set()),
 ]  # fmt: skip
@@ -81,6 +89,16 @@ def test_it_decides_each_scenario_from_the_guidance(answers, load_tests, backend
     everything = {r.rule_id for r in rec.decisive + rec.supporting + rec.opposing + rec.notes}
     assert cited <= everything, everything
     assert all(r.evidence for r in rec.decisive)
+
+
+def test_it_lets_a_measured_vllm_run_on_this_cpu_lift_the_cpu_only_constraint():
+    """A vLLM CPU run that served requests here disproves "vLLM needs a GPU"; one that failed does not."""
+    _, measured = run(CPU_HOST, (LLAMACPP_QUEUES, VLLM_CPU_BATCHES))
+    assert "constraint.cpu_only" not in {r["rule_id"] for r in measured.as_dict()["decisive"]}
+    all_failed = load_test("vllm", {1: 2_100}, failed={1: 20})
+    _, failed_run = run(CPU_HOST, (LLAMACPP_QUEUES, all_failed))
+    assert failed_run.backend == "ollama"
+    assert "constraint.cpu_only" in {r["rule_id"] for r in failed_run.as_dict()["decisive"]}
 
 
 def test_it_warns_a_mac_with_many_users_with_both_numbers():
