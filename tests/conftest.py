@@ -16,3 +16,20 @@ def redis_url_or_skip() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail("REDIS_URL is not set under CI=true: Redis-backed tests must run")
     pytest.skip("REDIS_URL not set (make test runs these when Redis is configured)")
+
+
+def private_celery_app(broker_url: str, result_backend: str, transport_options: dict):
+    """A Celery app with the project's config on its own broker, and a fresh name for a private
+    queue (``host.<name>``) that no other worker consumes. Returns ``(app, name)``."""
+    import uuid
+
+    from advisor.celery import create_app
+
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(
+        broker_url=broker_url,
+        result_backend=result_backend,
+        broker_transport_options=transport_options,
+        task_default_queue=f"unused-{name}",
+    )
+    return app, name

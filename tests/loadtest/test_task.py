@@ -1,30 +1,22 @@
 """advisor.run_load_test through a real broker and a real worker on a private host queue."""
 
 import time
-import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 
 import advisor.tasks  # noqa: F401 - registers the shared tasks
 from advisor import config
-from advisor.celery import create_app
 from advisor.loadtest.testserver import ScriptedServer
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.services import loadtests
-from tests.conftest import redis_url_or_skip
+from tests.conftest import private_celery_app, redis_url_or_skip
 
 
 def worker_app(monkeypatch, broker_url, result_backend, transport_options):
-    name = f"host.test-{uuid.uuid4().hex[:8]}"  # a private queue: no other worker can answer
-    app = create_app(
-        broker_url=broker_url,
-        result_backend=result_backend,
-        broker_transport_options=transport_options,
-        task_default_queue=f"unused-{name}",
-    )
+    app, name = private_celery_app(broker_url, result_backend, transport_options)
     monkeypatch.setattr(loadtests, "app", app)
-    return app, name
+    return app, f"host.{name}"
 
 
 def wait_for(load_test_id, statuses, timeout_s) -> LoadTest:

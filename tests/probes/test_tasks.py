@@ -1,28 +1,19 @@
 """advisor.probe_host through a real broker and a real worker listening on ``host.<name>``."""
 
-import uuid
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
 import advisor.tasks  # noqa: F401 - registers the shared tasks
 from advisor import config
-from advisor.celery import create_app
 from advisor.errors import AdvisorError
 from advisor.models import HardwareSource
 from advisor.services import hardware
-from tests.conftest import redis_url_or_skip
+from tests.conftest import private_celery_app, redis_url_or_skip
 
 
 def host_app(monkeypatch, broker_url: str, result_backend: str, transport_options: dict):
     """A Celery app on its own broker for the service to use; returns it and a fresh host name."""
-    name = f"test-{uuid.uuid4().hex[:8]}"  # a private queue: no other worker can answer
-    app = create_app(
-        broker_url=broker_url,
-        result_backend=result_backend,
-        broker_transport_options=transport_options,
-        task_default_queue=f"unused-{name}",
-    )
+    app, name = private_celery_app(broker_url, result_backend, transport_options)
     monkeypatch.setattr(hardware, "app", app)
     return app, name
 
