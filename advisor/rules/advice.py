@@ -27,10 +27,6 @@ def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label:
     return f"{backend.label} ({label}). {lead}".strip()
 
 
-def _ram_bytes(facts: Facts) -> int | None:
-    return ((facts.hardware or {}).get("memory") or {}).get("total_bytes")
-
-
 def fit_summary(facts: Facts, backend: Backend) -> dict:
     """Does the model fit the hardware on each server, and if not, what would."""
     if facts.estimate is None:
@@ -43,7 +39,7 @@ def fit_summary(facts: Facts, backend: Backend) -> dict:
     vllm_fits = bool(vllm.get("fits")) and not facts.vllm_unavailable_on_cpu and not facts.apple
     ollama_in_vram = bool(ollama.get("fits_in_vram"))
     if facts.cpu_only:
-        ram, need = _ram_bytes(facts), ollama.get("memory_bytes")
+        ram, need = facts.ram_bytes, ollama.get("memory_bytes")
         ollama_in_vram = ram is None or need is None or need <= ram
     fits = {Backend.VLLM: vllm_fits, Backend.OLLAMA: ollama_in_vram}
     hardware = "RAM" if facts.cpu_only else facts.hardware_label

@@ -59,7 +59,7 @@ def macos(f: Facts) -> Evidence:
 def cpu_only(f: Facts) -> Evidence:
     if not f.vllm_unavailable_on_cpu:
         return None
-    ram = ((f.hardware or {}).get("memory") or {}).get("total_bytes")
+    ram = f.ram_bytes
     return {"hardware": "no GPU", "ram": gib(ram) if ram else "not reported"}
 
 

@@ -106,6 +106,11 @@ class Facts:
         return self.gpu_count == 0
 
     @property
+    def ram_bytes(self) -> int | None:
+        """The host's RAM from the hardware report, when one says."""
+        return ((self.hardware or {}).get("memory") or {}).get("total_bytes")
+
+    @property
     def vllm_measured_on_cpu(self) -> bool:
         """No GPU, yet a load test measured vLLM (its CPU build) serving successfully here.
 

@@ -236,7 +236,7 @@ def _ollama_fits(facts: Facts) -> bool | None:
     if not ollama:
         return None
     if facts.cpu_only:
-        ram = ((facts.hardware or {}).get("memory") or {}).get("total_bytes")
+        ram = facts.ram_bytes
         need = ollama.get("memory_bytes")
         return None if not ram or need is None else need <= ram
     return bool(ollama.get("fits_in_vram"))
