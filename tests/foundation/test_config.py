@@ -52,6 +52,12 @@ def test_it_defaults_to_sqlite_and_the_filesystem_broker(monkeypatch):
     assert config.result_backend("filesystem://").startswith("file://")
 
 
+def test_it_keeps_the_default_sqlite_connection_between_requests(monkeypatch):
+    """A new SQLite connection per request cost more CPU than a recommendation's queries."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.database_config()["CONN_MAX_AGE"] == config.SQLITE_CONN_MAX_AGE_S > 0
+
+
 def test_it_uses_postgres_and_redis_when_configured(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://advisor@127.0.0.1:5432/advisor")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
