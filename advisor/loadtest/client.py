@@ -126,7 +126,8 @@ def build_request(
 async def send_request(
     session: aiohttp.ClientSession, spec: RequestSpec, *, timeout_s: float, headers: dict
 ) -> RequestOutcome:
-    """Send one streamed request and time it. Never raises (but lets cancellation through)."""
+    """Send one streamed request through aiohttp and time it (https targets; the engine sends
+    plain http through ``advisor.loadtest.wire``). Never raises (but lets cancellation through)."""
     out = RequestOutcome()
     got_headers = False
     timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -139,16 +140,14 @@ async def send_request(
             got_headers = True
             if response.status != 200:
                 body = await response.content.read(_ERROR_BODY_BYTES)
-                if response.status == 503 and _OLLAMA_BUSY in body.lower():
-                    out.error_kind = ErrorKind.SERVER_BUSY
-                else:
-                    out.error_kind = f"http_{response.status}"
-                out.error = f"HTTP {response.status}: {body[:200].decode(errors='replace')}"
+                http_error(out, response.status, body)
                 return out
-            if spec.ndjson:
-                await _read_ndjson(response, out, st)
-            else:
-                await _read_sse(response, out, st)
+            stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
+            clock = time.perf_counter
+            async for data in response.content.iter_any():
+                if not stream.feed(data, clock()):
+                    return out
+            stream.end()
     except asyncio.CancelledError:
         raise
     except TimeoutError:
@@ -166,128 +165,187 @@ async def send_request(
     return out
 
 
-def _fail(out: RequestOutcome, kind: str, message: str) -> None:
+def http_error(out: RequestOutcome, status: int, body: bytes) -> None:
+    """A non-200 answer: ``http_<status>``, or Ollama's queue-full 503 as ``server_busy``."""
+    if status == 503 and _OLLAMA_BUSY in body.lower():
+        out.error_kind = ErrorKind.SERVER_BUSY
+    else:
+        out.error_kind = f"http_{status}"
+    out.error = f"HTTP {status}: {body[:200].decode(errors='replace')}"
+
+
+def _fail(out: RequestOutcome, kind: str, message: str) -> bool:
     out.success = False
     out.error_kind = str(kind)
     out.error = message
+    return False
 
 
-async def _read_sse(response: aiohttp.ClientResponse, out: RequestOutcome, st: float) -> None:
-    buffer = b""
-    first = True
-    last = st
-    chunks = 0
-    text_chunks = 0
-    done = False
-    usage_tokens = None
-    itl = out.itl
-    async for data in response.content.iter_any():
-        now = time.perf_counter()
-        buffer += data
+class SseStream:
+    """An OpenAI-compatible SSE body, fed as it arrives: ``feed(bytes, arrival time)`` answers
+    False once the stream has failed (stop reading), ``end()`` closes a body that ended.
+
+    The per-chunk path is the hot loop of a load test: locals, bytes searches, no JSON parse of
+    content chunks after the first."""
+
+    __slots__ = ("out", "st", "buffer", "first", "last", "chunks", "text_chunks", "done", "usage")
+
+    def __init__(self, out: RequestOutcome, st: float):
+        self.out = out
+        self.st = st
+        self.buffer = b""
+        self.first = True
+        self.last = st
+        self.chunks = 0
+        self.text_chunks = 0
+        self.done = False
+        self.usage = None
+
+    def feed(self, data: bytes, now: float) -> bool:
+        buffer = self.buffer + data if self.buffer else data
         if b"\n" not in buffer:
-            continue
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            if not line.startswith(b"data:"):
-                continue  # blank separators, ": ping" comments, event:/id: fields
-            payload = line[5:].strip()
-            if _CHOICES.search(payload):
-                if first:
-                    if not _is_json_object(payload):
+            self.buffer = buffer
+            return True
+        *lines, self.buffer = buffer.split(b"\n")
+        out = self.out
+        itl = out.itl
+        last = self.last
+        try:
+            for line in lines:
+                if not line.startswith(b"data:"):
+                    continue  # blank separators, ": ping" comments, event:/id: fields
+                payload = line[5:].strip()
+                if _CHOICES.search(payload):
+                    if self.first:
+                        if not _is_json_object(payload):
+                            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                        self.first = False
+                        out.ttft = now - self.st
+                    elif payload[-1:] != b"}":
                         return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
-                    first = False
-                    out.ttft = now - st
-                elif payload[-1:] != b"}":
-                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
-                else:
-                    itl.append(now - last)
-                last = now
-                chunks += 1
-                if _TEXT.search(payload):
-                    text_chunks += 1
-            elif payload == b"[DONE]":
-                done = True
-            else:
-                try:
-                    message = json.loads(payload)
-                except ValueError:
-                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
-                if not isinstance(message, dict):
-                    return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
-                if message.get("error"):
-                    return _fail(out, ErrorKind.STREAM_ERROR, _snippet(payload))
-                usage = message.get("usage")
-                if isinstance(usage, dict):
-                    usage_tokens = usage.get("completion_tokens")
-                    out.prompt_tokens = usage.get("prompt_tokens")
-    if not done:
-        return _fail(out, ErrorKind.CUT_SHORT, f"stream ended after {chunks} chunks without [DONE]")
-    _finish(out, first, last, st, text_chunks, usage_tokens)
+                    else:
+                        itl.append(now - last)
+                    last = now
+                    self.chunks += 1
+                    if _TEXT.search(payload):
+                        self.text_chunks += 1
+                elif payload == b"[DONE]":
+                    self.done = True
+                elif not self._other(payload):
+                    return False
+        finally:
+            self.last = last
+        return True
+
+    def _other(self, payload: bytes) -> bool:
+        """An event without choices: the usage chunk, or an error."""
+        out = self.out
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+        if not isinstance(message, dict):
+            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+        if message.get("error"):
+            return _fail(out, ErrorKind.STREAM_ERROR, _snippet(payload))
+        usage = message.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage.get("completion_tokens")
+            out.prompt_tokens = usage.get("prompt_tokens")
+        return True
+
+    def end(self) -> None:
+        if not self.done:
+            _fail(
+                self.out,
+                ErrorKind.CUT_SHORT,
+                f"stream ended after {self.chunks} chunks without [DONE]",
+            )
+            return
+        _finish(self.out, self.first, self.last, self.st, self.text_chunks, self.usage)
 
 
-async def _read_ndjson(response: aiohttp.ClientResponse, out: RequestOutcome, st: float) -> None:
-    buffer = b""
-    first = True
-    last = st
-    chunks = 0
-    summary = None
-    itl = out.itl
-    async for data in response.content.iter_any():
-        now = time.perf_counter()
-        buffer += data
+class NdjsonStream:
+    """Ollama's native NDJSON body (``/api/chat``); the same contract as ``SseStream``."""
+
+    __slots__ = ("out", "st", "buffer", "first", "last", "chunks", "summary")
+
+    def __init__(self, out: RequestOutcome, st: float):
+        self.out = out
+        self.st = st
+        self.buffer = b""
+        self.first = True
+        self.last = st
+        self.chunks = 0
+        self.summary = None
+
+    def feed(self, data: bytes, now: float) -> bool:
+        buffer = self.buffer + data if self.buffer else data
         if b"\n" not in buffer:
-            continue
-        *lines, buffer = buffer.split(b"\n")
+            self.buffer = buffer
+            return True
+        *lines, self.buffer = buffer.split(b"\n")
+        out = self.out
         for line in lines:
             line = line.strip()
             if not line:
                 continue
             if _NOT_DONE.search(line):
-                if first:
+                if self.first:
                     if not _is_json_object(line):
                         return _fail(out, ErrorKind.MALFORMED, _snippet(line))
-                    first = False
-                    out.ttft = now - st
+                    self.first = False
+                    out.ttft = now - self.st
                 elif line[-1:] != b"}":
                     return _fail(out, ErrorKind.MALFORMED, _snippet(line))
                 else:
-                    itl.append(now - last)
-                last = now
-                chunks += 1
+                    out.itl.append(now - self.last)
+                self.last = now
+                self.chunks += 1
                 continue
-            try:
-                message = json.loads(line)
-            except ValueError:
-                return _fail(out, ErrorKind.MALFORMED, _snippet(line))
-            if not isinstance(message, dict):
-                return _fail(out, ErrorKind.MALFORMED, _snippet(line))
-            if message.get("error"):
-                return _fail(out, ErrorKind.STREAM_ERROR, _snippet(line))
-            if message.get("done"):
-                summary = message
-    if buffer.strip() and summary is None:
+            if not self._other(line):
+                return False
+        return True
+
+    def _other(self, line: bytes) -> bool:
+        """A line that is not a content message: the final summary, or an error."""
         try:
-            message = json.loads(buffer)
-            if isinstance(message, dict) and message.get("done"):
-                summary = message
+            message = json.loads(line)
         except ValueError:
-            return _fail(out, ErrorKind.MALFORMED, _snippet(buffer))
-    if summary is None:
-        return _fail(out, ErrorKind.CUT_SHORT, f"stream ended after {chunks} chunks, no done:true")
-    out.prompt_tokens = summary.get("prompt_eval_count")
-    out.server = {
-        key: summary[key]
-        for key in (
-            "total_duration",
-            "load_duration",
-            "prompt_eval_count",
-            "prompt_eval_duration",
-            "eval_count",
-            "eval_duration",
-        )
-        if isinstance(summary.get(key), int | float)
-    }
-    _finish(out, first, last, st, chunks, summary.get("eval_count"))
+            return _fail(self.out, ErrorKind.MALFORMED, _snippet(line))
+        if not isinstance(message, dict):
+            return _fail(self.out, ErrorKind.MALFORMED, _snippet(line))
+        if message.get("error"):
+            return _fail(self.out, ErrorKind.STREAM_ERROR, _snippet(line))
+        if message.get("done"):
+            self.summary = message
+        return True
+
+    def end(self) -> None:
+        out = self.out
+        tail = self.buffer.strip()
+        if tail and self.summary is None and not self._other(tail):
+            return
+        summary = self.summary
+        if summary is None:
+            _fail(
+                out, ErrorKind.CUT_SHORT, f"stream ended after {self.chunks} chunks, no done:true"
+            )
+            return
+        out.prompt_tokens = summary.get("prompt_eval_count")
+        out.server = {
+            key: summary[key]
+            for key in (
+                "total_duration",
+                "load_duration",
+                "prompt_eval_count",
+                "prompt_eval_duration",
+                "eval_count",
+                "eval_duration",
+            )
+            if isinstance(summary.get(key), int | float)
+        }
+        _finish(out, self.first, self.last, self.st, self.chunks, summary.get("eval_count"))
 
 
 def _finish(out: RequestOutcome, first: bool, last: float, st: float, chunks: int, tokens) -> None:

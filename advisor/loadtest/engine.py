@@ -22,6 +22,7 @@ from advisor.loadtest.discovery import ServerKind, Target, discover_async, sampl
 from advisor.loadtest.metrics import LevelResult, summarize
 from advisor.loadtest.prompts import PromptSource
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
+from advisor.loadtest.wire import WireClient
 
 # Early stop (issue 5): a sweep stops when fewer than 90% of requests succeed ...
 MIN_SUCCESS_RATE = 0.9
@@ -90,11 +91,17 @@ class Engine:
         connector = aiohttp.TCPConnector(
             limit=CONNECTION_LIMIT, resolver=self.resolver, ttl_dns_cache=None
         )
-        async with aiohttp.ClientSession(connector=connector) as session:
-            self.session = session
-            target = self.target or await self._target()
-            self.target = target
-            code, reason, best, warmup = await self._shapes()
+        # Discovery and server signals go through aiohttp; the measured requests to a plain-http
+        # target through the wire client (kernel timestamps, see advisor/loadtest/wire.py).
+        self.wire = WireClient(resolver=self.resolver)
+        try:
+            async with aiohttp.ClientSession(connector=connector) as session:
+                self.session = session
+                target = self.target or await self._target()
+                self.target = target
+                code, reason, best, warmup = await self._shapes()
+        finally:
+            self.wire.close()
         self.phase = "done"
         return LoadTestResult(
             target=target,
@@ -334,9 +341,11 @@ class Engine:
         )
 
     async def _one(self, spec: RequestSpec, outcomes: list[RequestOutcome]) -> None:
-        out = await send_request(
-            self.session, spec, timeout_s=self.config.request_timeout_s, headers=self._headers
-        )
+        timeout_s = self.config.request_timeout_s
+        if spec.url.startswith("http://"):
+            out = await self.wire.send(spec, timeout_s=timeout_s, headers=self._headers)
+        else:
+            out = await send_request(self.session, spec, timeout_s=timeout_s, headers=self._headers)
         outcomes.append(out)
         self.requests_done += 1
 

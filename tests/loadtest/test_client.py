@@ -4,6 +4,7 @@ and every failure is counted as its kind without raising."""
 import asyncio
 import statistics
 import sys
+import time
 
 import aiohttp
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from advisor.loadtest.client import ErrorKind, TokensSource, build_request, send_request
 from advisor.loadtest.discovery import ServerKind
 from advisor.loadtest.testserver import Fault, ScriptedServer
+from advisor.loadtest.wire import KERNEL_TIMESTAMPS, WireClient
 
 TOLERANCE_S = 0.005  # issue 5: within 5 ms of the server's own clock
 
@@ -25,8 +27,19 @@ def quick_gil_handoff():
     sys.setswitchinterval(before)
 
 
+@pytest.fixture(autouse=True, params=["wire", "aiohttp"])
+def transport(request, monkeypatch):
+    """Every test here runs on both clients: the wire client (plain http, what the engine uses)
+    and aiohttp (https targets)."""
+    monkeypatch.setattr(sys.modules[__name__], "TRANSPORT", request.param)
+    return request.param
+
+
+TRANSPORT = "wire"
+
+
 def send(server: ScriptedServer, *, api="openai", endpoint="chat", timeout_s=10.0, repeat=1):
-    """Send ``repeat`` identical requests on one session; return their outcomes."""
+    """Send ``repeat`` identical requests on one connection pool; return their outcomes."""
 
     async def main():
         spec = build_request(
@@ -38,6 +51,14 @@ def send(server: ScriptedServer, *, api="openai", endpoint="chat", timeout_s=10.
             max_tokens=8,
             ignore_eos=True,
         )
+        if TRANSPORT == "wire":
+            client = WireClient()
+            try:
+                return [
+                    await client.send(spec, timeout_s=timeout_s, headers={}) for _ in range(repeat)
+                ]
+            finally:
+                client.close()
         async with aiohttp.ClientSession() as session:
             return [
                 await send_request(session, spec, timeout_s=timeout_s, headers={})
@@ -133,3 +154,45 @@ def test_it_reports_a_refused_connection(unused_port):
     server.port = unused_port
     out = send(server)
     assert out.error_kind == ErrorKind.REFUSED
+
+
+@pytest.mark.skipif(not KERNEL_TIMESTAMPS, reason="kernel receive timestamps are Linux's")
+def test_wire_timestamps_do_not_wait_for_a_busy_client(transport):
+    """The first chunk lands while the client's thread is stuck for 200 ms: the wire client
+    still times it when it arrived (the kernel's stamp), aiohttp when it got to it. (Only one
+    chunk lands in the stall: the kernel merges packets queued on one socket and keeps the
+    latest stamp, so chunks that pile up behind a stalled reader share the last one's time.)"""
+    with ScriptedServer(ttft_s=0.1, itl_s=0.3, tokens=2) as server:
+        spec = build_request(
+            base_url=server.url,
+            api="openai",
+            endpoint="chat",
+            model=server.model,
+            prompt="hello",
+            max_tokens=2,
+            ignore_eos=True,
+        )
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            if transport == "wire":
+                client = WireClient()
+                await client.send(spec, timeout_s=5, headers={})  # connect outside the timing
+                loop.call_later(0.03, time.sleep, 0.2)
+                try:
+                    return await client.send(spec, timeout_s=5, headers={})
+                finally:
+                    client.close()
+            async with aiohttp.ClientSession() as session:
+                await send_request(session, spec, timeout_s=5, headers={})
+                loop.call_later(0.03, time.sleep, 0.2)
+                return await send_request(session, spec, timeout_s=5, headers={})
+
+        out = asyncio.run(main())
+        log = server.log[-1]
+    assert out.success, out.error
+    true_ttft = log.chunks[0] - log.received
+    if transport == "wire":
+        assert abs(out.ttft - true_ttft) < TOLERANCE_S
+    else:
+        assert out.ttft > true_ttft + 0.1  # what the kernel stamps fix

@@ -1,29 +1,12 @@
 """The lean stream parsers give the same answer however the network splits the bytes."""
 
-import asyncio
 import json
 import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.loadtest.client import RequestOutcome, TokensSource, _read_ndjson, _read_sse
-
-
-class FakeContent:
-    """The one seam: aiohttp's ``response.content`` yielding the given network reads."""
-
-    def __init__(self, reads: list[bytes]):
-        self.reads = reads
-
-    async def iter_any(self):
-        for read in self.reads:
-            yield read
-
-
-class FakeResponse:
-    def __init__(self, reads: list[bytes]):
-        self.content = FakeContent(reads)
+from advisor.loadtest.client import NdjsonStream, RequestOutcome, SseStream, TokensSource
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -31,9 +14,14 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
 
 
-def parse(reader, reads: list[bytes]) -> RequestOutcome:
+def parse(stream_class, reads: list[bytes]) -> RequestOutcome:
+    """Feed the reads as the network delivered them (one arrival time each), then end the body."""
     out = RequestOutcome()
-    asyncio.run(reader(FakeResponse(reads), out, time.perf_counter()))
+    stream = stream_class(out, time.perf_counter())
+    for read in reads:
+        if not stream.feed(read, time.perf_counter()):
+            return out
+    stream.end()
     return out
 
 
@@ -62,7 +50,7 @@ def ndjson_stream(tokens: int) -> bytes:
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 20), st.booleans(), st.lists(st.integers(0, 10_000), max_size=30))
 def test_it_parses_sse_whatever_the_read_boundaries(tokens, usage, cuts):
-    out = parse(_read_sse, split(sse_stream(tokens, usage=usage), cuts))
+    out = parse(SseStream, split(sse_stream(tokens, usage=usage), cuts))
     assert out.success, out.error
     assert out.output_tokens == tokens
     assert out.tokens_source is (TokensSource.USAGE if usage else TokensSource.COUNTED)
@@ -73,7 +61,7 @@ def test_it_parses_sse_whatever_the_read_boundaries(tokens, usage, cuts):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 20), st.lists(st.integers(0, 10_000), max_size=30))
 def test_it_parses_ndjson_whatever_the_read_boundaries(tokens, cuts):
-    out = parse(_read_ndjson, split(ndjson_stream(tokens), cuts))
+    out = parse(NdjsonStream, split(ndjson_stream(tokens), cuts))
     assert out.success, out.error
     assert out.output_tokens == tokens and out.tokens_source is TokensSource.USAGE
     assert len(out.itl) == tokens - 1
@@ -81,5 +69,5 @@ def test_it_parses_ndjson_whatever_the_read_boundaries(tokens, cuts):
 
 
 def test_it_reports_a_stream_without_done_as_cut_short():
-    out = parse(_read_sse, [sse_stream(3, usage=True).replace(b"data: [DONE]\n\n", b"")])
+    out = parse(SseStream, [sse_stream(3, usage=True).replace(b"data: [DONE]\n\n", b"")])
     assert out.error_kind == "stream_cut_short"

@@ -1,0 +1,419 @@
+"""Streamed requests over plain HTTP/1.1 sockets, timed by the kernel.
+
+Why not aiohttp for these: a client timestamps a chunk when its code gets to it. vLLM's decode
+step emits a token for every running request at once, so with 1,000 streams 1,000 chunks land
+together and, on one client thread, the last one is timestamped after the other 999 have been
+parsed: tens of milliseconds of error in its TTFT and ITL. Linux records when each packet arrived
+(``SO_TIMESTAMPNS``); reading it with ``recvmsg`` makes every timestamp independent of how busy
+this thread is. Where the kernel sends no timestamp (not Linux), the time of the read is used, as
+aiohttp's would be. One limit, the kernel's: packets queued on one socket behind a stalled reader
+are merged and keep the latest stamp, so chunks that pile up on a stream share the time of the
+last of them (never later than the read; a client that keeps up reads one chunk at a time). The read path is also lean: the event loop calls ``_Exchange.on_readable``
+for a socket with data, which decodes the HTTP framing and feeds the stream parser in place (no
+task switch, no stream reader per chunk).
+
+Scope: what a load test sends, a POST with a JSON body, answered by a body in chunked,
+Content-Length or read-to-close framing; keep-alive reuse of idle connections; redirects are not
+followed (a 3xx is an ``http_3xx`` error, as everywhere in the engine). https targets go through
+aiohttp (``client.send_request``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import sys
+import time
+from urllib.parse import urlsplit
+
+from advisor.loadtest.client import (
+    _ERROR_BODY_BYTES,
+    ErrorKind,
+    NdjsonStream,
+    RequestOutcome,
+    RequestSpec,
+    SseStream,
+    _fail,
+    http_error,
+)
+
+# asm-generic/socket.h: SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD; the socket module has no name for it).
+# The control message carries a struct timespec of CLOCK_REALTIME.
+SO_TIMESTAMPNS = 35
+KERNEL_TIMESTAMPS = sys.platform.startswith("linux")
+_CMSG_SPACE = socket.CMSG_SPACE(16) if KERNEL_TIMESTAMPS else 0
+# One read buffer for every socket (the loop reads one socket at a time): no allocation per read
+# beyond the bytes received. 64 KiB holds hundreds of chunks of a stream that fell behind.
+_READ_BUFFER = bytearray(64 * 1024)
+_READ_VIEW = memoryview(_READ_BUFFER)
+_MAX_HEAD = 64 * 1024
+_USER_AGENT = b"llm-serving-advisor-loadtest"
+
+# _Exchange states
+_HEAD, _BODY, _DONE = 0, 1, 2
+# body framings
+_CHUNKED, _LENGTH, _UNTIL_CLOSE = 0, 1, 2
+
+
+class _Failure(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class _Exchange:
+    """One response, decoded by the event loop's read callback as bytes arrive."""
+
+    __slots__ = (
+        "sock",
+        "out",
+        "stream",
+        "waiter",
+        "offset",
+        "state",
+        "buffer",
+        "status",
+        "framing",
+        "left",
+        "in_chunk",
+        "keep_alive",
+        "error_body",
+        "reusable",
+    )
+
+    def __init__(self, sock: socket.socket, out: RequestOutcome, stream, waiter, offset: float):
+        self.sock = sock
+        self.out = out
+        self.stream = stream
+        self.waiter = waiter
+        self.offset = offset  # CLOCK_REALTIME - perf_counter, taken when the request left
+        self.state = _HEAD
+        self.buffer = b""
+        self.status = 0
+        self.framing = _UNTIL_CLOSE
+        self.left = 0  # bytes left: of the current chunk's payload, or of a Content-Length body
+        self.in_chunk = False  # inside a chunk's payload (or its trailing CRLF)
+        self.keep_alive = True
+        self.error_body = b""
+        self.reusable = False
+
+    def on_readable(self) -> None:
+        if self.state == _DONE:
+            return  # finished; the reader is removed when the request's task resumes
+        try:
+            size, ancillary, _, _ = self.sock.recvmsg_into((_READ_BUFFER,), _CMSG_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            return self._lost(f"{type(exc).__name__}: {exc}")
+        now = time.perf_counter()
+        data = _READ_VIEW[:size].tobytes()
+        if ancillary:
+            _, kind, stamp = ancillary[0]
+            if kind == SO_TIMESTAMPNS and len(stamp) == 16:
+                seconds, nanoseconds = struct.unpack("qq", stamp)
+                arrived = seconds - self.offset + nanoseconds * 1e-9
+                if self.out.start <= arrived < now:  # never trust a stamp outside the read window
+                    now = arrived
+        if not data:
+            return self._eof()
+        try:
+            self._feed(data, now)
+        except _Failure as failure:
+            _fail(self.out, failure.kind, str(failure))
+            self._complete(reusable=False)
+        except ValueError as exc:  # bad framing: a status line, a chunk size, a length
+            _fail(self.out, ErrorKind.CUT_SHORT, f"malformed HTTP framing: {exc}")
+            self._complete(reusable=False)
+
+    def _feed(self, data: bytes, now: float) -> None:
+        if self.state == _HEAD:
+            data = self._head(data)
+            if data is None:
+                return
+        if self.framing == _CHUNKED:
+            payload, finished = self._dechunk(data)
+        elif self.framing == _LENGTH:
+            payload = data[: self.left]
+            self.left -= len(payload)
+            finished = self.left == 0
+        else:
+            payload, finished = data, False
+        if self.status != 200:
+            self.error_body += payload
+            if finished or len(self.error_body) >= _ERROR_BODY_BYTES:
+                http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+                self._complete(reusable=False)
+            return
+        if payload and not self.stream.feed(payload, now):
+            return self._complete(reusable=False)  # the parser failed the request
+        if finished:
+            self.stream.end()
+            self._complete(reusable=self.reusable and self.keep_alive)
+
+    def _head(self, data: bytes) -> bytes | None:
+        """Parse the status line and headers; the rest of ``data`` is body (None: need more)."""
+        buffer = self.buffer + data
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > _MAX_HEAD:
+                raise _Failure(ErrorKind.CONNECTION, "no end to the HTTP response head")
+            self.buffer = buffer
+            return None
+        self.buffer = b""
+        lines = buffer[:end].split(b"\r\n")
+        version, status = lines[0].split(None, 2)[:2]
+        if not version.startswith(b"HTTP/1."):
+            raise _Failure(ErrorKind.CONNECTION, f"not an HTTP/1.x answer: {lines[0][:80]!r}")
+        self.status = int(status)
+        self.keep_alive = version == b"HTTP/1.1"
+        length = None
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"transfer-encoding":
+                if b"chunked" in value.lower():
+                    self.framing = _CHUNKED
+            elif name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                value = value.strip().lower()
+                self.keep_alive = value == b"keep-alive" or (self.keep_alive and value != b"close")
+        if self.framing != _CHUNKED and length is not None:
+            self.framing = _LENGTH
+            self.left = length
+            self.reusable = True
+        self.state = _BODY
+        return buffer[end + 4 :]
+
+    def _dechunk(self, data: bytes) -> tuple[bytes, bool]:
+        """The payload in ``data`` with the chunked framing removed; True once the last chunk."""
+        buffer = self.buffer + data if self.buffer else data
+        self.buffer = b""
+        parts = []
+        pos = 0
+        size = len(buffer)
+        left = self.left
+        in_chunk = self.in_chunk
+        while pos < size:
+            if in_chunk:
+                if left:
+                    piece = buffer[pos : pos + left]
+                    parts.append(piece)
+                    left -= len(piece)
+                    pos += len(piece)
+                    continue
+                if size - pos < 2:
+                    break
+                if buffer[pos : pos + 2] != b"\r\n":
+                    raise ValueError("a chunk longer than its size")
+                pos += 2
+                in_chunk = False
+                continue
+            end = buffer.find(b"\r\n", pos)
+            if end < 0:
+                if size - pos > 1024:
+                    raise ValueError("a chunk-size line without an end")
+                break
+            line = buffer[pos:end]
+            left = int(line.split(b";", 1)[0] if b";" in line else line, 16)
+            pos = end + 2
+            if left == 0:
+                # The last chunk; only a bare CRLF after it (no trailers) leaves the connection
+                # in a known state for the next request.
+                self.reusable = buffer[pos:] == b"\r\n"
+                self.left, self.in_chunk = 0, False
+                return b"".join(parts), True
+            in_chunk = True
+        self.left, self.in_chunk = left, in_chunk
+        if pos < size:
+            self.buffer = buffer[pos:]
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), False
+
+    def _eof(self) -> None:
+        if self.state == _HEAD:
+            _fail(
+                self.out, ErrorKind.CONNECTION, "the server closed the connection before answering"
+            )
+        elif self.framing == _UNTIL_CLOSE:
+            if self.status != 200:
+                http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+            else:
+                self.stream.end()
+        elif self.status != 200:
+            http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+        else:
+            _fail(self.out, ErrorKind.CUT_SHORT, "the server closed the connection mid-stream")
+        self._complete(reusable=False)
+
+    def _lost(self, message: str) -> None:
+        kind = ErrorKind.CONNECTION if self.state == _HEAD else ErrorKind.CUT_SHORT
+        _fail(self.out, kind, message)
+        self._complete(reusable=False)
+
+    def _complete(self, *, reusable: bool) -> None:
+        self.state = _DONE
+        if not self.waiter.done():
+            self.waiter.set_result(reusable)
+
+
+class WireClient:
+    """Streamed POSTs to plain-http targets, with a pool of idle keep-alive connections.
+
+    ``resolver``: the policy's pinned resolver (an object with ``async resolve(host, port)``
+    returning aiohttp-style dicts); without it the loop's ``getaddrinfo`` resolves.
+    """
+
+    def __init__(self, *, resolver=None):
+        self.resolver = resolver
+        self._idle: dict[tuple[str, int], list[socket.socket]] = {}
+        self._heads: dict[tuple[str, str], tuple[tuple[str, int], bytes]] = {}
+
+    async def send(self, spec: RequestSpec, *, timeout_s: float, headers: dict) -> RequestOutcome:
+        """Send ``spec`` and time it as ``client.send_request`` does. Never raises (but lets
+        cancellation through)."""
+        out = RequestOutcome()
+        st = time.perf_counter()
+        out.start = st
+        address, head = self._head(spec, headers)
+        sock = None
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout_s):
+                sock = self._idle_socket(address) or await self._connect(*address)
+                offset = time.time() - time.perf_counter()
+                request = head + spec.body
+                try:
+                    sent = sock.send(request)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                if sent < len(request):
+                    await loop.sock_sendall(sock, request[sent:])
+                stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
+                exchange = _Exchange(sock, out, stream, loop.create_future(), offset)
+                loop.add_reader(sock.fileno(), exchange.on_readable)
+                try:
+                    reusable = await exchange.waiter
+                finally:
+                    loop.remove_reader(sock.fileno())
+        except asyncio.CancelledError:
+            _close(sock)
+            raise
+        except TimeoutError:
+            _close(sock)
+            _fail(out, ErrorKind.TIMEOUT, f"no complete answer within {timeout_s:g} s")
+            return out
+        except _Failure as failure:
+            _close(sock)
+            _fail(out, failure.kind, str(failure))
+            return out
+        except OSError as exc:  # the send failed: the connection was reset or closed
+            _close(sock)
+            _fail(out, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
+            return out
+        except Exception as exc:  # never let one request crash the run
+            _close(sock)
+            _fail(out, ErrorKind.CLIENT, f"{type(exc).__name__}: {exc}")
+            return out
+        if reusable:
+            self._idle.setdefault(address, []).append(sock)
+        else:
+            sock.close()
+        return out
+
+    def close(self) -> None:
+        for sockets in self._idle.values():
+            for sock in sockets:
+                sock.close()
+        self._idle.clear()
+
+    def _head(self, spec: RequestSpec, headers: dict) -> tuple[tuple[str, int], bytes]:
+        """The address and request head for a URL (cached: a run sends to one or two URLs)."""
+        key = (spec.url, repr(sorted(headers.items())))
+        cached = self._heads.get(key)
+        if cached is None:
+            parts = urlsplit(spec.url)
+            if parts.scheme != "http" or not parts.hostname:
+                raise ValueError(f"the wire client speaks plain http only, not {spec.url!r}")
+            port = parts.port or 80
+            host = parts.hostname
+            authority = f"[{host}]" if ":" in host else host
+            if parts.port:
+                authority += f":{parts.port}"
+            path = parts.path or "/"
+            if parts.query:
+                path += f"?{parts.query}"
+            lines = [
+                f"POST {path} HTTP/1.1",
+                f"Host: {authority}",
+                f"User-Agent: {_USER_AGENT.decode()}",
+                "Accept: */*",
+            ]
+            lines += [f"{name}: {value}" for name, value in headers.items()]
+            if not any(name.lower() == "content-type" for name in headers):
+                lines.append("Content-Type: application/json")
+            lines.append("Content-Length: ")
+            cached = ((host, port), "\r\n".join(lines).encode("latin-1"))
+            self._heads[key] = cached
+        address, head = cached
+        return address, head + b"%d\r\n\r\n" % len(spec.body)
+
+    def _idle_socket(self, address: tuple[str, int]) -> socket.socket | None:
+        """An idle connection the server has not closed meanwhile (a peek sees no EOF)."""
+        sockets = self._idle.get(address)
+        while sockets:
+            sock = sockets.pop()
+            try:
+                if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                    sock.close()  # closed by the server while idle
+                    continue
+                sock.close()  # unexpected bytes on an idle connection: not ours to read
+                continue
+            except (BlockingIOError, InterruptedError):
+                return sock
+            except OSError:
+                sock.close()
+        return None
+
+    async def _connect(self, host: str, port: int) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        try:
+            if self.resolver is not None:
+                infos = [
+                    (info["family"], (info["host"], info["port"]))
+                    for info in await self.resolver.resolve(host, port)
+                ]
+            else:
+                infos = [
+                    (family, address[:2])
+                    for family, _, _, _, address in await loop.getaddrinfo(
+                        host, port, type=socket.SOCK_STREAM
+                    )
+                ]
+        except OSError as exc:
+            raise _Failure(ErrorKind.CONNECTION, f"cannot resolve {host}: {exc}") from exc
+        errors = []
+        for family, address in infos:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if KERNEL_TIMESTAMPS:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                await loop.sock_connect(sock, address)
+                return sock
+            except BaseException as exc:
+                sock.close()
+                if not isinstance(exc, OSError):
+                    raise
+                errors.append(exc)
+        refused = bool(errors) and all(isinstance(e, ConnectionRefusedError) for e in errors)
+        kind = ErrorKind.REFUSED if refused else ErrorKind.CONNECTION
+        detail = "; ".join(str(e) for e in errors) or "no address"
+        raise _Failure(kind, f"cannot connect to {host}:{port}: {detail}")
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is not None:
+        sock.close()
