@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from advisor.loadtest.client import TokensSource, build_request, send_request
+from advisor.loadtest.wire import WireClient
 
 DATA = Path(__file__).parent / "data"
 EVENT_GAP_S = 0.01  # between replayed events, so each arrives in its own read
@@ -75,7 +76,13 @@ class Replay:
         self.server.server_close()
 
 
-def replay(name: str, endpoint: str):
+@pytest.fixture(params=["wire", "aiohttp"])
+def client(request):
+    """Both clients: the wire client (plain http, what the engine uses) and aiohttp (https)."""
+    return request.param
+
+
+def replay(name: str, endpoint: str, client: str):
     async def main():
         with Replay(name) as server:
             spec = build_request(
@@ -87,6 +94,12 @@ def replay(name: str, endpoint: str):
                 max_tokens=6,
                 ignore_eos=True,
             )
+            if client == "wire":
+                wire = WireClient()
+                try:
+                    return await wire.send(spec, timeout_s=10, headers={})
+                finally:
+                    wire.close()
             async with aiohttp.ClientSession() as session:
                 return await send_request(session, spec, timeout_s=10, headers={})
 
@@ -94,31 +107,31 @@ def replay(name: str, endpoint: str):
 
 
 @pytest.mark.parametrize("endpoint", ["chat", "completions"])
-def test_it_counts_llamacpp_tokens_without_its_role_and_finish_chunks(endpoint):
+def test_it_counts_llamacpp_tokens_without_its_role_and_finish_chunks(endpoint, client):
     name = f"llamacpp-{endpoint}-stream.sse"
     text_chunks, usage = tokens_in(name)
     assert usage is None and text_chunks == 6  # llama-cpp-python sends no usage chunk
-    out = replay(name, endpoint)
+    out = replay(name, endpoint, client)
     assert out.success, out.error
     assert out.output_tokens == 6
     assert out.tokens_source is TokensSource.COUNTED
 
 
 @pytest.mark.parametrize("endpoint", ["chat", "completions"])
-def test_it_takes_vllm_usage_as_the_token_count(endpoint):
+def test_it_takes_vllm_usage_as_the_token_count(endpoint, client):
     name = f"vllm-{endpoint}-stream.sse"
     text_chunks, usage = tokens_in(name)
     assert usage == text_chunks == 6
-    out = replay(name, endpoint)
+    out = replay(name, endpoint, client)
     assert out.success, out.error
     assert out.output_tokens == 6
     assert out.tokens_source is TokensSource.USAGE
 
 
-def test_it_times_every_chunk_with_choices_as_vllm_bench_serve_does():
+def test_it_times_every_chunk_with_choices_as_vllm_bench_serve_does(client):
     # vllm bench serve: TTFT at the first chunk with choices (llama.cpp's role-only chunk),
     # an ITL gap for each later one (the finish chunk included); the usage chunk is no content.
-    out = replay("llamacpp-chat-stream.sse", "chat")
+    out = replay("llamacpp-chat-stream.sse", "chat", client)
     choice_chunks = sum(1 for e in events("llamacpp-chat-stream.sse") if b'"choices": [{' in e)
     assert len(out.itl) == choice_chunks - 1
     assert out.ttft > 0 and out.latency >= out.ttft + (choice_chunks - 1) * EVENT_GAP_S * 0.9
