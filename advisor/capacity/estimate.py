@@ -25,7 +25,7 @@ from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
 
-__all__ = ["Estimate", "EstimateRequest", "estimate"]
+__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_levels"]
 
 # A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
 # (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
@@ -107,42 +107,26 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
     return run(sizes[-1], request.max_model_len), False
 
 
-def _engines(
-    model, gpu, request, capacity, replicas, fit, weights, ollama_weights, kv_bytes, ollama_kv_bytes
-):
+def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
-    cpu_tflops = request.cpu_tflops or DEFAULT_CPU_TFLOPS
     prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
     slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
     if gpu is None:
-        vllm_engine = Engine(
+        return Engine(
             Server.VLLM,
             weights,
             kv_bytes,
             cpu_bw,
-            cpu_tflops,
+            request.cpu_tflops or DEFAULT_CPU_TFLOPS,
             performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.VLLM_PER_SEQUENCE_STEP_S,
             max(0, slots),
             capacity.max_num_batched_tokens,
         )
-        ollama_engine = Engine(
-            Server.OLLAMA,
-            ollama_weights,
-            ollama_kv_bytes,
-            cpu_bw,
-            cpu_tflops,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA],
-            performance.CPU_COMPUTE_EFFICIENCY,
-            performance.OLLAMA_PER_SEQUENCE_STEP_S,
-            fit.num_parallel,
-            512,
-        )
-        return vllm_engine, ollama_engine
     tp = capacity.tensor_parallel_size
     scaling = performance.TP_SCALING_PER_DOUBLING ** math.log2(tp)
-    vllm_engine = Engine(
+    return Engine(
         Server.VLLM,
         weights,
         kv_bytes,
@@ -156,8 +140,25 @@ def _engines(
         replicas=replicas,
         tensor_parallel_size=tp,
     )
+
+
+def _ollama_engine(gpu, request, fit, ollama_weights, ollama_kv_bytes) -> Engine:
+    cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
+    if gpu is None:
+        return Engine(
+            Server.OLLAMA,
+            ollama_weights,
+            ollama_kv_bytes,
+            cpu_bw,
+            request.cpu_tflops or DEFAULT_CPU_TFLOPS,
+            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA],
+            performance.CPU_COMPUTE_EFFICIENCY,
+            performance.OLLAMA_PER_SEQUENCE_STEP_S,
+            fit.num_parallel,
+            512,
+        )
     metal = gpu.vendor is Vendor.APPLE
-    ollama_engine = Engine(
+    return Engine(
         Server.OLLAMA,
         ollama_weights,
         ollama_kv_bytes,
@@ -173,7 +174,31 @@ def _engines(
         offload_fraction=fit.gpu_fraction,
         cpu_bandwidth_gbps=cpu_bw,
     )
-    return vllm_engine, ollama_engine
+
+
+def _model_and_gpu(request: EstimateRequest) -> tuple[ModelSpec, GpuSpec | None]:
+    model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
+    gpu = None
+    if request.gpu_count > 0:
+        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu)
+        if request.gpu_memory_gib:
+            gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
+    return model, gpu
+
+
+def _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name) -> ollama.OllamaFit:
+    vram = gpu.usable_memory_bytes if gpu else 0
+    return ollama.ollama_fit(
+        model,
+        weights_bytes=ollama_weights,
+        vram_bytes=vram,
+        gpu_count=request.gpu_count,
+        num_ctx=request.num_ctx or ollama.default_num_ctx(vram * request.gpu_count, model),
+        num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
+        kv_cache_type=ollama_kv_name,
+        kv_dtype_bytes=OLLAMA_KV_BYTES[ollama_kv_name],
+        flash_attention=ollama_kv_name != "f16",
+    )
 
 
 def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)) -> Estimate:
@@ -186,12 +211,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     """
     servers = {Server(name) for name in predict}
     notes: list[str] = []
-    model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
-    gpu = None
-    if request.gpu_count > 0:
-        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu)
-        if request.gpu_memory_gib:
-            gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
+    model, gpu = _model_and_gpu(request)
     vllm_quant, ollama_quant = _quantizations(model, request.quantization, notes)
     if request.avg_prompt_tokens + request.avg_output_tokens > model.max_context:
         notes.append(
@@ -210,25 +230,11 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
         )
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
 
-    vram = gpu.usable_memory_bytes if gpu else 0
-    num_ctx = request.num_ctx or ollama.default_num_ctx(vram * request.gpu_count, model)
-    flash = ollama_kv_name != "f16"
-    ollama_kv_bytes = OLLAMA_KV_BYTES[ollama_kv_name]
-    fit = ollama.ollama_fit(
-        model,
-        weights_bytes=ollama_weights,
-        vram_bytes=vram,
-        gpu_count=request.gpu_count,
-        num_ctx=num_ctx,
-        num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
-        kv_cache_type=ollama_kv_name,
-        kv_dtype_bytes=ollama_kv_bytes,
-        flash_attention=flash,
-    )
+    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
     recommended = ollama.recommend_settings(
         model,
         weights_bytes=ollama_weights,
-        vram_bytes=vram,
+        vram_bytes=gpu.usable_memory_bytes if gpu else 0,
         gpu_count=request.gpu_count,
         prompt_tokens=request.avg_prompt_tokens,
         output_tokens=request.avg_output_tokens,
@@ -236,21 +242,16 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
         required_context=request.max_model_len,
     )
 
-    vllm_engine, ollama_engine = _engines(
-        model,
-        gpu,
-        request,
-        capacity,
-        replicas,
-        fit,
-        weights,
-        ollama_weights,
-        vllm_kv.bytes_per_weight,
-        ollama_kv_bytes,
-    )
+    engines = {
+        Server.VLLM: _vllm_engine(
+            model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
+        ),
+        Server.OLLAMA: _ollama_engine(
+            gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name]
+        ),
+    }
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     calibrations = []
-    engines = {Server.VLLM: vllm_engine, Server.OLLAMA: ollama_engine}
     for server, measured in (request.measured_decode_tps or {}).items():
         result, fitted = calibrate(model, engines[Server(server)], measured, context)
         engines[Server(server)] = fitted
@@ -330,6 +331,26 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
         calibration=tuple(calibrations),
         cost=cost_summary(hourly, levels, price_source=source),
         notes=tuple(notes),
+    )
+
+
+def ollama_levels(request: EstimateRequest) -> list[dict]:
+    """Ollama's predicted levels alone: what ``estimate(request, predict=("ollama",))`` puts in
+    ``performance``, without sizing vLLM, pricing, or Ollama's recommended settings. The rules
+    predict Ollama with each smaller slot count (up to three per recommendation) and need nothing
+    else from those runs. Raises AdvisorError as ``estimate`` does for bad names."""
+    model, gpu = _model_and_gpu(request)
+    _, ollama_quant = _quantizations(model, request.quantization, [])
+    _, ollama_kv_name = _kv_types(request.kv_cache_dtype)
+    ollama_weights = kv.weights_bytes(model, ollama_quant)
+    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
+    engine = _ollama_engine(gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name])
+    context = request.avg_prompt_tokens + request.avg_output_tokens // 2
+    for server, measured in (request.measured_decode_tps or {}).items():
+        if Server(server) is Server.OLLAMA:
+            _, engine = calibrate(model, engine, measured, context)
+    return performance.predict_levels(
+        model, engine, request.concurrency, request.avg_prompt_tokens, request.avg_output_tokens
     )
 
 

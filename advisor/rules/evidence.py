@@ -109,21 +109,18 @@ def effective_hardware(
     return gpu, count, platform, notes
 
 
-def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
-                 levels: Iterable[int], *, ram_bytes: int | None = None,
-                 measured_tps: dict[str, float] | None = None,
-                 num_parallel: int | None = None,
-                 predict: tuple[str, ...] = ("vllm", "ollama")) -> dict:  # fmt: skip
-    """The capacity model's ``Estimate.as_dict()`` for one configuration.
+def estimate_request(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
+                     levels: Iterable[int], *, ram_bytes: int | None = None,
+                     measured_tps: dict[str, float] | None = None,
+                     num_parallel: int | None = None) -> Any:  # fmt: skip
+    """The capacity model's ``EstimateRequest`` for one configuration.
 
     ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
-    tokens/s per server, from load tests) calibrates the prediction; ``predict`` names the servers
-    whose levels to predict.
+    tokens/s per server, from load tests) calibrates the prediction.
     """
-    from advisor.capacity.estimate import estimate
     from advisor.capacity.request import EstimateRequest
 
-    request = EstimateRequest(
+    return EstimateRequest(
         model=model,
         gpu=gpu,
         gpu_count=gpu_count,
@@ -139,7 +136,17 @@ def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantiz
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
     )
-    return estimate(request, predict=predict).as_dict()
+
+
+def run_estimate(answers: Answers, model: Any, gpu: Any, gpu_count: int, quantization: str,
+                 levels: Iterable[int], *, ram_bytes: int | None = None,
+                 measured_tps: dict[str, float] | None = None) -> dict:  # fmt: skip
+    """The capacity model's ``Estimate.as_dict()`` for one configuration (``estimate_request``)."""
+    from advisor.capacity.estimate import estimate
+
+    request = estimate_request(answers, model, gpu, gpu_count, quantization, levels,
+                               ram_bytes=ram_bytes, measured_tps=measured_tps)  # fmt: skip
+    return estimate(request).as_dict()
 
 
 def ollama_slots(answers: Answers) -> int:
@@ -283,22 +290,23 @@ def facts_build(answers: Answers, *, hardware_report: dict | None = None,
     estimate = alternatives = reference = None
     load_tests = tuple(load_tests)
     ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
+    measured_tps = measured_single_stream_tps(load_tests)
     if model is not None:
         try:
             estimate = run_estimate(answers, model, gpu, count, answers.quantization, levels,
-                                    ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests))  # fmt: skip
+                                    ram_bytes=ram, measured_tps=measured_tps)  # fmt: skip
         except AdvisorError as exc:
             notes.append(f"no capacity estimate: {exc.message}")
     sizings: list[dict] = []
     if estimate is not None:
+        from advisor.capacity.estimate import ollama_levels
+
         # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
         # to the user's, so a larger team can only look worse for Ollama, never better.
         for slots in range(1, ollama_slots(answers)):
-            smaller = run_estimate(answers, model, gpu, count, answers.quantization, levels,
-                                   ram_bytes=ram, measured_tps=measured_single_stream_tps(load_tests),
-                                   num_parallel=slots, predict=("ollama",))  # fmt: skip
-            sizings += [{**row, "num_parallel": slots} for row in smaller["performance"]
-                        if row.get("server") == "ollama"]  # fmt: skip
+            request = estimate_request(answers, model, gpu, count, answers.quantization, levels,
+                                       ram_bytes=ram, measured_tps=measured_tps, num_parallel=slots)  # fmt: skip
+            sizings += [{**row, "num_parallel": slots} for row in ollama_levels(request)]
     if estimate is not None and not (_fits(estimate, "vllm") and _fits(estimate, "ollama")):
         alternatives = find_alternatives(answers, model, gpu, count, estimate)
     mac_or_cpu = gpu is None or gpu.unified_memory or platform == Platform.MACOS

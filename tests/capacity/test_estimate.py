@@ -5,7 +5,7 @@ import json
 import pytest
 
 from advisor.capacity.catalog import resolve_gpu
-from advisor.capacity.estimate import EstimateRequest, estimate
+from advisor.capacity.estimate import EstimateRequest, estimate, ollama_levels
 from advisor.capacity.specs import GIB
 from advisor.errors import AdvisorError
 
@@ -205,3 +205,24 @@ def test_it_predicts_only_the_servers_asked_for_and_the_same_levels():
     assert [r for r in full.performance if r["server"] == "ollama"] == list(ollama_only.performance)
     assert {r["server"] for r in ollama_only.performance} == {"ollama"}
     assert ollama_only.vllm == full.vllm and ollama_only.ollama == full.ollama
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"model": "llama-3.1-70b", "gpu": "rtx-4090"},  # offloaded to the CPU
+        {"gpu": "apple-m3-max"},
+        {"gpu_count": 0, "cpu_memory_gib": 32, "model": "qwen2.5-3b"},
+        {"quantization": "awq-int4", "kv_cache_dtype": "fp8"},
+        {"measured_decode_tps": {"ollama": 40.0, "vllm": 90.0}},
+    ],
+)
+def test_it_predicts_ollama_alone_exactly_as_the_whole_estimate_does(changes):
+    """``ollama_levels`` (the rules' smaller Ollama sizings) skips the rest of the estimate."""
+    request = EstimateRequest(
+        **{"model": "llama-3.1-8b", "gpu": "h100", "concurrency": (1, 2, 8), "num_parallel": 2}
+        | changes
+    )
+    whole = estimate(request, predict=("ollama",)).performance
+    assert ollama_levels(request) == list(whole)
