@@ -7,6 +7,8 @@ question, generated so the schema and the form never drift apart) plus the evide
 
 from __future__ import annotations
 
+import copy
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -54,6 +56,12 @@ def _answer_field(spec: AnswerField) -> serializers.Field:
     return serializers.CharField(max_length=200, **common)  # a catalog name
 
 
+# Built once per process: constructing these ~20 DRF fields for every request cost more CPU than
+# validating a body with them. Each serializer gets shallow copies (its own bound field objects);
+# the shared parts (choices, validators, a list's child field) are only read while validating.
+ANSWER_SERIALIZER_FIELDS = {spec.name: _answer_field(spec) for spec in ANSWER_FIELDS}
+
+
 class RecommendationInputSerializer(StrictInputSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     hardware_report = serializers.UUIDField(
@@ -73,8 +81,8 @@ class RecommendationInputSerializer(StrictInputSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        for spec in ANSWER_FIELDS:
-            fields[spec.name] = _answer_field(spec)
+        for name, field in ANSWER_SERIALIZER_FIELDS.items():
+            fields[name] = copy.copy(field)
         return fields
 
     def validate(self, attrs):

@@ -6,6 +6,7 @@ import zipfile
 import pytest
 from django.test import override_settings
 
+from advisor.api.recommendations import RecommendationInputSerializer
 from advisor.models import Assessment, HardwareReport, LoadTest, LoadTestStatus, Recommendation
 from advisor.services.hardware import hardware_report_create
 from tests.api.factories import client_for, make_token, make_user, probe_report, throttle_rates
@@ -80,6 +81,15 @@ def test_it_names_every_bad_field(api, changes, fields):
     assert fields <= set(body["errors"]), body
     assert body["message"]
     assert not Assessment.objects.exists()
+
+
+def test_it_binds_its_own_answer_fields_to_each_request():
+    """The generated fields are built once; each request's serializer validates with copies."""
+    first, second = RecommendationInputSerializer(data={}), RecommendationInputSerializer(data={})
+    assert first.fields["features"] is not second.fields["features"]
+    assert first.fields["features"].parent is first and second.fields["features"].parent is second
+    assert first.is_valid() and first.validated_data == {}
+    assert not RecommendationInputSerializer(data={"features": ["x"]}).is_valid()
 
 
 def test_it_attaches_your_stored_hardware_report(user, api):
