@@ -3,11 +3,16 @@
 Targets (issue 5): at least 1,000 concurrent streams and 50,000 streamed tokens/s on one core,
 under 1 ms of added latency per request; report CPU seconds per 1,000 tokens.
 
-The server (``--serve``, started here in a subprocess pinned to another core) is a bare asyncio
-HTTP/1.1 server: one clock tick every ``--itl`` seconds writes one SSE token chunk to every open
-stream, so it costs little and its own clock (``perf_counter``, CLOCK_MONOTONIC: shared by all
-processes on Linux) records when each request arrived and when its first and last chunk left.
-Added latency = the client's mean (TTFT, E2EL) minus the server's mean for the same requests.
+The server (``--serve``, started here in a subprocess) is a bare asyncio HTTP/1.1 server on
+non-blocking sockets: one clock tick every ``--itl`` seconds writes one SSE token chunk to every
+open stream, so it costs little. It records, on the clock the client uses (``perf_counter``,
+CLOCK_MONOTONIC: shared by all processes on Linux), when each request arrived (the kernel's receive
+stamp, so its own loop lag is not charged to the client) and when it wrote each stream's first and
+last chunk (read just before the write). Added latency per request is what the client adds to
+the latency it reports, as differences of means over the same requests:
+send (client t0 -> the request arrived at the server) + receive (the server wrote the last chunk
+-> the client's timestamp of it). "first token received" is the same for the first chunk: the
+error in TTFT.
 
     .venv/bin/python bench/loadtest.py [--concurrency 1000] [--requests 3000] [--tokens 64] [--pin]
 
@@ -23,6 +28,7 @@ import json
 import os
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -47,14 +53,23 @@ TOKEN = _chunked(_CHUNK)
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
+# Linux records when each packet arrived (SO_TIMESTAMPNS, CLOCK_REALTIME); the server reads the
+# request's arrival from it, so its own loop lag is not counted as the client's send time.
+SO_TIMESTAMPNS = 35
+_CMSG_SPACE = socket.CMSG_SPACE(16)
+
+
 class _Server:
     def __init__(self, itl_s: float):
+        from advisor.loadtest.wire import realtime_offset
+
         self.itl_s = itl_s
         self.active: list = []
+        self.offset = realtime_offset()  # CLOCK_REALTIME - perf_counter, for the kernel stamps
         self.reset()
 
     def reset(self) -> None:
-        self.done: list[tuple[float, float, float]] = []  # (received, first chunk, last chunk)
+        self.done: list[tuple[float, float, float]] = []  # (arrived, first chunk, last chunk)
         self.peak = 0
 
     def stats(self) -> dict:
@@ -64,37 +79,56 @@ class _Server:
         still = []
         clock = time.perf_counter
         for stream in self.active:
-            transport, received, left, first, total = stream
-            if transport.is_closing():
+            connection, received, left, first, total = stream
+            if connection.closed:
                 continue
-            transport.write(TOKEN)
-            now = clock()  # after the write: the chunk is in the kernel, on its way
+            now = clock()  # before the write: the chunk cannot arrive before it
+            connection.write(TOKEN)
             if first is None:
                 first = now
             left -= 1
             if left:
-                still.append([transport, received, left, first, total])
+                still.append([connection, received, left, first, total])
                 continue
             usage = (
                 b'data: {"id":"b","choices":[],"usage":{"prompt_tokens":16,"completion_tokens":%d}}\n\n'
                 % total
             )
-            transport.write(_chunked(usage) + _chunked(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+            now = clock()
+            connection.write(_chunked(usage) + _chunked(b"data: [DONE]\n\n") + b"0\r\n\r\n")
             self.done.append((received, first, now))
         self.active = still
         self.peak = max(self.peak, len(still))
 
 
-class _Connection(asyncio.Protocol):
-    def __init__(self, server: _Server):
+class _Connection:
+    """One client connection on a bare non-blocking socket (recvmsg, for the arrival stamps)."""
+
+    def __init__(self, server: _Server, sock: socket.socket):
         self.server = server
+        self.sock = sock
         self.buffer = b""
+        self.pending = b""  # what the kernel did not take yet (a client far behind)
+        self.closed = False
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        asyncio.get_running_loop().add_reader(sock.fileno(), self.readable)
 
-    def connection_made(self, transport):
-        self.transport = transport
-        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
+    def readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self.sock.recvmsg(65536, _CMSG_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            return self.close()
+        arrived = time.perf_counter()
+        for _, kind, stamp in ancillary:
+            if kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", stamp)
+                arrived = min(arrived, seconds - self.server.offset + nanoseconds * 1e-9)
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
             head = self.buffer[:end].decode("latin-1")
@@ -112,14 +146,32 @@ class _Connection(asyncio.Protocol):
                 self._json(path)
                 continue
             tokens = json.loads(body).get("max_tokens", 16)
-            self.transport.write(HEAD)
-            self.server.active.append([self.transport, time.perf_counter(), tokens, None, tokens])
+            self.write(HEAD)
+            self.server.active.append([self, arrived, tokens, None, tokens])
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        data = self.pending + data if self.pending else data
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            return self.close()
+        self.pending = data[sent:]
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.sock.close()
 
     def _json(self, path: str) -> None:
         if path == "/reset":
             self.server.reset()
         payload = json.dumps(self.server.stats()).encode()
-        self.transport.write(
+        self.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (len(payload), payload)
         )
@@ -128,8 +180,21 @@ class _Connection(asyncio.Protocol):
 async def _serve(itl_s: float) -> None:
     server = _Server(itl_s)
     loop = asyncio.get_running_loop()
-    listener = await loop.create_server(lambda: _Connection(server), "127.0.0.1", 0, backlog=4096)
-    print(listener.sockets[0].getsockname()[1], flush=True)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    listener.setblocking(False)
+
+    def accept() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            _Connection(server, sock)
+
+    loop.add_reader(listener.fileno(), accept)
+    print(listener.getsockname()[1], flush=True)
     next_tick = loop.time()
     while True:
         next_tick += itl_s
@@ -168,8 +233,8 @@ def measure(url: str, *, concurrency: int, requests: int, tokens: int) -> dict:
     seen = [r for r in server["requests"] if r[0] >= begin]  # the measured level's requests
     ok = [o for o in level.outcomes if o.success]
     # One clock (CLOCK_MONOTONIC) on both sides, the same requests on both sides: differences of
-    # means are exact whatever the pairing. send = client t0 -> server has the request (includes
-    # the server's own loop lag); receive = server wrote the chunk -> client timestamped it.
+    # means are exact whatever the pairing. send = client t0 -> the request arrived at the server
+    # (kernel stamp); receive = the server was about to write the chunk -> the client's stamp.
     send_ms = (statistics.fmean(r[0] for r in seen) - statistics.fmean(o.start for o in ok)) * 1000
     first_ms = (
         statistics.fmean(o.start + o.ttft for o in ok) - statistics.fmean(r[1] for r in seen)

@@ -21,6 +21,7 @@ aiohttp (``client.send_request``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import socket
 import struct
 import sys
@@ -48,12 +49,31 @@ _CMSG_SPACE = socket.CMSG_SPACE(16) if KERNEL_TIMESTAMPS else 0
 _READ_BUFFER = bytearray(64 * 1024)
 _READ_VIEW = memoryview(_READ_BUFFER)
 _MAX_HEAD = 64 * 1024
+# Requests started per turn of the event loop. When a level's streams end together (a fixed
+# output length on a batching server ends them in the same step), every user starts its next
+# request at once; started in one turn, 1,000 requests would keep the loop from reading any socket
+# for tens of milliseconds, and chunks that pile up on a socket share one kernel stamp (see above).
+# Between turns the loop polls the sockets. t0 is taken after the wait, when the request leaves.
+SENDS_PER_TURN = 16
 _USER_AGENT = b"llm-serving-advisor-loadtest"
 
 # _Exchange states
 _HEAD, _BODY, _DONE = 0, 1, 2
 # body framings
 _CHUNKED, _LENGTH, _UNTIL_CLOSE = 0, 1, 2
+
+
+def realtime_offset() -> float:
+    """CLOCK_REALTIME minus ``perf_counter``, read so a preemption between the two reads can't
+    skew it: the best of five bracketed readings. Kernel stamps are realtime; timings are not."""
+    best = None
+    for _ in range(5):
+        before = time.perf_counter()
+        real = time.time()
+        after = time.perf_counter()
+        if best is None or after - before < best[0]:
+            best = (after - before, real - (before + after) / 2)
+    return best[1]
 
 
 class _Failure(Exception):
@@ -87,7 +107,7 @@ class _Exchange:
         self.out = out
         self.stream = stream
         self.waiter = waiter
-        self.offset = offset  # CLOCK_REALTIME - perf_counter, taken when the request left
+        self.offset = offset  # CLOCK_REALTIME - perf_counter
         self.state = _HEAD
         self.buffer = b""
         self.status = 0
@@ -269,20 +289,49 @@ class WireClient:
         self.resolver = resolver
         self._idle: dict[tuple[str, int], list[socket.socket]] = {}
         self._heads: dict[tuple[str, str], tuple[tuple[str, int], bytes]] = {}
+        self._offset = realtime_offset()
+        self._offset_read = time.perf_counter()
+        self._sends = 0  # requests started in this turn of the loop
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+
+    async def _turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for a turn of the loop with room for one more request (``SENDS_PER_TURN``)."""
+        if self._sends < SENDS_PER_TURN and not self._waiting:
+            if self._sends == 0:
+                loop.call_soon(self._next_turn, loop)
+            self._sends += 1
+            return
+        waiter = loop.create_future()
+        self._waiting.append(waiter)
+        await waiter
+
+    def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        released = 0
+        while self._waiting and released < SENDS_PER_TURN:
+            waiter = self._waiting.popleft()
+            if not waiter.done():  # a cancelled wait is skipped
+                waiter.set_result(None)
+                released += 1
+        self._sends = released
+        if released:
+            loop.call_soon(self._next_turn, loop)
 
     async def send(self, spec: RequestSpec, *, timeout_s: float, headers: dict) -> RequestOutcome:
         """Send ``spec`` and time it as ``client.send_request`` does. Never raises (but lets
         cancellation through)."""
+        loop = asyncio.get_running_loop()
+        await self._turn(loop)
         out = RequestOutcome()
         st = time.perf_counter()
         out.start = st
         address, head = self._head(spec, headers)
         sock = None
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout_s):
                 sock = self._idle_socket(address) or await self._connect(*address)
-                offset = time.time() - time.perf_counter()
+                if st - self._offset_read > 1.0:  # re-read each second: a clock step moves it
+                    self._offset = realtime_offset()
+                    self._offset_read = st
                 request = head + spec.body
                 try:
                     sent = sock.send(request)
@@ -291,7 +340,7 @@ class WireClient:
                 if sent < len(request):
                     await loop.sock_sendall(sock, request[sent:])
                 stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
-                exchange = _Exchange(sock, out, stream, loop.create_future(), offset)
+                exchange = _Exchange(sock, out, stream, loop.create_future(), self._offset)
                 loop.add_reader(sock.fileno(), exchange.on_readable)
                 try:
                     reusable = await exchange.waiter
