@@ -11,6 +11,7 @@ import pytest
 
 from advisor.loadtest.client import ErrorKind, TokensSource, build_request, send_request
 from advisor.loadtest.discovery import ServerKind
+from advisor.loadtest.policy import PinnedResolver
 from advisor.loadtest.testserver import Fault, ScriptedServer
 from advisor.loadtest.wire import KERNEL_TIMESTAMPS, SENDS_PER_TURN, WireClient
 
@@ -242,3 +243,32 @@ def test_a_burst_of_requests_starts_a_few_per_loop_turn_and_all_finish(transport
     assert len(finished) == 56 and all(o.success for o in finished)
     assert max(turns) <= SENDS_PER_TURN
     assert len([t for t in turns if t]) >= 56 // SENDS_PER_TURN  # spread over several turns
+
+
+def test_the_wire_client_connects_only_to_the_addresses_the_policy_pinned(transport):
+    """A name the policy checked is never looked up again: the pinned resolver answers with the
+    checked loopback address (no DNS query for ``advisor-pinned.test``)."""
+    if transport != "wire":
+        pytest.skip("aiohttp takes the same resolver through its connector")
+    with ScriptedServer(tokens=2) as server:
+        spec = build_request(
+            base_url=f"http://advisor-pinned.test:{server.port}",
+            api="openai",
+            endpoint="chat",
+            model=server.model,
+            prompt="hello",
+            max_tokens=2,
+            ignore_eos=True,
+        )
+
+        async def main():
+            client = WireClient(resolver=PinnedResolver("advisor-pinned.test", ("127.0.0.1",)))
+            try:
+                return await client.send(spec, timeout_s=5, headers={})
+            finally:
+                client.close()
+
+        out = asyncio.run(main())
+        log = server.log[-1]
+    assert out.success, out.error
+    assert log.path == "/v1/chat/completions"
