@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from advisor.api.pagination import reject_unknown_query_parameters
 from advisor.api.schema import ErrorSerializer
-from advisor.api.serializers import StrictInputSerializer
+from advisor.api.serializers import ShallowCopiedFieldsMixin, StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
 from advisor.errors import AdvisorError
 from advisor.models import Backend, HardwareReport, HardwareSource, LoadTest, Recommendation
@@ -57,12 +57,11 @@ def _answer_field(spec: AnswerField) -> serializers.Field:
 
 
 # Built once per process: constructing these ~20 DRF fields for every request cost more CPU than
-# validating a body with them. Each serializer gets shallow copies (its own bound field objects);
-# the shared parts (choices, validators, a list's child field) are only read while validating.
+# validating a body with them. Each serializer gets shallow copies (ShallowCopiedFieldsMixin).
 ANSWER_SERIALIZER_FIELDS = {spec.name: _answer_field(spec) for spec in ANSWER_FIELDS}
 
 
-class RecommendationInputSerializer(StrictInputSerializer):
+class RecommendationInputSerializer(ShallowCopiedFieldsMixin, StrictInputSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     hardware_report = serializers.UUIDField(
         required=False, allow_null=True, help_text="A stored hardware report of yours."
@@ -93,7 +92,7 @@ class RecommendationInputSerializer(StrictInputSerializer):
         return attrs
 
 
-class RecommendationOutputSerializer(serializers.Serializer):
+class RecommendationOutputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     backend = serializers.ChoiceField(choices=Backend.choices)

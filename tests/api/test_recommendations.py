@@ -5,8 +5,13 @@ import zipfile
 
 import pytest
 from django.test import override_settings
+from rest_framework import serializers
 
-from advisor.api.recommendations import RecommendationInputSerializer
+from advisor.api.recommendations import (
+    RecommendationInputSerializer,
+    RecommendationOutputSerializer,
+)
+from advisor.api.serializers import ShallowCopiedFieldsMixin
 from advisor.models import Assessment, HardwareReport, LoadTest, LoadTestStatus, Recommendation
 from advisor.services.hardware import hardware_report_create
 from tests.api.factories import client_for, make_token, make_user, probe_report, throttle_rates
@@ -90,6 +95,13 @@ def test_it_binds_its_own_answer_fields_to_each_request():
     assert first.fields["features"].parent is first and second.fields["features"].parent is second
     assert first.is_valid() and first.validated_data == {}
     assert not RecommendationInputSerializer(data={"features": ["x"]}).is_valid()
+
+
+def test_it_refuses_shallow_field_copies_for_a_nested_serializer():
+    with pytest.raises(TypeError, match="nested"):
+
+        class Nested(ShallowCopiedFieldsMixin, serializers.Serializer):
+            inner = RecommendationOutputSerializer()
 
 
 def test_it_attaches_your_stored_hardware_report(user, api):
