@@ -6,6 +6,7 @@ the guidance gives, the rules that must be decisive, and rules that must be cite
 
 from __future__ import annotations
 
+import dataclasses
 from unittest import mock
 
 import pytest
@@ -188,3 +189,11 @@ def test_it_bounds_the_work_behind_each_verdict(answers, load_tests):
     assert estimates.call_count <= bound
     assert full.call_count == 1  # the rules with their reasons run once; what-ifs decide only
     assert what_ifs.call_count <= MAX_WHAT_IF_DECISIONS
+
+
+@pytest.mark.parametrize(("answers", "load_tests"), [(s[1], s[2]) for s in SCENARIOS])
+def test_it_writes_each_reason_as_dataclasses_asdict_would(answers, load_tests):
+    """``Reason.as_dict`` is written out for speed; it must stay what ``asdict`` gives."""
+    _, result = run(answers, load_tests)
+    for reason in result.decisive + result.supporting + result.opposing + result.notes:
+        assert list(reason.as_dict().items()) == list(dataclasses.asdict(reason).items())
