@@ -13,19 +13,27 @@ the endpoints up, then runs them in turn (minimal, recommendation, estimate; twi
 percentiles per endpoint plus the ratio. ``POST /api/v1/estimates/`` (token, validation, the
 capacity model, no rules engine, no database write) shows what the API layer itself sustains.
 Every request goes to loopback only.
+
+The recommendation bodies are ``--bodies`` distinct questionnaires drawn from a fixed seed
+(``questionnaires``), handed out in turn to all clients and rounds: no body repeats within a run
+of the defaults, so no cache anywhere could serve one. ``--four-bodies`` cycles the four
+questionnaires earlier runs used instead, to compare with their figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import random
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -33,7 +41,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
-# A few different questionnaires, so no answer is served from any cache along the way.
+# The four questionnaires the earlier runs cycled (--four-bodies).
 BODIES = [
     {
         "use_case": "production",
@@ -51,6 +59,36 @@ BODIES = [
 ]
 
 
+# What the drawn questionnaires pick from: the four bodies' models and GPUs plus their neighbours
+# (7B-14B models, data-centre and consumer GPUs); some combinations do not fit and make the rules
+# search for what would.
+MODELS = ["llama-3.1-8b", "qwen2.5-7b", "qwen3-8b", "mistral-7b", "gemma-2-9b", "llama-3.2-3b",
+          "phi-4", "qwen2.5-14b"]  # fmt: skip
+GPUS = ["h100", "a100-80gb", "l4", "rtx-4090", "l40s", "a10g", "h200-141gb"]
+SEED = 20261125
+
+
+def questionnaires(count: int, seed: int = SEED) -> list[dict]:
+    """``count`` distinct, valid questionnaires drawn from ``seed`` (the same list every run)."""
+    rng = random.Random(seed)
+    drawn: dict[str, dict] = {}
+    while len(drawn) < count:
+        body = {
+            "use_case": rng.choice(["prototype", "internal", "production"]),
+            "peak_concurrent_users": rng.randint(1, 200),
+            "model": rng.choice(MODELS),
+            "gpu": rng.choice(GPUS),
+            "gpu_count": rng.choice([1, 1, 1, 2]),
+            "context_length": rng.choice([2048, 4096, 8192]),
+            "deployment_target": rng.choice(["workstation", "server", "kubernetes"]),
+            "team_skills": rng.sample(["python", "docker", "kubernetes"], rng.randint(0, 3)),
+        }
+        if rng.random() < 0.3:
+            body["features"] = rng.sample(["metrics", "structured_output", "kubernetes"], 1)
+        drawn.setdefault(repr(sorted(body.items())), body)
+    return list(drawn.values())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,9 +103,10 @@ def manage(env: dict, *args: str) -> str:
 
 
 async def hammer(
-    url: str, *, clients: int, seconds: float, token: str | None, bodies: list[dict] = BODIES
+    url: str, *, clients: int, seconds: float, token: str | None, bodies: Iterator[dict]
 ) -> dict:
-    """``clients`` loops sending requests back to back for ``seconds``; latencies in ms."""
+    """``clients`` loops sending requests back to back for ``seconds``; latencies in ms. POSTs
+    take the next body from ``bodies``, shared by the clients."""
     latencies: list[float] = []
     failures: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
@@ -75,25 +114,20 @@ async def hammer(
     connector = aiohttp.TCPConnector(limit=clients, force_close=True)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
-        async def client(index: int) -> None:
-            sent = index
+        async def client() -> None:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                if token:
-                    request = session.post(url, json=bodies[sent % len(bodies)])
-                else:
-                    request = session.get(url)
+                request = session.post(url, json=next(bodies)) if token else session.get(url)
                 async with request as response:
                     await response.read()
                     status = response.status
-                sent += 1
                 if status in (200, 201):
                     latencies.append((time.perf_counter() - started) * 1000)
                 else:
                     failures[status] = failures.get(status, 0) + 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(client(i) for i in range(clients)))
+        await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     latencies.sort()
 
@@ -116,7 +150,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--bodies", type=int, default=20_000, help="distinct questionnaires")
+    parser.add_argument("--four-bodies", action="store_true", help="cycle the four old ones")
     args = parser.parse_args()
+    bodies = BODIES if args.four_bodies else questionnaires(args.bodies)
 
     var = tempfile.mkdtemp(prefix="advisor-bench-api-")
     env = {
@@ -147,14 +184,18 @@ def main() -> None:
         minimal_url = f"{base}/bench/minimal"
         api_url = f"{base}/api/v1/recommendations/"
         estimates_url = f"{base}/api/v1/estimates/"
-        estimate_bodies = [{k: b[k] for k in ("model", "gpu", "gpu_count")} for b in BODIES]
+        estimate_bodies = [{k: b[k] for k in ("model", "gpu", "gpu_count")} for b in bodies]
+        # One stream of bodies per endpoint, across the warm-up and both rounds.
+        api_bodies, estimate_stream = itertools.cycle(bodies), itertools.cycle(estimate_bodies)
         rounds = {
-            "minimal": lambda s: hammer(minimal_url, clients=args.clients, seconds=s, token=None),
+            "minimal": lambda s: hammer(
+                minimal_url, clients=args.clients, seconds=s, token=None, bodies=iter(())
+            ),
             "recommendations": lambda s: hammer(
-                api_url, clients=args.clients, seconds=s, token=token
+                api_url, clients=args.clients, seconds=s, token=token, bodies=api_bodies
             ),
             "estimates": lambda s: hammer(
-                estimates_url, clients=args.clients, seconds=s, token=token, bodies=estimate_bodies
+                estimates_url, clients=args.clients, seconds=s, token=token, bodies=estimate_stream
             ),
         }
         for make in rounds.values():
@@ -170,7 +211,8 @@ def main() -> None:
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(
         f"gunicorn {args.workers} sync workers, {args.clients} concurrent clients, {db}, "
-        f"{os.cpu_count()} CPUs, {args.seconds:g} s per round, 2 rounds each (in turn)"
+        f"{os.cpu_count()} CPUs, {args.seconds:g} s per round, 2 rounds each (in turn), "
+        + ("the four old bodies" if args.four_bodies else f"{len(bodies)} distinct questionnaires")
     )
     print(f"{'endpoint':<36}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}  failures")
     summary = {}
