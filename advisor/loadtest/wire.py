@@ -100,6 +100,7 @@ class _Exchange:
         "keep_alive",
         "error_body",
         "reusable",
+        "between_chunks",
     )
 
     def __init__(self, sock: socket.socket, out: RequestOutcome, stream, waiter, offset: float):
@@ -117,6 +118,7 @@ class _Exchange:
         self.keep_alive = True
         self.error_body = b""
         self.reusable = False
+        self.between_chunks = False  # a 200 chunked body, nothing buffered: the fast path holds
 
     def on_readable(self) -> None:
         if self.state == _DONE:
@@ -138,6 +140,18 @@ class _Exchange:
                     now = arrived
         if not data:
             return self._eof()
+        if self.between_chunks:
+            # The steady state: one read, one whole chunk ("<size>\r\n<payload>\r\n").
+            end = data.find(b"\r\n", 0, 10)
+            if end > 0 and data[-2:] == b"\r\n":
+                try:
+                    length = int(data[:end], 16)
+                except ValueError:
+                    length = 0
+                if length and len(data) == end + length + 4:
+                    if not self.stream.feed(data[end + 2 : -2], now):
+                        self._complete(reusable=False)
+                    return
         try:
             self._feed(data, now)
         except _Failure as failure:
@@ -183,10 +197,15 @@ class _Exchange:
             return None
         self.buffer = b""
         lines = buffer[:end].split(b"\r\n")
-        version, status = lines[0].split(None, 2)[:2]
-        if not version.startswith(b"HTTP/1."):
+        status_line = lines[0].split(None, 2)
+        if (
+            len(status_line) < 2
+            or not status_line[0].startswith(b"HTTP/1.")
+            or not status_line[1].isdigit()
+        ):
             raise _Failure(ErrorKind.CONNECTION, f"not an HTTP/1.x answer: {lines[0][:80]!r}")
-        self.status = int(status)
+        version = status_line[0]
+        self.status = int(status_line[1])
         self.keep_alive = version == b"HTTP/1.1"
         length = None
         for line in lines[1:]:
@@ -205,6 +224,7 @@ class _Exchange:
             self.left = length
             self.reusable = True
         self.state = _BODY
+        self.between_chunks = self.framing == _CHUNKED and self.status == 200
         return buffer[end + 4 :]
 
     def _dechunk(self, data: bytes) -> tuple[bytes, bool]:
@@ -243,12 +263,13 @@ class _Exchange:
                 # The last chunk; only a bare CRLF after it (no trailers) leaves the connection
                 # in a known state for the next request.
                 self.reusable = buffer[pos:] == b"\r\n"
-                self.left, self.in_chunk = 0, False
+                self.left, self.in_chunk, self.between_chunks = 0, False, False
                 return b"".join(parts), True
             in_chunk = True
         self.left, self.in_chunk = left, in_chunk
         if pos < size:
             self.buffer = buffer[pos:]
+        self.between_chunks = not in_chunk and pos == size and self.status == 200
         return (parts[0] if len(parts) == 1 else b"".join(parts)), False
 
     def _eof(self) -> None:
