@@ -11,8 +11,8 @@ stamp, so its own loop lag is not charged to the client) and when it wrote each 
 last chunk (read just before the write). Added latency per request is what the client adds to
 the latency it reports, as differences of means over the same requests:
 send (client t0 -> the request arrived at the server) + receive (the server wrote the last chunk
--> the client's timestamp of it). "first token received" is the same for the first chunk: the
-error in TTFT.
+-> the client's timestamp of it). "TTFT error" is the receive side for the first chunk: how much
+later than it arrived the client timed the first token.
 
     .venv/bin/python bench/loadtest.py [--concurrency 1000] [--requests 3000] [--tokens 64] [--pin]
 
@@ -270,7 +270,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--tokens", type=int, default=64)
-    parser.add_argument("--itl", type=float, default=0.015, help="server tick (s between tokens)")
+    parser.add_argument(
+        "--itl",
+        type=float,
+        default=0.01,
+        help="server tick (s between tokens): 1,000 streams x 100/s",
+    )
     parser.add_argument("--single-requests", type=int, default=20)
     parser.add_argument(
         "--pin",
@@ -333,7 +338,7 @@ def main() -> None:
             f"streams, {row['tokens_per_s']:,.0f} tok/s, client CPU {row['cpu_share']:.0%} of a "
             f"core, {row['cpu_s_per_1k_tokens'] * 1000:.1f} ms CPU per 1k tokens; added latency "
             f"{row['added_e2e_ms']:.2f} ms = send {row['send_ms']:.2f} + receive "
-            f"{row['receive_last_ms']:.2f} (first token received {row['receive_first_ms']:.2f}); "
+            f"{row['receive_last_ms']:.2f}; TTFT error {row['receive_first_ms']:.2f} ms; "
             f"server CPU {row['server_cpu_s']:.1f} s over {row['duration_s']:.1f} s"
         )
     print(f"client CPU per request (1-token answers, 50 users): {per_request_us:.0f} us")
