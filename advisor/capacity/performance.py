@@ -141,10 +141,29 @@ def decode_step_seconds(
     model: ModelSpec, engine: Engine, batch: int, context: int
 ) -> tuple[float, Bound]:
     """Seconds for one decode step of ``batch`` sequences at ``context`` tokens each, and the bound."""
-    kv_bytes = kv.kv_bytes_for_context(model, engine.kv_dtype_bytes, context)
+    return _decode_step(
+        model,
+        engine,
+        batch,
+        kv.kv_bytes_for_context(model, engine.kv_dtype_bytes, context),
+        2 * model.params_active + _attention_flops_per_token(model, context),
+        _effective_bandwidth(engine),
+    )
+
+
+def _decode_step(
+    model: ModelSpec,
+    engine: Engine,
+    batch: int,
+    kv_bytes: int,
+    flops_per_sequence: float,
+    bandwidth: float,
+) -> tuple[float, Bound]:
+    """``decode_step_seconds`` given what depends on the context and the engine alone (the KV
+    bytes and FLOPs one sequence costs a step, the effective bandwidth)."""
     read = weights_read_per_step(model, engine.weights_bytes, batch) + batch * kv_bytes
-    memory_s = read / _effective_bandwidth(engine)
-    flops = batch * (2 * model.params_active + _attention_flops_per_token(model, context))
+    memory_s = read / bandwidth
+    flops = batch * flops_per_sequence
     compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
     overhead = batch * engine.per_sequence_step_s
     if engine.tensor_parallel_size > 1:
@@ -182,37 +201,7 @@ def predict_level(
     model: ModelSpec, engine: Engine, concurrency: int, prompt_tokens: int, output_tokens: int
 ) -> dict:
     """One concurrency level: a load-test-shaped dict with ``"source": "model"``."""
-    users = max(1, int(concurrency))
-    per_replica = math.ceil(users / max(1, engine.replicas))
-    running = max(1, min(per_replica, engine.slots))
-    queued = per_replica - running
-    output = max(1, int(output_tokens))
-    context = prompt_tokens + output // 2
-    step_s, bound = decode_step_seconds(model, engine, running, context)
-    prefill_s = prefill_seconds(model, engine, prompt_tokens)
-    chunks = math.ceil(max(1, prompt_tokens) / max(1, engine.max_num_batched_tokens))
-    ttft_s = prefill_s + step_s * chunks
-    # Other running requests' prefills are scheduled between (or inside) my decode steps.
-    tpot_s = step_s + (running - 1) * prefill_s / output
-    e2el_s = ttft_s + (output - 1) * tpot_s
-    wait_s = e2el_s * queued / running
-    replicas = max(1, min(engine.replicas, users))
-    request_rate = replicas * running / e2el_s
-    tpot = _stats(tpot_s)  # ITL and TPOT share a mean here: computed once, ~27 levels a verdict
-    return {
-        "server": str(engine.server),
-        "source": "model",
-        "concurrency": users,
-        "running": running * replicas,
-        "queued": queued * replicas,
-        "bound": str(bound),
-        "request_throughput": round(request_rate, 4),
-        "output_token_throughput": round(request_rate * output, 2),
-        "ttft_ms": _stats(ttft_s, wait_s),
-        "itl_ms": tpot,
-        "tpot_ms": dict(tpot),
-        "e2el_ms": _stats(e2el_s, wait_s),
-    }
+    return predict_levels(model, engine, (concurrency,), prompt_tokens, output_tokens)[0]
 
 
 def predict_levels(
@@ -222,7 +211,50 @@ def predict_levels(
     prompt_tokens: int,
     output_tokens: int,
 ) -> list[dict]:
-    return [predict_level(model, engine, level, prompt_tokens, output_tokens) for level in levels]
+    """``predict_level`` for each of ``levels``. What does not depend on the level (the prompt's
+    prefill, a sequence's KV bytes and FLOPs per step, the bandwidth) is computed once: a
+    recommendation predicts about 40 levels."""
+    output = max(1, int(output_tokens))
+    context = prompt_tokens + output // 2
+    kv_bytes = kv.kv_bytes_for_context(model, engine.kv_dtype_bytes, context)
+    flops_per_sequence = 2 * model.params_active + _attention_flops_per_token(model, context)
+    bandwidth = _effective_bandwidth(engine)
+    prefill_s = prefill_seconds(model, engine, prompt_tokens)
+    chunks = math.ceil(max(1, prompt_tokens) / max(1, engine.max_num_batched_tokens))
+    predicted = []
+    for concurrency in levels:
+        users = max(1, int(concurrency))
+        per_replica = math.ceil(users / max(1, engine.replicas))
+        running = max(1, min(per_replica, engine.slots))
+        queued = per_replica - running
+        step_s, bound = _decode_step(
+            model, engine, running, kv_bytes, flops_per_sequence, bandwidth
+        )
+        ttft_s = prefill_s + step_s * chunks
+        # Other running requests' prefills are scheduled between (or inside) my decode steps.
+        tpot_s = step_s + (running - 1) * prefill_s / output
+        e2el_s = ttft_s + (output - 1) * tpot_s
+        wait_s = e2el_s * queued / running
+        replicas = max(1, min(engine.replicas, users))
+        request_rate = replicas * running / e2el_s
+        tpot = _stats(tpot_s)  # ITL and TPOT share a mean here: computed once
+        predicted.append(
+            {
+                "server": str(engine.server),
+                "source": "model",
+                "concurrency": users,
+                "running": running * replicas,
+                "queued": queued * replicas,
+                "bound": str(bound),
+                "request_throughput": round(request_rate, 4),
+                "output_token_throughput": round(request_rate * output, 2),
+                "ttft_ms": _stats(ttft_s, wait_s),
+                "itl_ms": tpot,
+                "tpot_ms": dict(tpot),
+                "e2el_ms": _stats(e2el_s, wait_s),
+            }
+        )
+    return predicted
 
 
 def single_stream_decode_tps(model: ModelSpec, engine: Engine, context: int) -> float:
