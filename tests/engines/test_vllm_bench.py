@@ -108,17 +108,23 @@ def test_it_agrees_with_vllm_bench_serve_on_ttft_tpot_and_throughput(engines, tm
     theirs = finish(bench, tmp_path)
     print(
         f"ours: ttft {mine['ttft_ms']['mean']:.0f} ms, tpot {mine['tpot_ms']['mean']:.1f} ms, "
-        f"itl {mine['itl_ms']['mean']:.1f} ms, e2el {mine['e2el_ms']['mean']:.0f} ms, "
+        f"itl {mine['itl_ms']['mean']:.1f} (p50 {mine['itl_ms']['p50']:.1f}) ms, e2el {mine['e2el_ms']['mean']:.0f} ms, "
         f"{mine['output_token_throughput']:.1f} tok/s; vllm bench serve: "
         f"ttft {theirs['mean_ttft_ms']:.0f} ms, tpot {theirs['mean_tpot_ms']:.1f} ms, "
-        f"itl {theirs['mean_itl_ms']:.1f} ms, e2el {theirs['mean_e2el_ms']:.0f} ms, "
+        f"itl {theirs['mean_itl_ms']:.1f} (p50 {theirs['median_itl_ms']:.1f}) ms, e2el {theirs['mean_e2el_ms']:.0f} ms, "
         f"{theirs['output_throughput']:.1f} tok/s"
     )
     assert theirs["completed"] == mine["succeeded"] == PROMPTS
     assert theirs["total_output_tokens"] == mine["total_output_tokens"] == PROMPTS * OUTPUT_TOKENS
-    # Same batches, same steps: the decode pace agrees closely.
-    assert mine["tpot_ms"]["mean"] == pytest.approx(theirs["mean_tpot_ms"], rel=0.15)
+    # Same batches, same steps: the decode pace agrees closely (ITL p50 within 1% in the runs of
+    # 2026-11-25, with either of our clients).
+    assert mine["itl_ms"]["p50"] == pytest.approx(theirs["median_itl_ms"], rel=0.1)
     assert mine["itl_ms"]["mean"] == pytest.approx(theirs["mean_itl_ms"], rel=0.15)
+    # TPOT splits each E2EL at its TTFT, and the two clients' requests do not start alike: ours
+    # begin once theirs keep vLLM busy, so our first wave queues behind their prefills (higher
+    # TTFT) and our last wave decodes in a smaller batch (faster). Seen: ours 11-14% lower than
+    # theirs, the same with aiohttp as with the wire client.
+    assert mine["tpot_ms"]["mean"] == pytest.approx(theirs["mean_tpot_ms"], rel=0.25)
     assert mine["e2el_ms"]["mean"] == pytest.approx(theirs["mean_e2el_ms"], rel=0.15)
     assert mine["output_token_throughput"] == pytest.approx(theirs["output_throughput"], rel=0.15)
     # TTFT is a few hundred ms of prefill and scheduling: the same order of magnitude.
