@@ -28,7 +28,9 @@ from advisor.rules.evidence import facts_build
 from advisor.services import loadtests
 from tests.engines.conftest import LLAMACPP, MODEL, VLLM
 
-pytestmark = pytest.mark.engines
+# django_db: pytest-django creates the test database only for the databases that marked tests
+# use, so run alone this module would otherwise reach the development database.
+pytestmark = [pytest.mark.engines, pytest.mark.django_db(transaction=True)]
 
 MAX_TOKENS = 32
 WARMUP = 1
