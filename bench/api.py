@@ -182,6 +182,8 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         minimal_url = f"{base}/bench/minimal"
+        noop_url = f"{base}/bench/drf-noop"
+        bare_url = f"{base}/bench/drf-bare"
         api_url = f"{base}/api/v1/recommendations/"
         estimates_url = f"{base}/api/v1/estimates/"
         estimate_bodies = [{k: b[k] for k in ("model", "gpu", "gpu_count")} for b in bodies]
@@ -190,6 +192,12 @@ def main() -> None:
         rounds = {
             "minimal": lambda s: hammer(
                 minimal_url, clients=args.clients, seconds=s, token=None, bodies=iter(())
+            ),
+            "drf_bare": lambda s: hammer(
+                bare_url, clients=args.clients, seconds=s, token=token, bodies=api_bodies
+            ),
+            "drf_noop": lambda s: hammer(
+                noop_url, clients=args.clients, seconds=s, token=token, bodies=api_bodies
             ),
             "recommendations": lambda s: hammer(
                 api_url, clients=args.clients, seconds=s, token=token, bodies=api_bodies
@@ -218,6 +226,8 @@ def main() -> None:
     summary = {}
     labels = {
         "minimal": "GET /bench/minimal (JSON view)",
+        "drf_bare": "POST /bench/drf-bare (DRF alone)",
+        "drf_noop": "POST /bench/drf-noop (+auth,throttle)",
         "recommendations": "POST /api/v1/recommendations/",
         "estimates": "POST /api/v1/estimates/",
     }
@@ -237,6 +247,13 @@ def main() -> None:
     ratio = summary["recommendations"][0] / summary["minimal"][0]
     print(f"ratio recommendations/minimal req/s: {ratio:.2f} (target >= 0.50)")
     print(f"recommendations p50: {summary['recommendations'][1]:.2f} ms (target < 20 ms)")
+    ratio = summary["drf_bare"][0] / summary["minimal"][0]
+    print(f"ratio drf-bare/minimal req/s: {ratio:.2f} (DRF, a JSON body in and out, no work)")
+    ratio = summary["drf_noop"][0] / summary["minimal"][0]
+    print(
+        f"ratio drf-noop/minimal req/s: {ratio:.2f} (token auth, throttle, JSON in and out, "
+        "no work: the ceiling for any endpoint built this way)"
+    )
     ratio = summary["estimates"][0] / summary["minimal"][0]
     print(f"ratio estimates/minimal req/s: {ratio:.2f} (the API layer without the rules engine)")
 
