@@ -44,10 +44,11 @@ from advisor.loadtest.client import (
 SO_TIMESTAMPNS = 35
 KERNEL_TIMESTAMPS = sys.platform.startswith("linux")
 _CMSG_SPACE = socket.CMSG_SPACE(16) if KERNEL_TIMESTAMPS else 0
-# One read buffer for every socket (the loop reads one socket at a time): no allocation per read
-# beyond the bytes received. 64 KiB holds hundreds of chunks of a stream that fell behind.
-_READ_BUFFER = bytearray(64 * 1024)
-_READ_VIEW = memoryview(_READ_BUFFER)
+# Each client reads every socket into one buffer (its loop reads one socket at a time): no
+# allocation per read beyond the bytes received. 64 KiB holds hundreds of chunks of a stream that
+# fell behind. One per client, not per module: a worker with a thread pool runs several load
+# tests at once, each on its own loop and thread.
+_READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
 # Requests started per turn of the event loop. When a level's streams end together (a fixed
 # output length on a batching server ends them in the same step), every user starts its next
@@ -101,9 +102,21 @@ class _Exchange:
         "error_body",
         "reusable",
         "between_chunks",
+        "read_buffer",
+        "read_view",
     )
 
-    def __init__(self, sock: socket.socket, out: RequestOutcome, stream, waiter, offset: float):
+    def __init__(
+        self,
+        sock: socket.socket,
+        out: RequestOutcome,
+        stream,
+        waiter,
+        offset: float,
+        read_buffer: bytearray | None = None,
+    ):
+        self.read_buffer = read_buffer if read_buffer is not None else bytearray(_READ_SIZE)
+        self.read_view = memoryview(self.read_buffer)
         self.sock = sock
         self.out = out
         self.stream = stream
@@ -124,13 +137,13 @@ class _Exchange:
         if self.state == _DONE:
             return  # finished; the reader is removed when the request's task resumes
         try:
-            size, ancillary, _, _ = self.sock.recvmsg_into((_READ_BUFFER,), _CMSG_SPACE)
+            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_buffer,), _CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             return self._lost(f"{type(exc).__name__}: {exc}")
         now = time.perf_counter()
-        data = _READ_VIEW[:size].tobytes()
+        data = self.read_view[:size].tobytes()
         if ancillary:
             _, kind, stamp = ancillary[0]
             if kind == SO_TIMESTAMPNS and len(stamp) == 16:
@@ -310,6 +323,7 @@ class WireClient:
         self.resolver = resolver
         self._idle: dict[tuple[str, int], list[socket.socket]] = {}
         self._heads: dict[tuple[str, str], tuple[tuple[str, int], bytes]] = {}
+        self._read_buffer = bytearray(_READ_SIZE)  # shared by this client's exchanges (one loop)
         self._offset = realtime_offset()
         self._offset_read = time.perf_counter()
         self._sends = 0  # requests started in this turn of the loop
@@ -361,7 +375,9 @@ class WireClient:
                 if sent < len(request):
                     await loop.sock_sendall(sock, request[sent:])
                 stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
-                exchange = _Exchange(sock, out, stream, loop.create_future(), self._offset)
+                exchange = _Exchange(
+                    sock, out, stream, loop.create_future(), self._offset, self._read_buffer
+                )
                 loop.add_reader(sock.fileno(), exchange.on_readable)
                 try:
                     reusable = await exchange.waiter

@@ -188,3 +188,32 @@ def test_it_propagates_a_failing_progress_callback_after_stopping_the_engine():
     with ScriptedServer(ttft_s=0.05, tokens=1) as server, pytest.raises(RuntimeError):
         run_load_test(config_for(server, requests_per_level=50), on_progress=boom)
     assert threading.active_count() == before
+
+
+def test_two_runs_at_once_in_one_process_do_not_share_read_state():
+    """A worker with a thread pool runs several load tests at once, each engine on its own thread
+    and loop: every request of both still parses (they once shared the wire client's buffer)."""
+    results = {}
+    with (
+        ScriptedServer(kind=ServerKind.VLLM, ttft_s=0.005, itl_s=0.002, tokens=30) as vllm,
+        ScriptedServer(kind=ServerKind.OLLAMA, ttft_s=0.005, itl_s=0.002, tokens=30) as ollama,
+    ):
+
+        def run(name, server):
+            results[name] = run_load_test(
+                config_for(server, concurrency=(8,), requests_per_level=48, max_tokens=30)
+            )
+
+        threads = [
+            threading.Thread(target=run, args=(name, server))
+            for name, server in (("vllm", vllm), ("ollama", ollama))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    for name, result in results.items():
+        level = result.levels[0]
+        assert level.succeeded == 48, (name, level.errors)
+        assert level.total_output_tokens == 48 * 30
+    assert set(results) == {"vllm", "ollama"}
