@@ -8,10 +8,13 @@ Run: .venv/bin/python bench/api.py [--seconds 10] [--clients 8] [--workers 3]
                                    [--database-url postgres://postgres@127.0.0.1:5432/advisor_bench]
 It migrates a fresh database (SQLite in a temporary folder unless --database-url), creates a user
 and an API token with ``manage.py apitoken``, starts gunicorn on 127.0.0.1 (a free port), warms
-the endpoints up, then runs them in turn (minimal, recommendation, estimate; twice) with
-``--clients`` concurrent aiohttp clients for ``--seconds`` each, and prints req/s and latency
-percentiles per endpoint plus the ratio. ``POST /api/v1/estimates/`` (token, validation, the
-capacity model, no rules engine, no database write) shows what the API layer itself sustains.
+the endpoints up, then runs them in turn (minimal, two DRF baselines, recommendation, estimate;
+twice) with ``--clients`` concurrent aiohttp clients for ``--seconds`` each, and prints req/s and
+latency percentiles per endpoint plus the ratios. The baselines (``bench/api_site.py``) place the
+target: ``POST /bench/drf-bare`` is DRF reading and answering JSON with no work,
+``POST /bench/drf-noop`` the same behind the recommendation endpoint's token authentication and
+throttle, the most any endpoint of this API can sustain. ``POST /api/v1/estimates/`` (token,
+validation, the capacity model, no rules engine, no database write) sits between.
 Every request goes to loopback only.
 
 The recommendation bodies are ``--bodies`` distinct questionnaires drawn from a fixed seed
