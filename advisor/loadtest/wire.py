@@ -290,13 +290,10 @@ class _Exchange:
             _fail(
                 self.out, ErrorKind.CONNECTION, "the server closed the connection before answering"
             )
-        elif self.framing == _UNTIL_CLOSE:
-            if self.status != 200:
-                http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
-            else:
-                self.stream.end()
         elif self.status != 200:
             http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+        elif self.framing == _UNTIL_CLOSE:
+            self.stream.end()  # the close is the end of this body
         else:
             _fail(self.out, ErrorKind.CUT_SHORT, "the server closed the connection mid-stream")
         self._complete(reusable=False)
