@@ -181,32 +181,46 @@ def _fail(out: RequestOutcome, kind: str, message: str) -> bool:
     return False
 
 
-class SseStream:
-    """An OpenAI-compatible SSE body, fed as it arrives: ``feed(bytes, arrival time)`` answers
+class _LineStream:
+    """A streamed body read line by line, fed as it arrives: ``feed(bytes, arrival time)`` answers
     False once the stream has failed (stop reading), ``end()`` closes a body that ended.
 
     The per-chunk path is the hot loop of a load test: locals, bytes searches, no JSON parse of
     content chunks after the first."""
 
-    __slots__ = ("out", "st", "buffer", "first", "last", "chunks", "text_chunks", "done", "usage")
+    __slots__ = ("out", "st", "buffer", "first", "last", "chunks")
 
     def __init__(self, out: RequestOutcome, st: float):
         self.out = out
         self.st = st
-        self.buffer = b""
-        self.first = True
-        self.last = st
+        self.buffer = b""  # an incomplete last line
+        self.first = True  # no content chunk yet
+        self.last = st  # when the last content chunk arrived
         self.chunks = 0
+
+    def _lines(self, data: bytes) -> list[bytes]:
+        """The complete lines that ``data`` ends (none while a line is still arriving)."""
+        buffer = self.buffer + data if self.buffer else data
+        if b"\n" not in buffer:
+            self.buffer = buffer
+            return []
+        *lines, self.buffer = buffer.split(b"\n")
+        return lines
+
+
+class SseStream(_LineStream):
+    """An OpenAI-compatible SSE body (``data:`` events)."""
+
+    __slots__ = ("text_chunks", "done", "usage")
+
+    def __init__(self, out: RequestOutcome, st: float):
+        super().__init__(out, st)
         self.text_chunks = 0
         self.done = False
         self.usage = None
 
     def feed(self, data: bytes, now: float) -> bool:
-        buffer = self.buffer + data if self.buffer else data
-        if b"\n" not in buffer:
-            self.buffer = buffer
-            return True
-        *lines, self.buffer = buffer.split(b"\n")
+        lines = self._lines(data)
         out = self.out
         itl = out.itl
         last = self.last
@@ -265,28 +279,18 @@ class SseStream:
         _finish(self.out, self.first, self.last, self.st, self.text_chunks, self.usage)
 
 
-class NdjsonStream:
-    """Ollama's native NDJSON body (``/api/chat``); the same contract as ``SseStream``."""
+class NdjsonStream(_LineStream):
+    """Ollama's native NDJSON body (``/api/chat``): one JSON message a line."""
 
-    __slots__ = ("out", "st", "buffer", "first", "last", "chunks", "summary")
+    __slots__ = ("summary",)
 
     def __init__(self, out: RequestOutcome, st: float):
-        self.out = out
-        self.st = st
-        self.buffer = b""
-        self.first = True
-        self.last = st
-        self.chunks = 0
+        super().__init__(out, st)
         self.summary = None
 
     def feed(self, data: bytes, now: float) -> bool:
-        buffer = self.buffer + data if self.buffer else data
-        if b"\n" not in buffer:
-            self.buffer = buffer
-            return True
-        *lines, self.buffer = buffer.split(b"\n")
         out = self.out
-        for line in lines:
+        for line in self._lines(data):
             line = line.strip()
             if not line:
                 continue
