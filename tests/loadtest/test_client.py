@@ -9,10 +9,11 @@ import time
 import aiohttp
 import pytest
 
-from advisor.loadtest.client import ErrorKind, TokensSource, build_request, send_request
+from advisor.loadtest.client import ErrorKind, TokensSource, send_request
 from advisor.loadtest.discovery import ServerKind
 from advisor.loadtest.testserver import Fault, ScriptedServer
 from advisor.loadtest.wire import KERNEL_TIMESTAMPS, WireClient
+from tests.loadtest.specs import spec_for
 
 TOLERANCE_S = 0.005  # issue 5: within 5 ms of the server's own clock
 
@@ -42,15 +43,7 @@ def send(server: ScriptedServer, *, api="openai", endpoint="chat", timeout_s=10.
     """Send ``repeat`` identical requests on one connection pool; return their outcomes."""
 
     async def main():
-        spec = build_request(
-            base_url=server.url,
-            api=api,
-            endpoint=endpoint,
-            model=server.model,
-            prompt="hello",
-            max_tokens=8,
-            ignore_eos=True,
-        )
+        spec = spec_for(server, api=api, endpoint=endpoint)
         if TRANSPORT == "wire":
             client = WireClient()
             try:
@@ -163,15 +156,7 @@ def test_wire_timestamps_do_not_wait_for_a_busy_client(transport):
     chunk lands in the stall: the kernel merges packets queued on one socket and keeps the
     latest stamp, so chunks that pile up behind a stalled reader share the last one's time.)"""
     with ScriptedServer(ttft_s=0.1, itl_s=0.3, tokens=2) as server:
-        spec = build_request(
-            base_url=server.url,
-            api="openai",
-            endpoint="chat",
-            model=server.model,
-            prompt="hello",
-            max_tokens=2,
-            ignore_eos=True,
-        )
+        spec = spec_for(server, max_tokens=2)
 
         async def main():
             loop = asyncio.get_running_loop()

@@ -3,25 +3,17 @@ of requests, and whom it connects to. (Timing and failures: test_client.py, on b
 
 import asyncio
 
-from advisor.loadtest.client import build_request
 from advisor.loadtest.policy import PinnedResolver
 from advisor.loadtest.testserver import ScriptedServer
 from advisor.loadtest.wire import SENDS_PER_TURN, WireClient
+from tests.loadtest.specs import spec_for
 
 
 def test_a_burst_of_requests_starts_a_few_per_loop_turn_and_all_finish():
     """64 users starting together: the wire client starts ``SENDS_PER_TURN`` a turn (the loop
     reads sockets between turns); requests cancelled while they wait for a turn hold up none."""
     with ScriptedServer(ttft_s=0.05, itl_s=0.01, tokens=2) as server:
-        spec = build_request(
-            base_url=server.url,
-            api="openai",
-            endpoint="chat",
-            model=server.model,
-            prompt="hello",
-            max_tokens=2,
-            ignore_eos=True,
-        )
+        spec = spec_for(server, max_tokens=2)
 
         async def main():
             client = WireClient()
@@ -57,15 +49,7 @@ def test_the_wire_client_connects_only_to_the_addresses_the_policy_pinned():
     """A name the policy checked is never looked up again: the pinned resolver answers with the
     checked loopback address (no DNS query for ``advisor-pinned.test``)."""
     with ScriptedServer(tokens=2) as server:
-        spec = build_request(
-            base_url=f"http://advisor-pinned.test:{server.port}",
-            api="openai",
-            endpoint="chat",
-            model=server.model,
-            prompt="hello",
-            max_tokens=2,
-            ignore_eos=True,
-        )
+        spec = spec_for(server, max_tokens=2, base_url=f"http://advisor-pinned.test:{server.port}")
 
         async def main():
             client = WireClient(resolver=PinnedResolver("advisor-pinned.test", ("127.0.0.1",)))
