@@ -28,7 +28,6 @@ import json
 import os
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -39,6 +38,13 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from advisor.loadtest.wire import (  # noqa: E402  (the repository is on the path above)
+    CMSG_SPACE,
+    SO_TIMESTAMPNS,
+    kernel_arrival,
+    realtime_offset,
+)
 
 TARGETS = {"streams": 1000, "tokens_per_s": 50_000, "added_ms": 1.0}
 
@@ -53,16 +59,8 @@ TOKEN = _chunked(_CHUNK)
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-# Linux records when each packet arrived (SO_TIMESTAMPNS, CLOCK_REALTIME); the server reads the
-# request's arrival from it, so its own loop lag is not counted as the client's send time.
-SO_TIMESTAMPNS = 35
-_CMSG_SPACE = socket.CMSG_SPACE(16)
-
-
 class _Server:
     def __init__(self, itl_s: float):
-        from advisor.loadtest.wire import realtime_offset
-
         self.itl_s = itl_s
         self.active: list = []
         self.offset = realtime_offset()  # CLOCK_REALTIME - perf_counter, for the kernel stamps
@@ -117,18 +115,18 @@ class _Connection:
 
     def readable(self) -> None:
         try:
-            data, ancillary, _, _ = self.sock.recvmsg(65536, _CMSG_SPACE)
+            data, ancillary, _, _ = self.sock.recvmsg(65536, CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""
         if not data:
             return self.close()
+        # The kernel's receive stamp: the server's own loop lag is not the client's send time.
         arrived = time.perf_counter()
-        for _, kind, stamp in ancillary:
-            if kind == SO_TIMESTAMPNS:
-                seconds, nanoseconds = struct.unpack("qq", stamp)
-                arrived = min(arrived, seconds - self.server.offset + nanoseconds * 1e-9)
+        stamped = kernel_arrival(ancillary, self.server.offset)
+        if stamped is not None:
+            arrived = min(arrived, stamped)
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
             head = self.buffer[:end].decode("latin-1")

@@ -43,7 +43,7 @@ from advisor.loadtest.client import (
 # The control message carries a struct timespec of CLOCK_REALTIME.
 SO_TIMESTAMPNS = 35
 KERNEL_TIMESTAMPS = sys.platform.startswith("linux")
-_CMSG_SPACE = socket.CMSG_SPACE(16) if KERNEL_TIMESTAMPS else 0
+CMSG_SPACE = socket.CMSG_SPACE(16) if KERNEL_TIMESTAMPS else 0
 # Each client reads every socket into one buffer (its loop reads one socket at a time): no
 # allocation per read beyond the bytes received. 64 KiB holds hundreds of chunks of a stream that
 # fell behind. One per client, not per module: a worker with a thread pool runs several load
@@ -75,6 +75,16 @@ def realtime_offset() -> float:
         if best is None or after - before < best[0]:
             best = (after - before, real - (before + after) / 2)
     return best[1]
+
+
+def kernel_arrival(ancillary: list, offset: float) -> float | None:
+    """The ``perf_counter`` time the kernel stamped on a read (``recvmsg``'s ancillary data from a
+    socket with ``SO_TIMESTAMPNS`` on), or None without one. ``offset``: ``realtime_offset()``."""
+    for _, kind, stamp in ancillary:
+        if kind == SO_TIMESTAMPNS and len(stamp) == 16:
+            seconds, nanoseconds = struct.unpack("qq", stamp)
+            return seconds - offset + nanoseconds * 1e-9
+    return None
 
 
 class _Failure(Exception):
@@ -137,7 +147,7 @@ class _Exchange:
         if self.state == _DONE:
             return  # finished; the reader is removed when the request's task resumes
         try:
-            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_buffer,), _CMSG_SPACE)
+            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_buffer,), CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -145,12 +155,9 @@ class _Exchange:
         now = time.perf_counter()
         data = self.read_view[:size].tobytes()
         if ancillary:
-            _, kind, stamp = ancillary[0]
-            if kind == SO_TIMESTAMPNS and len(stamp) == 16:
-                seconds, nanoseconds = struct.unpack("qq", stamp)
-                arrived = seconds - self.offset + nanoseconds * 1e-9
-                if self.out.start <= arrived < now:  # never trust a stamp outside the read window
-                    now = arrived
+            arrived = kernel_arrival(ancillary, self.offset)
+            if arrived is not None and self.out.start <= arrived < now:  # inside the read window
+                now = arrived
         if not data:
             return self._eof()
         if self.between_chunks:
