@@ -112,7 +112,6 @@ class _Exchange:
         "error_body",
         "reusable",
         "between_chunks",
-        "read_buffer",
         "read_view",
     )
 
@@ -123,10 +122,9 @@ class _Exchange:
         stream,
         waiter,
         offset: float,
-        read_buffer: bytearray | None = None,
+        read_view: memoryview | None = None,
     ):
-        self.read_buffer = read_buffer if read_buffer is not None else bytearray(_READ_SIZE)
-        self.read_view = memoryview(self.read_buffer)
+        self.read_view = read_view if read_view is not None else memoryview(bytearray(_READ_SIZE))
         self.sock = sock
         self.out = out
         self.stream = stream
@@ -147,7 +145,7 @@ class _Exchange:
         if self.state == _DONE:
             return  # finished; the reader is removed when the request's task resumes
         try:
-            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_buffer,), CMSG_SPACE)
+            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_view,), CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -327,7 +325,9 @@ class WireClient:
         self.resolver = resolver
         self._idle: dict[tuple[str, int], list[socket.socket]] = {}
         self._heads: dict[tuple[str, str], tuple[tuple[str, int], bytes]] = {}
-        self._read_buffer = bytearray(_READ_SIZE)  # shared by this client's exchanges (one loop)
+        self._read_view = memoryview(
+            bytearray(_READ_SIZE)
+        )  # for this client's exchanges (one loop)
         self._offset = realtime_offset()
         self._offset_read = time.perf_counter()
         self._sends = 0  # requests started in this turn of the loop
@@ -380,7 +380,7 @@ class WireClient:
                     await loop.sock_sendall(sock, request[sent:])
                 stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
                 exchange = _Exchange(
-                    sock, out, stream, loop.create_future(), self._offset, self._read_buffer
+                    sock, out, stream, loop.create_future(), self._offset, self._read_view
                 )
                 loop.add_reader(sock.fileno(), exchange.on_readable)
                 try:
