@@ -14,7 +14,7 @@ import platform
 import socket
 from pathlib import Path
 
-from probes import servers
+from probes import outbound, servers
 from probes.base import DEFAULT_TIMEOUT_S, ProbeFn, Status, run_probes
 from probes.gpu_catalog import match_gpus
 from probes.registry import GPU_PROBES, PROBES
@@ -51,17 +51,22 @@ def host_info(container: dict | None) -> dict:
 def collect_report(
     *,
     server_urls: list[str] | tuple[str, ...] = (),
+    server_check: outbound.Check | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     probes: dict[str, ProbeFn] | None = None,
 ) -> dict:
     """Run the probes (default: the registry) under ``timeout_s`` in all and build the report.
 
     ``server_urls`` are probed for LLM servers on top of the defaults and
-    ``ADVISOR_PROBE_SERVER_URLS``. Raises ValueError for a URL that is not http(s).
+    ``ADVISOR_PROBE_SERVER_URLS``; their addresses must pass ``server_check`` (the advisor's
+    allow-list; ``probes.outbound``). Raises ValueError for a URL that is not http(s).
     """
     registry = dict(PROBES if probes is None else probes)
     if registry.get("servers") is servers.probe:
-        registry["servers"] = functools.partial(servers.probe, servers.configured_urls(server_urls))
+        extra = [servers.normalize_url(url) for url in server_urls]  # ValueError: say it now
+        registry["servers"] = functools.partial(
+            servers.probe, servers.configured_urls(), extra=extra, check=server_check
+        )
     outcomes = run_probes(registry, timeout_s=timeout_s)
 
     def section(name: str) -> dict:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 import threading
 import time
 
-import aiohttp
-
 from advisor.errors import AdvisorError
-from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request, send_request
+from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request
 from advisor.loadtest.config import ApiKind, LoadShape, LoadTestConfig
-from advisor.loadtest.discovery import ServerKind, Target, discover_async, sample_signals
+from advisor.loadtest.discovery import ServerKind, Target, discover, sample_signals
 from advisor.loadtest.metrics import LevelResult, summarize
+from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
 from advisor.loadtest.prompts import PromptSource
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
 from advisor.loadtest.wire import WireClient
@@ -32,7 +32,6 @@ COLLAPSE_FACTOR = 10.0
 SLO_ATTAINMENT_TARGET = 0.95
 CANCEL_POLL_S = 0.1  # cancel lands within 2 s with a wide margin
 SIGNAL_SAMPLE_S = 1.0  # server-side signals: one /metrics (or /api/ps) read a second
-CONNECTION_LIMIT = 0  # aiohttp: no pool limit; the level's concurrency is the limit
 
 
 class _Cancelled(Exception):
@@ -40,11 +39,25 @@ class _Cancelled(Exception):
 
 
 class Engine:
-    """One run. Build it, ``await run()`` on a loop; other threads may call ``cancel()``."""
+    """One run. Build it, ``await run()`` on a loop; other threads may call ``cancel()``.
 
-    def __init__(self, config: LoadTestConfig, *, resolver=None, target: Target | None = None):
+    ``destination``: the policy's check of the target (``policy.check_target``); every request
+    of the run (discovery, the load, server signals) goes to its addresses only. Without one the
+    target is checked against the loopback-only default. ``tls``: the https context (default:
+    certificates verified).
+    """
+
+    def __init__(
+        self,
+        config: LoadTestConfig,
+        *,
+        destination: CheckedTarget | None = None,
+        target: Target | None = None,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.config = config
-        self.resolver = resolver
+        self.destination = destination
+        self.tls = tls
         self.target = target
         self.levels: list[LevelResult] = []
         self.phase = "starting"
@@ -88,18 +101,16 @@ class Engine:
         started_at = time.time()
         self._started = time.perf_counter()
         self._deadline = self._started + config.max_duration_s
-        connector = aiohttp.TCPConnector(
-            limit=CONNECTION_LIMIT, resolver=self.resolver, ttl_dns_cache=None
-        )
-        # Discovery and server signals go through aiohttp; the measured requests to a plain-http
-        # target through the wire client (kernel timestamps, see advisor/loadtest/wire.py).
-        self.wire = WireClient(resolver=self.resolver)
+        if self.destination is None:
+            self.destination = check_target(config.base, allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+        # Discovery and server signals: blocking GETs on a thread; the measured requests through
+        # the wire client (kernel timestamps, see advisor/loadtest/wire.py). Both connect only to
+        # the destination's checked addresses (probes/outbound.py).
+        self.wire = WireClient(self.destination, tls=self.tls)
         try:
-            async with aiohttp.ClientSession(connector=connector) as session:
-                self.session = session
-                target = self.target or await self._target()
-                self.target = target
-                code, reason, best, warmup = await self._shapes()
+            target = self.target or await asyncio.to_thread(self._target)
+            self.target = target
+            code, reason, best, warmup = await self._shapes()
         finally:
             self.wire.close()
         self.phase = "done"
@@ -116,13 +127,14 @@ class Engine:
             max_concurrency_meeting_slos=best,
         )
 
-    async def _target(self) -> Target:
+    def _target(self) -> Target:
         config = self.config
+        options = {"destination": self.destination, "tls": self.tls}
         if config.api is ApiKind.AUTO:
-            target = await discover_async(self.session, config.base, api="auto")
+            target = discover(config.base, api="auto", **options)
         else:
             try:
-                target = await discover_async(self.session, config.base, api=str(config.api))
+                target = discover(config.base, api=str(config.api), **options)
             except AdvisorError:
                 kind = ServerKind.OLLAMA if config.api is ApiKind.OLLAMA else ServerKind.OPENAI
                 return Target(config.base, kind, str(config.api))
@@ -342,10 +354,7 @@ class Engine:
 
     async def _one(self, spec: RequestSpec, outcomes: list[RequestOutcome]) -> None:
         timeout_s = self.config.request_timeout_s
-        if spec.url.startswith("http://"):
-            out = await self.wire.send(spec, timeout_s=timeout_s, headers=self._headers)
-        else:
-            out = await send_request(self.session, spec, timeout_s=timeout_s, headers=self._headers)
+        out = await self.wire.send(spec, timeout_s=timeout_s, headers=self._headers)
         outcomes.append(out)
         self.requests_done += 1
 
@@ -414,7 +423,9 @@ class Engine:
             return
         first_preemptions = None
         while True:
-            sample = await sample_signals(self.session, self.target)
+            sample = await asyncio.to_thread(
+                sample_signals, self.target, destination=self.destination, tls=self.tls
+            )
             for key, value in sample.items():
                 if key == "preemptions_total":
                     if first_preemptions is None:

@@ -20,9 +20,13 @@ import asyncio
 import collections
 import enum
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -48,6 +52,27 @@ class Fault(enum.StrEnum):
     NO_USAGE = "no_usage"  # no usage chunk (llama-cpp-python)
 
 
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A throw-away certificate for 127.0.0.1 and localhost, made with the ``openssl`` command in
+    ``directory``: (server context, client context that trusts only it). RuntimeError without
+    ``openssl``."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("the openssl command is needed to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        + ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
+        + ["-out", str(cert), "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client
+
+
 @dataclass
 class RequestLog:
     """The server's view of one request (perf_counter seconds)."""
@@ -61,7 +86,8 @@ class RequestLog:
 
 
 class ScriptedServer:
-    """Start with ``start()`` (or as a context manager); ``url`` is ``http://127.0.0.1:<port>``."""
+    """Start with ``start()`` (or as a context manager); ``url`` is ``http://127.0.0.1:<port>``
+    (``https://`` with a ``tls`` server context)."""
 
     def __init__(
         self,
@@ -74,6 +100,7 @@ class ScriptedServer:
         model: str = "test-model",
         host: str = "127.0.0.1",
         redirect_all: bool = False,
+        tls: ssl.SSLContext | None = None,
     ):
         self.kind = kind
         self.discipline = discipline
@@ -83,6 +110,7 @@ class ScriptedServer:
         self.model = model
         self.host = host
         self.redirect_all = redirect_all  # every path answers 302 to the metadata address
+        self.tls = tls  # a server context (certificate loaded): serve https
         self.port = 0
         self.log: list[RequestLog] = []
         self._faults: collections.deque = collections.deque()
@@ -97,7 +125,7 @@ class ScriptedServer:
     # --- life cycle -------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def push_faults(self, *faults: Fault | None) -> None:
         """The next requests take these faults in order (None: a normal answer)."""
@@ -140,7 +168,7 @@ class ScriptedServer:
         self._lock = asyncio.Lock()
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.tls)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

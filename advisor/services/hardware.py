@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 
 from advisor.celery import app
 from advisor.errors import AdvisorError, AdvisorValidationError
-from advisor.loadtest.policy import check_target
+from advisor.loadtest.policy import AllowList, check_target
 from advisor.models import HardwareReport, HardwareSource
 from probes import collect_report, servers
 from probes.gpu_catalog import match_gpus
@@ -154,7 +154,11 @@ def hardware_report_collect(*, server_urls: list[str] | tuple[str, ...] = ()) ->
 
     Raises AdvisorError(field="server_urls") for a URL that is not http(s).
     """
-    return collect_report(server_urls=_server_urls(server_urls))
+    # Checked twice: here for a clear field error before anything runs, and by the probe itself on
+    # the addresses it connects to (probes/outbound.py), so a name that resolves elsewhere by
+    # then reaches nothing.
+    allowed = AllowList.parse(settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
+    return collect_report(server_urls=_server_urls(server_urls), server_check=allowed.check)
 
 
 def hardware_report_probe_local(

@@ -168,7 +168,7 @@ def loadtest_run(*, load_test_id) -> LoadTest:
             on_progress=recorder.progress,
             should_cancel=recorder.should_cancel,
             progress_interval_s=PROGRESS_INTERVAL_S,
-            resolver=checked.resolver(),
+            destination=checked,
         )
     except AdvisorError as exc:
         _finish(load_test, LoadTestStatus.FAILED, reason="refused", error=exc.message)

@@ -7,7 +7,6 @@ from advisor.errors import AdvisorError
 from advisor.loadtest import LoadShape, LoadTestConfig
 from advisor.loadtest.policy import (
     MAX_TOTAL_REQUESTS,
-    PinnedResolver,
     check_config,
     check_hourly_limit,
     check_limits,
@@ -87,14 +86,17 @@ def test_it_allows_a_listed_network_after_resolution():
     assert checked.addresses == ("10.1.2.3",)
 
 
-def test_it_pins_connections_to_the_checked_addresses():
-    import asyncio
+def test_it_resolves_once_and_the_result_carries_the_checked_addresses():
+    lookups = []
 
-    resolver = PinnedResolver("gpu-box.lan", ("10.1.2.3",))
-    answer = asyncio.run(resolver.resolve("gpu-box.lan", 8000))
-    assert [a["host"] for a in answer] == ["10.1.2.3"]
-    with pytest.raises(OSError):
-        asyncio.run(resolver.resolve("elsewhere.example", 80))
+    def dns(host: str) -> list[str]:
+        lookups.append(host)
+        return ["10.1.2.3"]
+
+    checked = check_target("https://gpu-box.lan", allowed_hosts=["10.0.0.0/8"], resolver=dns)
+    assert lookups == ["gpu-box.lan"]
+    assert (checked.scheme, checked.host, checked.port) == ("https", "gpu-box.lan", 443)
+    assert checked.addresses == ("10.1.2.3",)
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ class Command(BaseCommand):
                 config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS
             )
             on_progress = self._bar if sys.stderr.isatty() and not opts["json"] else None
-            result = run_load_test(config, on_progress=on_progress, resolver=checked.resolver())
+            result = run_load_test(config, on_progress=on_progress, destination=checked)
         except AdvisorError as exc:
             field = f" ({exc.field})" if exc.field else ""
             raise CommandError(f"{exc.message}{field}") from None
