@@ -1,8 +1,10 @@
 """What a load test runs: the target, the traffic shape, prompt and output lengths, the SLOs.
 
 Pure Python (no Django). ``LoadTestConfig.parse(data)`` turns stored JSON or form data into a
-validated config and raises ``AdvisorError(field=...)`` naming the bad input. Safety caps (hosts,
-concurrency, duration, request counts) live in ``advisor.loadtest.policy``.
+validated config and raises ``AdvisorError(field=...)`` naming the bad input. ``BOUNDS`` is the one
+table of size limits: every config is checked against it when it is built (the web form, the CLI,
+the API and the task all build one), the API's schema and the form's inputs show the same numbers.
+Caps on a whole plan (hosts, total requests, total duration) live in ``advisor.loadtest.policy``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urlsplit
 
 from advisor.errors import AdvisorError
+from probes import outbound
 
 # Defaults a newcomer can run in under a minute against a small local model.
 DEFAULT_CONCURRENCY = (1, 2, 4, 8)
@@ -23,6 +26,49 @@ DEFAULT_PROMPT_TOKENS = 256
 DEFAULT_REQUEST_TIMEOUT_S = 60.0
 # The whole run's traffic budget; the policy's hard cap (300 s) is the same number.
 DEFAULT_MAX_DURATION_S = 300.0
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The smallest and largest value a setting accepts (inclusive)."""
+
+    low: float
+    high: float
+
+    def check(self, name: str, value: float) -> None:
+        """``AdvisorError(field=name)`` when ``value`` is outside the bound."""
+        if not self.low <= value <= self.high:
+            label = name.replace("_", " ")
+            raise AdvisorError(
+                f"{label} must be between {self.low:g} and {self.high:g} (got {value:g})",
+                field=name,
+            )
+
+
+# A load test's sizes. Large enough to find one server's knee, small enough that no request can
+# hold a worker: the prompt is built as the request leaves (at most MAX_CONCURRENCY at once, a
+# few hundred KiB each at the top of the range), the run stops at its duration budget.
+MAX_CONCURRENCY = 256
+MAX_DURATION_S = 300.0
+BOUNDS: dict[str, Bound] = {
+    "concurrency": Bound(1, MAX_CONCURRENCY),  # each level
+    "requests_per_level": Bound(1, 5000),  # = policy.MAX_TOTAL_REQUESTS: one level may use it all
+    "duration_s": Bound(0.1, MAX_DURATION_S),
+    "warmup": Bound(0, 100),  # loading the model needs one; a hundred is a generous margin
+    "max_tokens": Bound(1, 32768),  # an answer of 32Ki tokens: past any bench's output lengths
+    # 128Ki tokens: the longest context of the catalog's models (Llama 3.1, Qwen 2.5 with YaRN).
+    "prompt_tokens": Bound(1, 131072),
+    "rate": Bound(0.01, 1000),  # requests/s; 1000/s saturates any single server
+    "slo_ttft_ms": Bound(0.1, 600_000),
+    "slo_tpot_ms": Bound(0.1, 600_000),
+    "slo_e2e_ms": Bound(0.1, 600_000),
+    "request_timeout_s": Bound(0.1, 600),  # past the Celery hard limit (480 s) it means nothing
+    "max_duration_s": Bound(0.1, MAX_DURATION_S),
+}
+MAX_LEVELS = 32  # concurrency levels in one sweep
+# The user's own prompts (the CLI's --prompt-file): how many, and their size together.
+MAX_PROMPTS = 10_000
+MAX_PROMPTS_CHARS = 16 * 2**20
 
 
 class ApiKind(enum.StrEnum):
@@ -91,7 +137,7 @@ class LoadTestConfig:
         return self.base_url.rstrip("/")
 
     def validate(self) -> None:
-        """Raise ``AdvisorError(field=...)`` for the first bad field."""
+        """Raise ``AdvisorError(field=...)`` for the first bad field (``BOUNDS`` for sizes)."""
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise AdvisorError(
@@ -100,34 +146,34 @@ class LoadTestConfig:
             )
         if not self.model.strip():
             raise AdvisorError("name the model to load-test", field="model")
-        if not self.concurrency or any(c < 1 for c in self.concurrency):
-            raise AdvisorError("concurrency levels must be whole numbers >= 1", field="concurrency")
-        if self.requests_per_level < 1:
-            raise AdvisorError("requests per level must be at least 1", field="requests_per_level")
-        if self.duration_s is not None and self.duration_s <= 0:
-            raise AdvisorError("duration per level must be positive", field="duration_s")
-        if self.warmup < 0:
-            raise AdvisorError("warm-up requests cannot be negative", field="warmup")
-        if self.max_tokens < 1:
-            raise AdvisorError("max tokens must be at least 1", field="max_tokens")
-        if self.prompt_tokens < 1:
-            raise AdvisorError("prompt tokens must be at least 1", field="prompt_tokens")
-        if self.rate is not None and self.rate <= 0:
-            raise AdvisorError("the request rate must be positive (requests/s)", field="rate")
+        if not self.concurrency:
+            raise AdvisorError("give at least one concurrency level", field="concurrency")
+        if len(self.concurrency) > MAX_LEVELS:
+            raise AdvisorError(f"at most {MAX_LEVELS} concurrency levels", field="concurrency")
+        for level in self.concurrency:
+            BOUNDS["concurrency"].check("concurrency", level)
+        for name, bound in BOUNDS.items():
+            value = getattr(self, name)
+            if name != "concurrency" and value is not None:
+                bound.check(name, value)
         if self.shape is LoadShape.POISSON and self.rate is None:
             raise AdvisorError("a Poisson run needs a request rate", field="rate")
-        for name in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_ms"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise AdvisorError("an SLO must be a positive number of milliseconds", field=name)
         if self.shape is LoadShape.SLO_SEARCH and not self.slos:
             raise AdvisorError(
                 "an SLO search needs at least one SLO (TTFT, TPOT or E2E)", field="slo_ttft_ms"
             )
-        if self.request_timeout_s <= 0:
-            raise AdvisorError("the request timeout must be positive", field="request_timeout_s")
-        if self.max_duration_s <= 0:
-            raise AdvisorError("the duration budget must be positive", field="max_duration_s")
+        if len(self.prompts) > MAX_PROMPTS:
+            raise AdvisorError(f"at most {MAX_PROMPTS} prompts", field="prompts")
+        if sum(len(p) for p in self.prompts) > MAX_PROMPTS_CHARS:
+            raise AdvisorError(
+                f"the prompts hold more than {MAX_PROMPTS_CHARS // 2**20} MiB of text",
+                field="prompts",
+            )
+        if self.api_key:
+            try:
+                outbound.check_header("Authorization", f"Bearer {self.api_key}")
+            except outbound.Refused as exc:
+                raise AdvisorError(f"the API key cannot be sent: {exc}", field="api_key") from None
 
     @classmethod
     def parse(cls, data: dict) -> LoadTestConfig:

@@ -16,7 +16,7 @@ import time
 
 from advisor.errors import AdvisorError
 from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request
-from advisor.loadtest.config import ApiKind, LoadShape, LoadTestConfig
+from advisor.loadtest.config import MAX_CONCURRENCY, ApiKind, LoadShape, LoadTestConfig
 from advisor.loadtest.discovery import ServerKind, Target, discover, sample_signals
 from advisor.loadtest.metrics import LevelResult, summarize
 from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
@@ -362,7 +362,6 @@ class Engine:
         """``concurrency`` users, each sending its next request when the last one ends."""
         self.requests_done = 0
         self.requests_total = n
-        specs = [self._spec() for _ in range(n)] if n is not None else None
         issued = 0
         level_end = time.perf_counter() + duration_s if duration_s else None
 
@@ -372,14 +371,11 @@ class Engine:
                 now = time.perf_counter()
                 if now >= self._deadline or (level_end is not None and now >= level_end):
                     return
-                if specs is not None:
-                    if issued >= len(specs):
-                        return
-                    spec = specs[issued]
-                else:
-                    spec = self._spec()
+                if n is not None and issued >= n:
+                    return
                 issued += 1
-                await self._one(spec, outcomes)
+                # Built as it leaves: at most ``concurrency`` prompts are held at once.
+                await self._one(self._spec(), outcomes)
 
         users = [asyncio.create_task(user()) for _ in range(concurrency)]
         try:
@@ -401,17 +397,29 @@ class Engine:
             total += rng.expovariate(rate)
             arrivals.append(total)
         scale = (n / rate) / arrivals[-1] if arrivals[-1] > 0 else 1.0
-        specs = [self._spec() for _ in range(n)]
+        # In flight at most MAX_CONCURRENCY, the closed loop's cap (vllm bench serve's
+        # --max-concurrency): a server that falls behind makes arrivals wait instead of piling up
+        # requests, and their prompts, without bound.
+        in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
+
+        async def one() -> None:
+            try:
+                await self._one(self._spec(), outcomes)
+            finally:
+                in_flight.release()
+
         start = time.perf_counter()
         tasks = []
         try:
-            for arrival, spec in zip(arrivals, specs, strict=True):
+            for arrival in arrivals:
                 wait = start + arrival * scale - time.perf_counter()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                await in_flight.acquire()
                 if time.perf_counter() >= self._deadline:
+                    in_flight.release()
                     break
-                tasks.append(asyncio.create_task(self._one(spec, outcomes)))
+                tasks.append(asyncio.create_task(one()))
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:

@@ -9,7 +9,8 @@
 - Cloud metadata and link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254), the
   unspecified address and multicast are refused whatever the allow-list says.
 - Redirects are never followed, and only http and https are spoken (``probes/outbound.py``).
-- Caps on concurrency, duration and requests, and on tests a user may start per hour.
+- Caps on a plan's total requests and duration (each setting's bounds: ``config.BOUNDS``), and
+  on tests a user may start per hour.
 
 Every refusal is an ``AdvisorError`` naming the field. Pure Python; the resolver is one seam
 (``probes.outbound.resolve``, or the ``resolver=`` argument) so tests never touch real DNS.
@@ -22,12 +23,11 @@ import math
 from dataclasses import dataclass
 
 from advisor.errors import AdvisorError
-from advisor.loadtest.config import LoadShape, LoadTestConfig
+from advisor.loadtest.config import MAX_DURATION_S, LoadShape, LoadTestConfig
 from probes import outbound
 
-# Caps from issue 5: enough to find a single server's knee, not enough to be a weapon.
-MAX_CONCURRENCY = 256
-MAX_DURATION_S = 300.0
+# Caps on a whole plan: enough to find a single server's knee, not enough to be a weapon. The
+# per-setting bounds (concurrency per level, duration, tokens...) are config.BOUNDS.
 MAX_TOTAL_REQUESTS = 5000
 # Load tests a user may start in any rolling hour (issue 5 asks for a limit; 20 is a sweep a
 # few minutes for an hour straight).
@@ -126,16 +126,8 @@ def planned_requests(config: LoadTestConfig) -> int:
 
 
 def check_limits(config: LoadTestConfig) -> None:
-    """Refuse configs past the caps (``AdvisorError`` naming the field)."""
-    if max(config.concurrency) > MAX_CONCURRENCY:
-        raise AdvisorError(
-            f"concurrency is capped at {MAX_CONCURRENCY} (asked {max(config.concurrency)})",
-            field="concurrency",
-        )
-    if config.max_duration_s > MAX_DURATION_S:
-        raise AdvisorError(
-            f"a load test may run at most {MAX_DURATION_S:g} s", field="max_duration_s"
-        )
+    """Refuse plans past the caps (``AdvisorError`` naming the field); each setting is already
+    within ``config.BOUNDS`` (``LoadTestConfig`` checks on construction)."""
     if config.duration_s is not None:
         levels = 1 if config.shape is LoadShape.POISSON else len(config.concurrency)
         if config.duration_s * levels > MAX_DURATION_S:

@@ -83,6 +83,7 @@ class RequestLog:
     finished: float | None = None
     fault: str | None = None
     body: dict = field(default_factory=dict)
+    authorization: str = ""  # the Authorization header sent, if any
 
 
 class ScriptedServer:
@@ -227,7 +228,11 @@ class ScriptedServer:
         return web.Response(text=text, content_type="text/plain")
 
     async def _begin(self, request: web.Request) -> tuple[RequestLog, dict, Fault | None]:
-        entry = RequestLog(path=request.path, received=time.perf_counter())
+        entry = RequestLog(
+            path=request.path,
+            received=time.perf_counter(),
+            authorization=request.headers.get("Authorization", ""),
+        )
         self.log.append(entry)
         body = await request.json()
         entry.body = body

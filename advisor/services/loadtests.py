@@ -72,13 +72,22 @@ def loadtest_create(
         progress={"phase": "queued"},
     )
     if enqueue:
-        transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test))
+        api_key = config.api_key
+        transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test, api_key=api_key))
     return load_test
 
 
-def loadtest_enqueue(*, load_test: LoadTest) -> str:
-    """Send the task (to ``load_test.queue`` when set) and remember its id."""
-    options = {"queue": load_test.queue} if load_test.queue else {}
+def loadtest_enqueue(*, load_test: LoadTest, api_key: str = "") -> str:
+    """Send the task (to ``load_test.queue`` when set) and remember its id.
+
+    ``api_key`` travels in the task message only (never in a row, a response or a log line:
+    ``kwargsrepr`` is what Celery logs and shows in events), so it lives in the broker until a
+    worker takes the task, then in that worker's memory for the run.
+    """
+    options: dict = {"queue": load_test.queue} if load_test.queue else {}
+    if api_key:
+        options["kwargs"] = {"api_key": api_key}
+        options["kwargsrepr"] = "{'api_key': '(hidden)'}"
     async_result = app.send_task(TASK_NAME, args=[str(load_test.pk)], **options)
     LoadTest.objects.filter(pk=load_test.pk).update(task_id=async_result.id)
     load_test.task_id = async_result.id
@@ -135,8 +144,9 @@ def loadtest_list(*, owner=None):
     return rows
 
 
-def loadtest_run(*, load_test_id) -> LoadTest:
+def loadtest_run(*, load_test_id, api_key: str = "") -> LoadTest:
     """The task's body: run a queued test to the end, saving progress, levels and the result.
+    ``api_key``: sent as ``Authorization: Bearer``; from the task message, never stored.
 
     A row already ``running`` means this is a redelivery after the worker died (acks_late): it is
     failed with that reason, not run twice. Never raises for a failed test; the row says why.
@@ -160,7 +170,7 @@ def loadtest_run(*, load_test_id) -> LoadTest:
             )
         return load_test
     try:
-        config = LoadTestConfig.parse(load_test.config)
+        config = LoadTestConfig.parse({**load_test.config, "api_key": api_key})
         checked = policy.check_config(config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
         recorder = _Recorder(load_test)
         result = run_load_test(
@@ -180,14 +190,13 @@ def loadtest_run(*, load_test_id) -> LoadTest:
         )
         return load_test
     recorder.save_levels(result.levels)
-    status = (
-        LoadTestStatus.CANCELLED
-        if result.stop_code is StopCode.CANCELLED
-        else LoadTestStatus.SUCCEEDED
-    )
-    if result.stop_code is StopCode.WARMUP_FAILED:
-        status = LoadTestStatus.FAILED
-    _finish(load_test, status, reason=result.stopped_reason, result=result)
+    failure = result.failure()
+    if failure is not None:
+        _finish(load_test, LoadTestStatus.FAILED, reason=failure, error=failure, result=result)
+    elif result.stop_code is StopCode.CANCELLED:
+        _finish(load_test, LoadTestStatus.CANCELLED, reason=result.stopped_reason, result=result)
+    else:
+        _finish(load_test, LoadTestStatus.SUCCEEDED, reason=result.stopped_reason, result=result)
     return load_test
 
 

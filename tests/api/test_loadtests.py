@@ -52,6 +52,25 @@ def test_it_never_stores_the_api_key(api):
     assert "api_key" not in response.json()["config"]
 
 
+def test_the_api_key_travels_in_the_task_message_only(api, django_capture_on_commit_callbacks):
+    """Write-only: in the message the worker gets (hidden from Celery's logs and events), never
+    in a row or an answer, not even the list's."""
+    with (
+        mock.patch("advisor.services.loadtests.app.send_task") as send_task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_task.return_value.id = "task-1"
+        response = start(api, api_key="sk-secret")
+    assert response.status_code == 202
+    _, options = send_task.call_args
+    assert options["kwargs"] == {"api_key": "sk-secret"}
+    assert "sk-secret" not in options["kwargsrepr"]
+    row = LoadTest.objects.get()
+    assert "sk-secret" not in str(LoadTest.objects.filter(pk=row.pk).values().get())
+    assert "sk-secret" not in api.get(URL).content.decode()
+    assert "sk-secret" not in api.get(f"{URL}{row.pk}/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -69,6 +88,10 @@ def test_it_never_stores_the_api_key(api):
         ({"concurrency": ["1"]}, "concurrency"),
         ({"requests_per_level": 2.5}, "requests_per_level"),
         ({"warmup": True}, "warmup"),
+        ({"prompt_tokens": 10**12}, "prompt_tokens"),  # the core's BOUNDS, shown in the schema
+        ({"max_tokens": 99999999999}, "max_tokens"),
+        ({"concurrency": list(range(1, 40))}, "concurrency"),  # more levels than MAX_LEVELS
+        ({"api_key": "sk-abc\r\nX-Injected: 1"}, "api_key"),  # would inject a header
     ],
 )
 def test_it_names_the_field_of_a_refused_config(api, changes, field):

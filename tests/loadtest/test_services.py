@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from advisor.errors import AdvisorError
 from advisor.loadtest.policy import LOADTESTS_PER_USER_PER_HOUR
-from advisor.loadtest.testserver import ScriptedServer
+from advisor.loadtest.testserver import Fault, ScriptedServer
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.services import loadtests
 
@@ -159,3 +159,38 @@ def test_it_fails_with_the_reason_when_nothing_answers(unused_port):
     row = loadtests.loadtest_run(load_test_id=row.pk)
     assert row.status == LoadTestStatus.FAILED
     assert "cannot connect" in row.error
+
+
+def test_it_sends_the_api_key_from_the_task_message_and_keeps_it_nowhere():
+    with ScriptedServer(ttft_s=0.01, tokens=2) as server:
+        row = loadtests.loadtest_create(
+            config=config(server.url, api_key="sk-run-only"), enqueue=False
+        )
+        row = loadtests.loadtest_run(load_test_id=row.pk, api_key="sk-run-only")
+        sent = {entry.authorization for entry in server.log}
+    assert row.status == LoadTestStatus.SUCCEEDED, row.error
+    assert sent == {"Bearer sk-run-only"}
+    assert "sk-run-only" not in str(LoadTest.objects.filter(pk=row.pk).values().get())
+
+
+def test_a_run_where_no_request_succeeded_is_failed_with_the_errors_by_kind():
+    """Every request answered 302: not "succeeded" with 0% success, but failed, saying why."""
+    with ScriptedServer(tokens=2) as server:
+        server.push_faults(*[Fault.REDIRECT] * 20)
+        row = loadtests.loadtest_create(
+            config=config(server.url, warmup=0, early_stop=False), enqueue=False
+        )
+        row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert row.error == "none of the 8 requests succeeded (http_302: 8)"
+    assert [level["errors"] for level in row.result["levels"]] == [{"http_302": 4}] * 2
+
+
+def test_the_task_refuses_a_stored_config_past_the_bounds():
+    """The worker builds the config again: a row edited past the core's bounds never runs."""
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=row.pk).update(config={**row.config, "prompt_tokens": 10**12})
+    row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert row.stopped_reason == "refused"
+    assert "prompt tokens must be between 1 and 131072" in row.error
