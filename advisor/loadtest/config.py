@@ -2,8 +2,8 @@
 
 Pure Python (no Django). ``LoadTestConfig.parse(data)`` turns stored JSON or form data into a
 validated config and raises ``AdvisorError(field=...)`` naming the bad input. ``BOUNDS`` is the one
-table of size limits: every config is checked against it when it is built (the web form, the CLI,
-the API and the task all build one), the API's schema and the form's inputs show the same numbers.
+table of size limits: ``parse`` and ``policy.check_config`` check it (the web form, the CLI, the API
+and the task all go through them), the API's schema and the form's inputs show the same numbers.
 Caps on a whole plan (hosts, total requests, total duration) live in ``advisor.loadtest.policy``.
 """
 
@@ -137,7 +137,8 @@ class LoadTestConfig:
         return self.base_url.rstrip("/")
 
     def validate(self) -> None:
-        """Raise ``AdvisorError(field=...)`` for the first bad field (``BOUNDS`` for sizes)."""
+        """Raise ``AdvisorError(field=...)`` for the first field the engine cannot run with (on
+        construction; ``check_bounds`` adds the product's size limits)."""
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise AdvisorError(
@@ -146,8 +147,45 @@ class LoadTestConfig:
             )
         if not self.model.strip():
             raise AdvisorError("name the model to load-test", field="model")
-        if not self.concurrency:
-            raise AdvisorError("give at least one concurrency level", field="concurrency")
+        if not self.concurrency or any(c < 1 for c in self.concurrency):
+            raise AdvisorError("concurrency levels must be whole numbers >= 1", field="concurrency")
+        if self.requests_per_level < 1:
+            raise AdvisorError("requests per level must be at least 1", field="requests_per_level")
+        if self.duration_s is not None and self.duration_s <= 0:
+            raise AdvisorError("duration per level must be positive", field="duration_s")
+        if self.warmup < 0:
+            raise AdvisorError("warm-up requests cannot be negative", field="warmup")
+        if self.max_tokens < 1:
+            raise AdvisorError("max tokens must be at least 1", field="max_tokens")
+        if self.prompt_tokens < 1:
+            raise AdvisorError("prompt tokens must be at least 1", field="prompt_tokens")
+        if self.rate is not None and self.rate <= 0:
+            raise AdvisorError("the request rate must be positive (requests/s)", field="rate")
+        if self.shape is LoadShape.POISSON and self.rate is None:
+            raise AdvisorError("a Poisson run needs a request rate", field="rate")
+        for name in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_ms"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise AdvisorError("an SLO must be a positive number of milliseconds", field=name)
+        if self.shape is LoadShape.SLO_SEARCH and not self.slos:
+            raise AdvisorError(
+                "an SLO search needs at least one SLO (TTFT, TPOT or E2E)", field="slo_ttft_ms"
+            )
+        if self.request_timeout_s <= 0:
+            raise AdvisorError("the request timeout must be positive", field="request_timeout_s")
+        if self.max_duration_s <= 0:
+            raise AdvisorError("the duration budget must be positive", field="max_duration_s")
+        if self.api_key:
+            try:
+                outbound.check_header("Authorization", f"Bearer {self.api_key}")
+            except outbound.Refused as exc:
+                raise AdvisorError(f"the API key cannot be sent: {exc}", field="api_key") from None
+
+    def check_bounds(self) -> None:
+        """Raise ``AdvisorError(field=...)`` for the first setting outside ``BOUNDS`` (or too many
+        levels or prompts). ``parse`` and ``policy.check_config`` apply it, so every surface (the
+        web form, the CLI, the API, the task) does; code may build a config past them (the
+        benchmark's 1,000 streams) and run it without the policy."""
         if len(self.concurrency) > MAX_LEVELS:
             raise AdvisorError(f"at most {MAX_LEVELS} concurrency levels", field="concurrency")
         for level in self.concurrency:
@@ -156,12 +194,6 @@ class LoadTestConfig:
             value = getattr(self, name)
             if name != "concurrency" and value is not None:
                 bound.check(name, value)
-        if self.shape is LoadShape.POISSON and self.rate is None:
-            raise AdvisorError("a Poisson run needs a request rate", field="rate")
-        if self.shape is LoadShape.SLO_SEARCH and not self.slos:
-            raise AdvisorError(
-                "an SLO search needs at least one SLO (TTFT, TPOT or E2E)", field="slo_ttft_ms"
-            )
         if len(self.prompts) > MAX_PROMPTS:
             raise AdvisorError(f"at most {MAX_PROMPTS} prompts", field="prompts")
         if sum(len(p) for p in self.prompts) > MAX_PROMPTS_CHARS:
@@ -169,11 +201,6 @@ class LoadTestConfig:
                 f"the prompts hold more than {MAX_PROMPTS_CHARS // 2**20} MiB of text",
                 field="prompts",
             )
-        if self.api_key:
-            try:
-                outbound.check_header("Authorization", f"Bearer {self.api_key}")
-            except outbound.Refused as exc:
-                raise AdvisorError(f"the API key cannot be sent: {exc}", field="api_key") from None
 
     @classmethod
     def parse(cls, data: dict) -> LoadTestConfig:
@@ -192,7 +219,9 @@ class LoadTestConfig:
                 raise AdvisorError(f"{required.replace('_', ' ')} is required", field=required)
         if values.get("rate") is not None and "shape" not in values:
             values["shape"] = LoadShape.POISSON
-        return cls(**values)
+        config = cls(**values)
+        config.check_bounds()
+        return config
 
     def as_dict(self) -> dict:
         """JSON-safe, without the API key (never stored)."""

@@ -126,8 +126,9 @@ def planned_requests(config: LoadTestConfig) -> int:
 
 
 def check_limits(config: LoadTestConfig) -> None:
-    """Refuse plans past the caps (``AdvisorError`` naming the field); each setting is already
-    within ``config.BOUNDS`` (``LoadTestConfig`` checks on construction)."""
+    """Refuse settings past ``config.BOUNDS`` and plans past the caps (``AdvisorError`` naming
+    the field)."""
+    config.check_bounds()
     if config.duration_s is not None:
         levels = 1 if config.shape is LoadShape.POISSON else len(config.concurrency)
         if config.duration_s * levels > MAX_DURATION_S:

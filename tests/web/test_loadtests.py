@@ -57,8 +57,10 @@ def test_it_starts_a_load_test_and_attaches_it_to_an_assessment(
     [
         ("base_url", "not a url", "base URL"),
         ("concurrency", "1,x", "concurrency"),
-        ("requests_per_level", "0", "between 1 and 5000"),
-        ("slo_ttft_ms", "-5", "between 0.1 and"),
+        ("requests_per_level", "0", "at least 1"),
+        ("slo_ttft_ms", "-5", "positive"),
+        ("requests_per_level", "5001", "between 1 and 5000"),
+        ("slo_ttft_ms", "0.01", "between 0.1 and"),
         ("prompt_tokens", "1000000000000", "between 1 and 131072"),
         ("max_tokens", "99999999999", "between 1 and 32768"),
         ("concurrency", "1,100000", "between 1 and 256"),
