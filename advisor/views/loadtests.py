@@ -20,7 +20,7 @@ from advisor.forms.loadtest import ANY_WORKER, LoadTestForm
 from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest
 from advisor.services.loadtests import loadtest_cancel, loadtest_create, loadtest_reap_stale
 from advisor.views.access import by_id, owner_of, visible
-from advisor.views.charts import Run, chart_specs, server_name
+from advisor.views.charts import Run, chart_specs, server_name, targets_from_config
 
 # Most runs the list and a comparison show.
 LIST_LIMIT = 50
@@ -154,7 +154,11 @@ def _detail_context(load_test: LoadTest) -> dict:
         "progress": progress,
         "levels_done": progress.get("levels_done", len(levels)),
         "levels_total": max(progress.get("levels_total") or planned, 1),
-        "charts": chart_specs([_run(load_test)], _predicted_estimate(load_test)),
+        "charts": chart_specs(
+            [_run(load_test)],
+            _predicted_estimate(load_test),
+            targets_from_config(load_test.config),
+        ),
     }
 
 
@@ -211,5 +215,7 @@ def loadtest_compare(request: HttpRequest) -> HttpResponse:
         estimate = rec.estimate if rec else None
     elif runs:
         estimate = next((e for e in map(_predicted_estimate, runs) if e), None)
-    charts = chart_specs([_run(r) for r in runs], estimate)
+    # The targets of the first run that set any (runs compared side by side share a workload).
+    targets = next((t for t in (targets_from_config(r.config) for r in runs) if t), {})
+    charts = chart_specs([_run(r) for r in runs], estimate, targets)
     return render(request, "loadtests/compare.html", {"runs": runs, "charts": charts})
