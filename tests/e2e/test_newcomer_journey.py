@@ -164,3 +164,14 @@ def test_a_newcomer_goes_from_questions_to_a_measured_verdict_and_the_files(
     with zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read())) as archive:  # noqa: SIM115
         assert archive.testzip() is None
         assert any(name.endswith("README.md") for name in archive.namelist())
+
+
+def test_it_flags_macos_with_an_h100_on_the_gpu_field_before_submit(page):
+    page.goto("/assess/")
+    page.locator("#id_hardware_report").select_option("")
+    _answer(page, "gpu", "h100-sxm-80gb")
+    page.locator("#id_gpu").press("Tab")
+    page.locator("#id_platform").select_option("macos")
+    page.locator("#error-gpu", has_text="cannot serve from macOS").wait_for()
+    page.locator("#id_platform").select_option("linux")
+    page.wait_for_function("() => document.querySelector('#error-gpu').textContent.trim() === ''")
