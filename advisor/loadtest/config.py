@@ -46,9 +46,11 @@ class Bound:
 
 
 # A load test's sizes. Large enough to find one server's knee, small enough that no request can
-# hold a worker: the prompt is built as the request leaves (at most MAX_CONCURRENCY at once, a
-# few hundred KiB each at the top of the range), the run stops at its duration budget.
-MAX_CONCURRENCY = 256
+# hold a worker: the prompt is built as the request leaves (and requests in flight hold at most
+# MAX_TOKENS_IN_FLIGHT prompt tokens together), the run stops at its duration budget.
+# Past a 200-user workload's knee (vLLM users measure hundreds of streams); the client holds
+# 1,000+ streams on one core (docs/loadtest.md, bench/loadtest.py).
+MAX_CONCURRENCY = 1024
 MAX_DURATION_S = 300.0
 BOUNDS: dict[str, Bound] = {
     "concurrency": Bound(1, MAX_CONCURRENCY),  # each level
@@ -69,6 +71,11 @@ MAX_LEVELS = 32  # concurrency levels in one sweep
 # The user's own prompts (the CLI's --prompt-file): how many, and their size together.
 MAX_PROMPTS = 10_000
 MAX_PROMPTS_CHARS = 16 * 2**20
+CHARS_PER_TOKEN = 4  # English text in the Llama/GPT tokenizers: about four characters a token
+# Prompt tokens held by the requests in flight at once (each prompt lives as text and as its
+# JSON body, ~12 bytes a token: ~100 MB): past any single server's KV cache (an 80 GB GPU holds
+# about a million tokens of an 8B model's), so no test that means something is refused by it.
+MAX_TOKENS_IN_FLIGHT = 2**23
 
 
 class ApiKind(enum.StrEnum):
@@ -201,6 +208,31 @@ class LoadTestConfig:
                 f"the prompts hold more than {MAX_PROMPTS_CHARS // 2**20} MiB of text",
                 field="prompts",
             )
+        if self.prompt_size > BOUNDS["prompt_tokens"].high:
+            raise AdvisorError(
+                f"a prompt is longer than {BOUNDS['prompt_tokens'].high:g} tokens", field="prompts"
+            )
+        if max(self.concurrency) > self.max_in_flight:
+            field = "prompts" if self.prompts else "prompt_tokens"
+            raise AdvisorError(
+                f"{max(self.concurrency)} users with prompts of ~{self.prompt_size} tokens hold "
+                f"more than {MAX_TOKENS_IN_FLIGHT:,} tokens at once: at most {self.max_in_flight} "
+                "users at that length",
+                field=field,
+            )
+
+    @property
+    def prompt_size(self) -> int:
+        """About how many tokens the longest prompt holds."""
+        if self.prompts:
+            return max(len(p) for p in self.prompts) // CHARS_PER_TOKEN
+        return self.prompt_tokens
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests (and so prompts) in flight at once: ``MAX_CONCURRENCY``, fewer for
+        long prompts (``MAX_TOKENS_IN_FLIGHT``). A Poisson run waits for a slot past it."""
+        return max(1, min(MAX_CONCURRENCY, MAX_TOKENS_IN_FLIGHT // max(self.prompt_size, 1)))
 
     @classmethod
     def parse(cls, data: dict) -> LoadTestConfig:

@@ -16,7 +16,7 @@ import time
 
 from advisor.errors import AdvisorError
 from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request
-from advisor.loadtest.config import MAX_CONCURRENCY, ApiKind, LoadShape, LoadTestConfig
+from advisor.loadtest.config import ApiKind, LoadShape, LoadTestConfig
 from advisor.loadtest.discovery import ServerKind, Target, discover, sample_signals
 from advisor.loadtest.metrics import LevelResult, summarize
 from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
@@ -397,10 +397,10 @@ class Engine:
             total += rng.expovariate(rate)
             arrivals.append(total)
         scale = (n / rate) / arrivals[-1] if arrivals[-1] > 0 else 1.0
-        # In flight at most MAX_CONCURRENCY, the closed loop's cap (vllm bench serve's
+        # In flight at most ``max_in_flight``, the closed loop's cap (vllm bench serve's
         # --max-concurrency): a server that falls behind makes arrivals wait instead of piling up
         # requests, and their prompts, without bound.
-        in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
+        in_flight = asyncio.Semaphore(self.config.max_in_flight)
 
         async def one() -> None:
             try:

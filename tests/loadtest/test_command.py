@@ -74,7 +74,7 @@ def test_it_prints_a_table_by_default():
     [
         (["--base-url", "http://169.254.169.254", "--model", "m"], "metadata"),
         (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "0"], "concurrency"),
-        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "999"], "between 1 and 256"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "2000"], "between 1 and 1024"),
         (["--base-url", "http://127.0.0.1:9", "--model", "m", "--prompt-tokens", "1000000000000"],
          r"prompt tokens must be between 1 and 131072.*\(prompt_tokens\)"),
         (["--base-url", "http://127.0.0.1:9", "--model", "m", "--max-tokens", "99999999999"],

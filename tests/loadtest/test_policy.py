@@ -102,9 +102,12 @@ def test_it_resolves_once_and_the_result_carries_the_checked_addresses():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"concurrency": (1, 512)}, "concurrency"),
+        ({"concurrency": (1, 2048)}, "concurrency"),
         ({"max_duration_s": 301}, "max_duration_s"),
         ({"prompt_tokens": 10**12}, "prompt_tokens"),
+        # each within its bounds, together over 8Mi prompt tokens held at once
+        ({"concurrency": (1024,), "prompt_tokens": 131072}, "prompt_tokens"),
+        ({"concurrency": (2,), "prompts": ("word " * 200_000,)}, "prompts"),
         ({"duration_s": 100.0, "concurrency": (1, 2, 4, 8)}, "duration_s"),
         ({"requests_per_level": MAX_TOTAL_REQUESTS}, "requests_per_level"),
     ],
