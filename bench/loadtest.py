@@ -77,9 +77,10 @@ class _Server:
     def reset(self) -> None:
         self.done: list[tuple[float, float, float]] = []  # (arrived, first chunk, last chunk)
         self.peak = 0
+        self.accepted = 0  # connections opened since the reset: 0 when the client reuses them
 
     def stats(self) -> dict:
-        return {"requests": self.done, "peak_streams": self.peak}
+        return {"requests": self.done, "peak_streams": self.peak, "accepted": self.accepted}
 
     def tick(self) -> None:
         still = []
@@ -231,6 +232,7 @@ async def _serve(itl_s: float, tls: ssl.SSLContext | None) -> None:
                 sock, _ = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
+            server.accepted += 1
             _Connection(server, sock, tls)
 
     loop.add_reader(listener.fileno(), accept)
@@ -291,6 +293,8 @@ def measure(
         "requests": level.requests,
         "failed": level.failed,
         "peak_streams": server["peak_streams"],
+        # warm-up included: about `concurrency` when the measured level reuses every connection
+        "connections": server["accepted"],
         "tokens": level.total_output_tokens,
         "duration_s": level.duration_s,
         "tokens_per_s": level.output_token_throughput,
@@ -395,7 +399,8 @@ def main() -> None:
         for name, row in (("1 stream", light), (f"{args.concurrency} streams", heavy)):
             print(
                 f"{name:>12}: {row['requests']} req ({row['failed']} failed), peak "
-                f"{row['peak_streams']} streams, {row['tokens_per_s']:,.0f} tok/s, client CPU "
+                f"{row['peak_streams']} streams on {row['connections']} connections, "
+                f"{row['tokens_per_s']:,.0f} tok/s, client CPU "
                 f"{row['cpu_share']:.0%} of a core, {row['cpu_s_per_1k_tokens'] * 1000:.1f} ms CPU "
                 f"per 1k tokens; added latency {row['added_e2e_ms']:.2f} ms = send "
                 f"{row['send_ms']:.2f} + receive {row['receive_last_ms']:.2f}; TTFT error "
