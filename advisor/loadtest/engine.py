@@ -23,6 +23,7 @@ from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_
 from advisor.loadtest.prompts import PromptSource
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
 from advisor.loadtest.wire import WireClient
+from probes import outbound
 
 # Early stop (issue 5): a sweep stops when fewer than 90% of requests succeed ...
 MIN_SUCCESS_RATE = 0.9
@@ -103,6 +104,8 @@ class Engine:
         self._deadline = self._started + config.max_duration_s
         if self.destination is None:
             self.destination = check_target(config.base, allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+        if self.destination.tls and self.tls is None:
+            self.tls = outbound.tls_context()  # one for the run: discovery, signals, the load
         # Discovery and server signals: blocking GETs on a thread; the measured requests through
         # the wire client (kernel timestamps, see advisor/loadtest/wire.py). Both connect only to
         # the destination's checked addresses (probes/outbound.py).
