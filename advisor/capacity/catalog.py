@@ -50,6 +50,9 @@ def _model_from_row(row: dict) -> ModelSpec:
     for key in ("params_total", "params_active"):
         data[key] = float(data[key])
     data["aliases"] = tuple(str(alias) for alias in data.get("aliases", ()))
+    loaded_gib = data.pop("vllm_loaded_weights_gib", None)
+    data.pop("vllm_loaded_weights_source", None)
+    data["vllm_loaded_weights_bytes"] = int(loaded_gib * GIB) if loaded_gib else None
     return ModelSpec(**data)
 
 
@@ -58,6 +61,9 @@ def _gpu_from_row(row: dict) -> GpuSpec:
     memory_gib = data.pop("memory_gib")
     visible_mib = data.pop("visible_memory_mib", None)
     memory_bytes = visible_mib * 1024**2 if visible_mib else int(memory_gib * GIB)
+    cuda_total_gib = data.pop("cuda_total_gib", None)
+    data.pop("cuda_total_source", None)
+    data["cuda_total_bytes"] = int(cuda_total_gib * GIB) if cuda_total_gib else None
     unified = bool(data.get("unified_memory", False))
     # macOS lets Metal wire about 75% of unified memory (recommendedMaxWorkingSetSize on machines
     # with more than 36 GB; llama.cpp ggml-metal reads that value as the device's memory).

@@ -24,6 +24,7 @@ from advisor.capacity.performance import Engine, Server
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
+from advisor.errors import AdvisorError
 
 __all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_levels"]
 
@@ -68,7 +69,21 @@ def _kv_types(name: str) -> tuple[Quantization, str]:
 def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.VllmCapacity, bool]:
     """Smallest valid TP size that fits the requested (or full) context; else auto-fit the length."""
     count = request.gpu_count
+    if request.data_parallel_size:
+        count = max(1, count // request.data_parallel_size)
     sizes = kv.valid_tensor_parallel_sizes(model, max(1, count)) if gpu else [1]
+    if gpu and request.tensor_parallel_size:
+        # The user's --tensor-parallel-size: vLLM rejects one the heads do not divide by.
+        if request.tensor_parallel_size not in kv.valid_tensor_parallel_sizes(
+            model, request.tensor_parallel_size
+        ):
+            raise AdvisorError(
+                f"vLLM cannot split {model.name}'s {model.num_attention_heads} attention heads / "
+                f"{model.num_kv_heads} KV heads over tensor_parallel_size "
+                f"{request.tensor_parallel_size}.",
+                field="tensor_parallel_size",
+            )
+        sizes = [request.tensor_parallel_size]
     budget = (
         int(request.kv_cache_budget_gib * GIB) if request.kv_cache_budget_gib is not None else None
     )
@@ -85,7 +100,9 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
             gpu_memory_utilization=request.gpu_memory_utilization,
             kv_cache_budget_bytes=budget,
             max_num_seqs=request.max_num_seqs,
+            max_num_batched_tokens=request.max_num_batched_tokens,
             cpu_memory_bytes=cpu_memory,
+            vllm_version=request.vllm_version,
         )
 
     for tp in sizes:
@@ -219,7 +236,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"exceed the model's {model.max_context:,}-token context."
         )
     vllm_kv, ollama_kv_name = _kv_types(request.kv_cache_dtype)
-    weights = kv.weights_bytes(model, vllm_quant)
+    weights = kv.vllm_weights_bytes(model, vllm_quant)
     ollama_weights = kv.weights_bytes(model, ollama_quant)
 
     capacity, auto_len = _choose_vllm(model, gpu, request, weights, vllm_kv.bytes_per_weight)
@@ -229,6 +246,8 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"set --max-model-len {capacity.max_model_len} (or larger GPUs / more of them)."
         )
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
+    if gpu and request.data_parallel_size:
+        replicas = request.data_parallel_size
 
     fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
     recommended = ollama.recommend_settings(

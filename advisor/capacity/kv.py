@@ -29,6 +29,37 @@ def weights_bytes(model: ModelSpec, quantization: Quantization) -> int:
     return int(math.ceil(model.params_total * quantization.bits_per_weight / 8))
 
 
+# Weight formats whose checkpoints keep the token embedding and the output layer (lm_head) in
+# 16-bit: vLLM's FP8 / INT8 / AWQ / GPTQ linear methods quantize linear layers only, and
+# VocabParallelEmbedding / ParallelLMHead stay in the model dtype (llm-compressor and AutoAWQ
+# skip lm_head by default).
+_LINEAR_ONLY_FORMATS = {"fp8", "int8", "awq-int4", "gptq-int4"}
+_EMBEDDING_BYTES = 2
+
+
+def vllm_weights_bytes(model: ModelSpec, quantization: Quantization) -> int:
+    """Weights as vLLM loads them ("Model loading took N GiB"), whole model.
+
+    The native checkpoint: what vLLM logged loading it when the catalog has that (MXFP4 experts
+    are repacked on GPUs without FP4 units and load larger than their files), else its files.
+    A linear-only format (FP8, INT8, AWQ, GPTQ): embedding and lm_head (one matrix when tied) in
+    bf16, the rest at the format's bits per weight. Anything else: ``weights_bytes``.
+    """
+    native = quantization.id.lower() == model.native_quantization.lower()
+    if native and model.vllm_loaded_weights_bytes:
+        return int(model.vllm_loaded_weights_bytes)
+    if native and model.native_weights_bytes:
+        return int(model.native_weights_bytes)
+    if quantization.id.lower() in _LINEAR_ONLY_FORMATS:
+        matrices = 1 if model.tie_word_embeddings else 2
+        embedding_params = matrices * model.vocab_size * model.hidden_size
+        rest = max(0.0, model.params_total - embedding_params)
+        return int(
+            math.ceil(embedding_params * _EMBEDDING_BYTES + rest * quantization.bits_per_weight / 8)
+        )
+    return weights_bytes(model, quantization)
+
+
 def weights_bytes_per_gpu(total_weights_bytes: int, tensor_parallel_size: int) -> int:
     """Tensor parallelism shards every linear layer and the (vocab-parallel) embedding by ``tp``."""
     return int(math.ceil(total_weights_bytes / max(1, tensor_parallel_size)))

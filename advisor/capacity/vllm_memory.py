@@ -1,0 +1,255 @@
+"""How much GPU memory one vLLM worker gives its KV cache, release by release.
+
+vLLM 0.33.0 (the pinned release; paths are inside the ``vllm`` wheel of that version):
+
+- ``v1/worker/utils.py:724`` ``request_memory``: requested = ceil(total x gpu_memory_utilization),
+  where *total* is what the CUDA runtime reports (``torch.cuda.mem_get_info``), below the marketing
+  size (an H100 80GB reports 79.1-79.3 GiB).
+- ``v1/worker/gpu_worker.py:641`` ``determine_available_memory``: a profile run inside
+  ``utils/mem_utils.py:230`` ``memory_profiling``; KV budget (line 753) = requested - non-KV memory
+  (weights + non-torch memory + the profile run's transient torch peak) - the CUDA graph estimate.
+- ``v1/worker/gpu_model_runner.py:6072`` ``profile_run``: one forward pass over
+  ``max_num_batched_tokens`` dummy tokens, then ``_dummy_sampler_run`` (line 5866) over
+  ``max_num_seqs`` rows of logits (``max_num_seqs x vocab_size``, float32, plus the sort / softmax /
+  top-k-top-p copies the sampler makes): the larger term on a big GPU with 1024 sequences.
+- ``v1/worker/gpu_model_runner.py:6268`` ``profile_cudagraph_memory``: a dummy capture whose memory
+  is subtracted since v0.21.0 (``envs.py:2219`` ``VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`` = 1).
+- ``config/cache.py:215``: ``gpu_memory_utilization`` defaults to 0.92.
+- ``engine/arg_utils.py:2940`` ``get_batch_defaults`` (API server): >= 160 GiB -> 16384 batched
+  tokens and 1024 sequences; >= 70 GiB and not an A100 nor a GB10 -> 8192 and 1024; else 2048 and 256.
+
+Older releases differ where the table below says so. The byte-per-element constants are fitted to
+public start-up logs (named next to each) because vLLM measures these terms instead of computing them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from advisor.capacity.specs import GIB, MIB, GpuSpec, ModelSpec
+from advisor.errors import AdvisorError
+
+# Transient torch peak of the forward pass per batched token and per unit of hidden size. vLLM
+# 0.8-0.9 logs on an 80 GB GPU with Llama-3.1-8B (hidden 4096, 8192 batched tokens, before the
+# sampler joined the profile run): "PyTorch activation peak memory takes 1.19GiB" / 1.24 GiB ->
+# 1.2 GiB / (8192 x 4096) = 38 bytes; 36 keeps the earlier fit.
+FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 36
+# The dummy sampler run's peak per logit (max_num_seqs x vocab_size): fitted to two public
+# gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278 and 27508:
+# about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 7.3 GiB /
+# (1024 x 201,088) = 38 bytes: a float32 copy of the logits (4) and its softmax, sort values, int64
+# sort indices, cumulative sums and masks of top-k/top-p, twice (the greedy and generator warm-ups).
+SAMPLER_BYTES_PER_LOGIT = 38
+# CUDA graph estimate (0.21+): "Estimated CUDA graph memory: 0.17 GiB total" (TP4, RTX 3090,
+# noonghunna/club-3090 issue 127) and 0.36 GiB (TP2, gpustack/runner PR 251). A middle value.
+CUDA_GRAPH_BYTES = int(0.3 * GIB)
+# Non-torch memory the worker adds (cuBLAS workspaces; NCCL and custom all-reduce buffers under
+# TP): "non_torch_memory takes 0.12GiB" to 0.35 GiB on one GPU in public 0.6-0.8 logs.
+NON_TORCH_BYTES_SINGLE_GPU = int(0.2 * GIB)
+NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
+# The CUDA runtime reports less than nvidia-smi's memory.total: the driver keeps about 450 MiB
+# (H100 80GB: nvidia-smi 81,559 MiB vs 79.15 GiB in vLLM logs; RTX 3090: 24,576 MiB vs 23.58 GiB
+# in vllm-project/vllm issue 10517). Used only for GPUs without a logged CUDA total.
+DRIVER_RESERVED_BYTES = 450 * MIB
+# --block-size default (config/cache.py).
+BLOCK_SIZE = 16
+
+
+@dataclass(frozen=True)
+class VllmRelease:
+    """What changed between vLLM releases in the start-up memory arithmetic."""
+
+    version: str
+    default_gpu_memory_utilization: float
+    v1_engine: bool  # V1 (0.8+) chunks prefill by default; V0 profiled the whole max_model_len
+    profiles_sampler: bool  # _dummy_sampler_run counted in the profile run's peak
+    reserves_cuda_graphs: bool  # CUDA graph estimate subtracted from the KV budget
+    has_160gib_tier: bool  # get_batch_defaults' largest tier (B200-class GPUs)
+    source: str
+
+
+# Ordered oldest first; a version in between uses the newest entry at or below it.
+RELEASES = (
+    VllmRelease(
+        "0.6.0",
+        0.9,
+        v1_engine=False,
+        profiles_sampler=False,
+        reserves_cuda_graphs=False,
+        has_160gib_tier=False,
+        source="vllm/worker/worker.py determine_num_available_blocks (V0 engine)",
+    ),
+    VllmRelease(
+        "0.8.0",
+        0.9,
+        v1_engine=True,
+        profiles_sampler=False,
+        reserves_cuda_graphs=False,
+        has_160gib_tier=False,
+        source="vllm/v1/worker/gpu_worker.py (V1 engine default from 0.8.0)",
+    ),
+    VllmRelease(
+        "0.10.0",
+        0.9,
+        v1_engine=True,
+        profiles_sampler=True,
+        reserves_cuda_graphs=False,
+        has_160gib_tier=False,
+        source="gpu_model_runner.py profile_run calls _dummy_sampler_run (public 0.10-0.11 logs)",
+    ),
+    VllmRelease(
+        "0.21.0",
+        0.9,
+        v1_engine=True,
+        profiles_sampler=True,
+        reserves_cuda_graphs=True,
+        has_160gib_tier=True,
+        source="'CUDA graph memory profiling is enabled (default since v0.21.0)' (gpu_worker.py)",
+    ),
+    VllmRelease(
+        "0.32.0",
+        0.92,
+        v1_engine=True,
+        profiles_sampler=True,
+        reserves_cuda_graphs=True,
+        has_160gib_tier=True,
+        source="vllm/config/cache.py gpu_memory_utilization default 0.92",
+    ),
+    VllmRelease(
+        "0.33.0",
+        0.92,
+        v1_engine=True,
+        profiles_sampler=True,
+        reserves_cuda_graphs=True,
+        has_160gib_tier=True,
+        source="vllm 0.33.0 wheel (see the module docstring for files and lines)",
+    ),
+)
+DEFAULT_RELEASE = "0.33.0"
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?\S*", text.strip())
+    if not match:
+        raise AdvisorError(
+            f"vLLM release {text!r} is not a version such as 0.33.0.", field="vllm_version"
+        )
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def release(version: str | None = None) -> VllmRelease:
+    """The accounting of ``version`` (default the pinned release). Raises AdvisorError(field=
+    "vllm_version") for text that is not a version or predates 0.6."""
+    key = _version_key(version or DEFAULT_RELEASE)
+    chosen = None
+    for item in RELEASES:
+        if _version_key(item.version) <= key:
+            chosen = item
+    if chosen is None:
+        raise AdvisorError(
+            f"vLLM {version} predates the releases modelled here (0.6.0 and later).",
+            field="vllm_version",
+        )
+    return chosen
+
+
+def cuda_total_bytes(gpu: GpuSpec) -> int:
+    """Total memory the CUDA runtime reports for ``gpu`` (what vLLM multiplies by the utilization)."""
+    if gpu.cuda_total_bytes:
+        return gpu.cuda_total_bytes
+    return max(0, gpu.memory_bytes - DRIVER_RESERVED_BYTES)
+
+
+def _large_tier(gpu: GpuSpec | None) -> bool:
+    name = (gpu.name if gpu else "").lower()
+    return (
+        gpu is not None
+        and cuda_total_bytes(gpu) >= 70 * GIB
+        and "a100" not in name
+        and "gb10" not in name
+        and "spark" not in name
+    )
+
+
+def default_max_num_seqs(gpu: GpuSpec | None, rel: VllmRelease | None = None) -> int:
+    """``get_batch_defaults`` (API server): 1024 on large GPUs, else 256."""
+    rel = rel or release()
+    if gpu is not None and rel.has_160gib_tier and cuda_total_bytes(gpu) >= 160 * GIB:
+        return 1024
+    return 1024 if _large_tier(gpu) else 256
+
+
+def default_max_num_batched_tokens(
+    gpu: GpuSpec | None, rel: VllmRelease | None = None, max_model_len: int | None = None
+) -> int:
+    """``get_batch_defaults`` (API server): 16384 / 8192 / 2048 by GPU tier. V0 without chunked
+    prefill batched a whole ``max_model_len`` (chunked prefill switched on past 32k)."""
+    rel = rel or release()
+    if not rel.v1_engine and max_model_len and max_model_len <= 32768:
+        return max(2048, max_model_len)
+    if gpu is not None and rel.has_160gib_tier and cuda_total_bytes(gpu) >= 160 * GIB:
+        return 16384
+    return 8192 if _large_tier(gpu) else 2048
+
+
+@dataclass(frozen=True)
+class MemoryTerms:
+    """One worker's start-up memory, in bytes, as vLLM accounts it."""
+
+    total: int
+    requested: int
+    weights: int
+    forward_peak: int
+    sampler_peak: int
+    non_torch: int
+    cuda_graphs: int
+
+    @property
+    def activation_peak(self) -> int:
+        return self.forward_peak + self.sampler_peak
+
+    @property
+    def kv_budget(self) -> int:
+        """vLLM's "Available KV cache memory" (negative when nothing is left)."""
+        return (
+            self.requested - self.weights - self.activation_peak - self.non_torch - self.cuda_graphs
+        )
+
+
+def memory_terms(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    *,
+    rel: VllmRelease,
+    tensor_parallel_size: int,
+    weights_bytes_per_gpu: int,
+    gpu_memory_utilization: float,
+    max_num_seqs: int,
+    max_num_batched_tokens: int,
+) -> MemoryTerms:
+    """The terms of ``determine_available_memory`` for one worker of a TP group.
+
+    The forward pass's activations shard with TP (the MLP and attention projections are split); the
+    sampler's logits do not (rank 0 gathers the full vocabulary, and vLLM sizes every worker's KV
+    cache by the smallest budget).
+    """
+    tp = max(1, tensor_parallel_size)
+    total = cuda_total_bytes(gpu)
+    forward = int(max_num_batched_tokens * model.hidden_size * FORWARD_BYTES_PER_TOKEN_PER_HIDDEN)
+    forward = forward // tp if tp > 1 else forward
+    sampler = (
+        int(max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT)
+        if rel.profiles_sampler
+        else 0
+    )
+    return MemoryTerms(
+        total=total,
+        requested=math.ceil(total * gpu_memory_utilization),
+        weights=weights_bytes_per_gpu,
+        forward_peak=forward,
+        sampler_peak=sampler,
+        non_torch=NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0),
+        cuda_graphs=CUDA_GRAPH_BYTES if rel.reserves_cuda_graphs else 0,
+    )
