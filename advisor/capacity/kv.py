@@ -65,6 +65,20 @@ def weights_bytes_per_gpu(total_weights_bytes: int, tensor_parallel_size: int) -
     return int(math.ceil(total_weights_bytes / max(1, tensor_parallel_size)))
 
 
+def expert_parallel_weights_per_gpu(model: ModelSpec, total_weights_bytes: int, gpus: int) -> int:
+    """Weights one GPU holds under data-parallel attention with expert parallelism over ``gpus``
+    (vLLM ``--data-parallel-size N --enable-expert-parallel``): the routed experts are spread over
+    the GPUs, everything else (attention, embeddings, shared experts) is on each of them. The
+    expert share of the parameters follows from the active count as in
+    ``performance.weights_read_per_step``."""
+    if not model.is_moe or gpus <= 1:
+        return int(total_weights_bytes)
+    experts, active = model.num_experts, model.num_experts_active
+    expert_params = (model.params_total - model.params_active) * experts / (experts - active)
+    share = min(1.0, expert_params / model.params_total)
+    return int(math.ceil(total_weights_bytes * (share / gpus + (1 - share))))
+
+
 def kv_heads_per_rank(model: ModelSpec, tensor_parallel_size: int) -> int:
     """KV heads one rank stores: split across ranks, replicated once there are more ranks than heads."""
     return max(1, model.num_kv_heads // max(1, tensor_parallel_size))

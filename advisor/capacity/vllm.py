@@ -180,7 +180,7 @@ def vllm_capacity(
             max_num_batched_tokens=batched,
         )
         total, requested = terms.total, terms.requested
-        activation, sampler = terms.forward_peak, terms.sampler_peak
+        activation, sampler = terms.activation_peak, terms.sampler_peak
         non_torch, graphs = terms.non_torch, terms.cuda_graphs
         budget = terms.kv_budget
         if gpu.unified_memory:

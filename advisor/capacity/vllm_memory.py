@@ -31,23 +31,31 @@ from dataclasses import dataclass
 from advisor.capacity.specs import GIB, MIB, GpuSpec, ModelSpec
 from advisor.errors import AdvisorError
 
-# Transient torch peak of the forward pass per batched token and per unit of hidden size. vLLM
-# 0.8-0.9 logs on an 80 GB GPU with Llama-3.1-8B (hidden 4096, 8192 batched tokens, before the
-# sampler joined the profile run): "PyTorch activation peak memory takes 1.19GiB" / 1.24 GiB ->
-# 1.2 GiB / (8192 x 4096) = 38 bytes; 36 keeps the earlier fit.
+# Transient torch peak of the forward pass per batched token and per unit of hidden size. V1
+# (torch.compile'd) logs on an 80 GB GPU with Llama-3.1-8B (hidden 4096, 8192 batched tokens, before
+# the sampler joined the profile run): "PyTorch activation peak memory takes 1.19GiB" / 1.24 GiB ->
+# 1.2 GiB / (8192 x 4096) = 38 bytes; 36 keeps the earlier fit. V0 (eager) grew by 0.92 GiB from
+# 20,000 to 29,000 batched tokens in vllm-project/vllm issue 10517 (peak_torch_memory 17.06 ->
+# 17.98 GiB, Llama-3.1-8B) -> 25 bytes.
 FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 36
+V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 25
 # The dummy sampler run's peak per logit (max_num_seqs x vocab_size): fitted to two public
 # gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278 and 27508:
 # about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 7.3 GiB /
 # (1024 x 201,088) = 38 bytes: a float32 copy of the logits (4) and its softmax, sort values, int64
 # sort indices, cumulative sums and masks of top-k/top-p, twice (the greedy and generator warm-ups).
-SAMPLER_BYTES_PER_LOGIT = 38
+SAMPLER_BYTES_PER_LOGIT = 37
+# V0's profile run sampled max_num_seqs dummy sequences too, but its peak above the forward pass is
+# small: issue 10517's two runs leave 0.17 GiB of intercept for 256 x 128,256 logits -> about one
+# float32 copy (4 bytes) plus change.
+V0_SAMPLER_BYTES_PER_LOGIT = 5
 # CUDA graph estimate (0.21+): "Estimated CUDA graph memory: 0.17 GiB total" (TP4, RTX 3090,
 # noonghunna/club-3090 issue 127) and 0.36 GiB (TP2, gpustack/runner PR 251). A middle value.
 CUDA_GRAPH_BYTES = int(0.3 * GIB)
 # Non-torch memory the worker adds (cuBLAS workspaces; NCCL and custom all-reduce buffers under
-# TP): "non_torch_memory takes 0.12GiB" to 0.35 GiB on one GPU in public 0.6-0.8 logs.
-NON_TORCH_BYTES_SINGLE_GPU = int(0.2 * GIB)
+# TP): "non_torch_memory takes" 0.03, 0.09, 0.12, 0.26, 0.32, 0.35, 0.35 and 0.65 GiB on one GPU in
+# public 0.6-0.8 logs (vllm issues 10517, 13882 and others quoted in public repositories): median 0.3.
+NON_TORCH_BYTES_SINGLE_GPU = int(0.3 * GIB)
 NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
 # The CUDA runtime reports less than nvidia-smi's memory.total: the driver keeps about 450 MiB
 # (H100 80GB: nvidia-smi 81,559 MiB vs 79.15 GiB in vLLM logs; RTX 3090: 24,576 MiB vs 23.58 GiB
@@ -205,9 +213,15 @@ class MemoryTerms:
     sampler_peak: int
     non_torch: int
     cuda_graphs: int
+    sampler_after_forward: bool = True
 
     @property
     def activation_peak(self) -> int:
+        """The profile run's transient torch peak. V1 frees the forward pass's activations before
+        the dummy sampler run (only the last hidden states survive), so the peak is the larger of
+        the two; V0 sampled inside the same step, on top of the forward pass."""
+        if self.sampler_after_forward:
+            return max(self.forward_peak, self.sampler_peak)
         return self.forward_peak + self.sampler_peak
 
     @property
@@ -237,13 +251,19 @@ def memory_terms(
     """
     tp = max(1, tensor_parallel_size)
     total = cuda_total_bytes(gpu)
-    forward = int(max_num_batched_tokens * model.hidden_size * FORWARD_BYTES_PER_TOKEN_PER_HIDDEN)
-    forward = forward // tp if tp > 1 else forward
-    sampler = (
-        int(max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT)
-        if rel.profiles_sampler
-        else 0
+    per_hidden = (
+        FORWARD_BYTES_PER_TOKEN_PER_HIDDEN
+        if rel.v1_engine
+        else V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN
     )
+    forward = int(max_num_batched_tokens * model.hidden_size * per_hidden)
+    forward = forward // tp if tp > 1 else forward
+    if rel.profiles_sampler:
+        sampler = int(max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT)
+    elif not rel.v1_engine:
+        sampler = int(max_num_seqs * model.vocab_size * V0_SAMPLER_BYTES_PER_LOGIT)
+    else:
+        sampler = 0
     return MemoryTerms(
         total=total,
         requested=math.ceil(total * gpu_memory_utilization),
@@ -252,4 +272,5 @@ def memory_terms(
         sampler_peak=sampler,
         non_torch=NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0),
         cuda_graphs=CUDA_GRAPH_BYTES if rel.reserves_cuda_graphs else 0,
+        sampler_after_forward=rel.v1_engine,
     )
