@@ -103,6 +103,7 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
             max_num_batched_tokens=request.max_num_batched_tokens,
             cpu_memory_bytes=cpu_memory,
             vllm_version=request.vllm_version,
+            num_gpu_blocks_override=request.num_gpu_blocks,
         )
 
     for tp in sizes:

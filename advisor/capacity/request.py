@@ -88,7 +88,10 @@ class EstimateRequest:
     vLLM's own flags: ``gpu_memory_utilization`` / ``max_num_seqs`` / ``max_num_batched_tokens``
     None mean the release's defaults; ``tensor_parallel_size`` / ``data_parallel_size`` None mean
     "choose" (the smallest TP that fits, the rest of the GPUs as replicas); ``vllm_version`` None
-    means the pinned release (``vllm_memory.DEFAULT_RELEASE``).
+    means the pinned release (``vllm_memory.DEFAULT_RELEASE``). Measured figures from the user's
+    own servers replace modelled ones and are labelled so: ``kv_cache_budget_gib`` (vLLM's
+    "Available KV cache memory"), ``num_gpu_blocks`` (``vllm:cache_config_info``) and
+    ``ollama_measured_size_gib`` (``/api/ps`` ``size``).
     """
 
     model: object
@@ -111,6 +114,8 @@ class EstimateRequest:
     tensor_parallel_size: int | None = None
     data_parallel_size: int | None = None
     vllm_version: str | None = None
+    num_gpu_blocks: int | None = None
+    ollama_measured_size_gib: float | None = None
     cpu_memory_gib: float | None = None
     cpu_bandwidth_gbps: float | None = None
     cpu_tflops: float | None = None
@@ -159,6 +164,7 @@ class EstimateRequest:
             ("max_num_batched_tokens", MAX_TOKENS),
             ("tensor_parallel_size", MAX_GPUS),
             ("data_parallel_size", MAX_GPUS),
+            ("num_gpu_blocks", 100_000_000),
         ):
             value = getattr(self, name)
             set_(
@@ -168,6 +174,7 @@ class EstimateRequest:
             )
         for name, maximum in (
             ("kv_cache_budget_gib", 100_000.0),
+            ("ollama_measured_size_gib", 100_000.0),
             ("gpu_hourly_cost_usd", 10_000.0),
             ("gpu_memory_gib", 100_000.0),
             ("cpu_memory_gib", 100_000.0),

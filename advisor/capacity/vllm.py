@@ -89,6 +89,7 @@ class VllmCapacity:
     max_num_batched_tokens: int
     gpu_memory_utilization: float
     vllm_version: str
+    accounting_release: str
     total_memory_bytes: int
     requested_memory_bytes: int
     weights_bytes_per_gpu: int
@@ -105,7 +106,21 @@ class VllmCapacity:
     max_concurrency: float
     max_model_len_that_fits: int
     kv_budget_overridden: bool
+    modelled_available_kv_cache_bytes: int = 0
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def kv_budget_source(self) -> str:
+        """ "measured" when the budget came from the user's server, else "model"."""
+        return "measured" if self.kv_budget_overridden else "model"
+
+    @property
+    def kv_budget_error_pct(self) -> float | None:
+        """The model's error on a measured budget: (modelled - measured) / |measured| x 100."""
+        if not self.kv_budget_overridden or not self.available_kv_cache_bytes:
+            return None
+        measured = self.available_kv_cache_bytes
+        return (self.modelled_available_kv_cache_bytes - measured) / abs(measured) * 100
 
     def concurrency_at(self, model: ModelSpec, tokens: int) -> float:
         """How many requests of ``tokens`` (prompt + output) the KV cache holds at once."""
@@ -118,6 +133,9 @@ class VllmCapacity:
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)
         data["max_concurrency"] = round(self.max_concurrency, 2)
+        data["kv_budget_source"] = self.kv_budget_source
+        error = self.kv_budget_error_pct
+        data["kv_budget_error_pct"] = None if error is None else round(error, 1)
         return data
 
 
@@ -135,12 +153,16 @@ def vllm_capacity(
     max_num_batched_tokens: int | None = None,
     cpu_memory_bytes: int | None = None,
     vllm_version: str | None = None,
+    num_gpu_blocks_override: int | None = None,
 ) -> VllmCapacity:
     """vLLM's start-up arithmetic for ``model`` on ``tensor_parallel_size`` x ``gpu``.
 
     ``gpu`` None means the CPU backend (KV space from VLLM_CPU_KVCACHE_SPACE, weights in RAM).
     ``kv_cache_budget_bytes`` replaces the modelled per-GPU budget (to check the KV arithmetic
-    alone, e.g. against a budget vLLM logged). ``weights_bytes`` is the whole model as vLLM loads
+    alone, e.g. against a budget vLLM logged); ``num_gpu_blocks_override`` does the same from a
+    block count (``vllm:cache_config_info`` on /metrics, or vLLM's own --num-gpu-blocks-override).
+    Either way the budget is labelled measured and the modelled one stays beside it, so the
+    model's error on the user's server is visible. ``weights_bytes`` is the whole model as vLLM loads
     it (``kv.vllm_weights_bytes``). ``vllm_version`` picks the release's accounting (default the
     pinned one; ``vllm_memory.release`` raises AdvisorError for a malformed one). Pure: raises
     nothing for a model that does not fit, it answers ``fits=False`` with a note saying why.
@@ -185,13 +207,16 @@ def vllm_capacity(
         budget = terms.kv_budget
         if gpu.unified_memory:
             notes.append("vLLM has no Metal backend: on a Mac it only runs on the CPU.")
-    overridden = kv_cache_budget_bytes is not None
-    if overridden:
+    modelled = budget
+    groups = kv_groups(model)
+    page = kv.page_size_bytes(model, kv_dtype_bytes, tp)
+    overridden = kv_cache_budget_bytes is not None or num_gpu_blocks_override is not None
+    if num_gpu_blocks_override is not None:
+        budget = int(num_gpu_blocks_override) * page * groups.layers_per_group
+    elif kv_cache_budget_bytes is not None:
         budget = int(kv_cache_budget_bytes)
     available = budget
 
-    groups = kv_groups(model)
-    page = kv.page_size_bytes(model, kv_dtype_bytes, tp)
     num_blocks = max(0, int(budget // page // groups.layers_per_group)) if budget > 0 else 0
     need = blocks_per_request(model, groups, length, batched)
     tokens = num_blocks // groups.num_groups * kv.BLOCK_SIZE
@@ -225,7 +250,8 @@ def vllm_capacity(
         max_num_seqs=seqs,
         max_num_batched_tokens=batched,
         gpu_memory_utilization=utilization,
-        vllm_version=rel.version,
+        vllm_version=vllm_version or rel.version,
+        accounting_release=rel.version,
         total_memory_bytes=total,
         requested_memory_bytes=requested,
         weights_bytes_per_gpu=weights_per_gpu,
@@ -242,6 +268,7 @@ def vllm_capacity(
         max_concurrency=num_blocks / need if need else 0.0,
         max_model_len_that_fits=fits_len,
         kv_budget_overridden=overridden,
+        modelled_available_kv_cache_bytes=modelled,
         notes=tuple(notes),
     )
 
