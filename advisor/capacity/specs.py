@@ -123,6 +123,7 @@ class GpuSpec:
     unified_memory: bool = False
     gpu_memory_fraction: float = 1.0
     cuda_total_bytes: int | None = None
+    memory_options_gib: tuple[int, ...] = ()
     driver_names: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -147,6 +148,7 @@ class GpuSpec:
         data["vendor"] = str(self.vendor)
         data["driver_names"] = list(self.driver_names)
         data["aliases"] = list(self.aliases)
+        data["memory_options_gib"] = list(self.memory_options_gib)
         return data
 
 
