@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from advisor.capacity.specs import GIB, MIB, GpuSpec, ModelSpec
 from advisor.errors import AdvisorError
+from advisor.releases import VLLM_RELEASE
 
 # Transient torch peak of the forward pass per batched token and per unit of hidden size. V1
 # (torch.compile'd) logs on an 80 GB GPU with Llama-3.1-8B (hidden 4096, 8192 batched tokens, before
@@ -135,7 +136,8 @@ RELEASES = (
         source="vllm 0.33.0 wheel (see the module docstring for files and lines)",
     ),
 )
-DEFAULT_RELEASE = "0.33.0"
+# The release the product pins (advisor/releases.py); RELEASES must describe it.
+DEFAULT_RELEASE = VLLM_RELEASE
 
 
 def _version_key(text: str) -> tuple[int, ...]:

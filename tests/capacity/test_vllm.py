@@ -173,3 +173,12 @@ def test_it_refuses_vllm_on_apple_gpus():
     )
     assert not capacity.fits
     assert any("Metal" in note for note in capacity.notes)
+
+
+def test_it_models_the_release_the_product_pins():
+    """advisor/releases.py names the vLLM release; the accounting has an entry for exactly it."""
+    from advisor.capacity.vllm_memory import RELEASES, release
+    from advisor.releases import VLLM_RELEASE
+
+    assert release().version == VLLM_RELEASE
+    assert VLLM_RELEASE in {item.version for item in RELEASES}
