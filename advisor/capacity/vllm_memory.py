@@ -62,6 +62,11 @@ NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
 # (H100 80GB: nvidia-smi 81,559 MiB vs 79.15 GiB in vLLM logs; RTX 3090: 24,576 MiB vs 23.58 GiB
 # in vllm-project/vllm issue 10517). Used only for GPUs without a logged CUDA total.
 DRIVER_RESERVED_BYTES = 450 * MIB
+# RoPE's cos/sin cache is part of "Model loading took": one [max_position_embeddings, rotary_dim]
+# buffer in the model dtype, shared by every layer (model_executor/layers/rotary_embedding/base.py
+# lines 59-63 and _compute_cos_sin_cache, line 94). Llama-3.1-8B: 131,072 x 128 x 2 B = 32 MiB, the
+# difference between its 14.9575 GiB of parameters and the 14.9888 GiB vLLM logs.
+ROPE_CACHE_BYTES_PER_ELEMENT = 2
 # --block-size default (config/cache.py).
 BLOCK_SIZE = 16
 
@@ -211,6 +216,7 @@ class MemoryTerms:
     total: int
     requested: int
     weights: int
+    rope_cache: int
     forward_peak: int
     sampler_peak: int
     non_torch: int
@@ -230,7 +236,12 @@ class MemoryTerms:
     def kv_budget(self) -> int:
         """vLLM's "Available KV cache memory" (negative when nothing is left)."""
         return (
-            self.requested - self.weights - self.activation_peak - self.non_torch - self.cuda_graphs
+            self.requested
+            - self.weights
+            - self.rope_cache
+            - self.activation_peak
+            - self.non_torch
+            - self.cuda_graphs
         )
 
 
@@ -266,10 +277,12 @@ def memory_terms(
         sampler = int(max_num_seqs * model.vocab_size * V0_SAMPLER_BYTES_PER_LOGIT)
     else:
         sampler = 0
+    rotary_dim = model.qk_rope_head_dim if model.uses_mla else model.head_dim
     return MemoryTerms(
         total=total,
         requested=math.ceil(total * gpu_memory_utilization),
         weights=weights_bytes_per_gpu,
+        rope_cache=model.max_context * rotary_dim * ROPE_CACHE_BYTES_PER_ELEMENT,
         forward_peak=forward,
         sampler_peak=sampler,
         non_torch=NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0),
