@@ -18,8 +18,9 @@ vLLM 0.33.0 (the pinned release; paths are inside the ``vllm`` wheel of that ver
 - ``engine/arg_utils.py:2940`` ``get_batch_defaults`` (API server): >= 160 GiB -> 16384 batched
   tokens and 1024 sequences; >= 70 GiB and not an A100 nor a GB10 -> 8192 and 1024; else 2048 and 256.
 
-Older releases differ where the table below says so. The byte-per-element constants are fitted to
-public start-up logs (named next to each) because vLLM measures these terms instead of computing them.
+Older releases differ where the table below says so (each read in that release's wheel: 0.8.5,
+0.9.2, 0.21.0, 0.27.1, 0.33.0). Where vLLM measures a term instead of computing it, the constant is
+counted from the code or fitted to public start-up logs, and says which.
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ from advisor.releases import VLLM_RELEASE
 # 17.98 GiB, Llama-3.1-8B) -> 25 bytes.
 FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 36
 V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 25
-# The dummy sampler run's peak per logit (max_num_seqs x vocab_size): fitted to two public
-# gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278 and 27508:
-# about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 7.3 GiB /
-# (1024 x 201,088) = 38 bytes: a float32 copy of the logits (4) and its softmax, sort values, int64
-# sort indices, cumulative sums and masks of top-k/top-p, twice (the greedy and generator warm-ups).
-SAMPLER_BYTES_PER_LOGIT = 37
+# The dummy sampler run's peak per logit (max_num_seqs x vocab_size), by sampler implementation:
+# - sort-based top-k/top-p (0.8.5 to 0.11; `apply_top_k_top_p` sorts the float32 logits): FITTED to
+#   two public gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278
+#   and 27508: about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 37 B:
+#   bf16 logits, a float32 copy, sort values, int64 sort indices, softmax, masks, probabilities.
+# - Triton top-k/top-p (0.21.0 and 0.33.0 wheels: `apply_top_k_top_p_triton` for 8 rows or more,
+#   masking in place), counted from the code of 0.33.0's generator warm-up (`_dummy_sampler_run`
+#   lines 5912-5925 -> `forward_native`): bf16 logits (2) + float32 logits (4) + softmax
+#   probabilities (4) + exponential noise (4, `random_sample`; the division is in place) = 14 B.
+SORT_SAMPLER_BYTES_PER_LOGIT = 37
+TRITON_SAMPLER_BYTES_PER_LOGIT = 14
 # V0's profile run sampled max_num_seqs dummy sequences too, but its peak above the forward pass is
 # small: issue 10517's two runs leave 0.17 GiB of intercept for 256 x 128,256 logits -> about one
 # float32 copy (4 bytes) plus change.
@@ -78,70 +84,65 @@ class VllmRelease:
     version: str
     default_gpu_memory_utilization: float
     v1_engine: bool  # V1 (0.8+) chunks prefill by default; V0 profiled the whole max_model_len
-    profiles_sampler: bool  # _dummy_sampler_run counted in the profile run's peak
+    sampler_bytes_per_logit: float  # the dummy sampler run's peak; 0 when it is not profiled
     reserves_cuda_graphs: bool  # CUDA graph estimate subtracted from the KV budget
-    has_160gib_tier: bool  # get_batch_defaults' largest tier (B200-class GPUs)
+    has_160gib_tier: bool  # get_batch_defaults' largest tier (B200-class GPUs), GB10 kept small
     source: str
 
+    @property
+    def profiles_sampler(self) -> bool:
+        return self.v1_engine and self.sampler_bytes_per_logit > 0
 
-# Ordered oldest first; a version in between uses the newest entry at or below it.
+
+# Ordered oldest first; a version in between uses the newest entry at or below it. Each entry was
+# read in that release's wheel (`pip download vllm==X --no-deps`) unless its source says otherwise.
 RELEASES = (
     VllmRelease(
         "0.6.0",
         0.9,
         v1_engine=False,
-        profiles_sampler=False,
+        sampler_bytes_per_logit=V0_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
-        source="vllm/worker/worker.py determine_num_available_blocks (V0 engine)",
+        source="vllm/worker/worker.py determine_num_available_blocks (V0 engine; public logs)",
     ),
     VllmRelease(
         "0.8.0",
         0.9,
         v1_engine=True,
-        profiles_sampler=False,
+        sampler_bytes_per_logit=0,
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
-        source="vllm/v1/worker/gpu_worker.py (V1 engine default from 0.8.0)",
+        source="V1 by default; 0.8.0 logs show a 1.2 GiB activation peak with 1024 sequences",
     ),
     VllmRelease(
-        "0.10.0",
+        "0.8.5",
         0.9,
         v1_engine=True,
-        profiles_sampler=True,
+        sampler_bytes_per_logit=SORT_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
-        source="gpu_model_runner.py profile_run calls _dummy_sampler_run (public 0.10-0.11 logs)",
+        source="0.8.5 wheel: profile_run calls _dummy_sampler_run; 0.9.2 still sorts",
     ),
     VllmRelease(
         "0.21.0",
-        0.9,
-        v1_engine=True,
-        profiles_sampler=True,
-        reserves_cuda_graphs=True,
-        has_160gib_tier=True,
-        source="'CUDA graph memory profiling is enabled (default since v0.21.0)' (gpu_worker.py)",
-    ),
-    VllmRelease(
-        "0.32.0",
         0.92,
         v1_engine=True,
-        profiles_sampler=True,
+        sampler_bytes_per_logit=TRITON_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=True,
-        has_160gib_tier=True,
-        source="vllm/config/cache.py gpu_memory_utilization default 0.92",
+        has_160gib_tier=False,
+        source="0.21.0 wheel: config/cache.py 0.92, Triton top-k/top-p, CUDA graph estimate on",
     ),
     VllmRelease(
         "0.33.0",
         0.92,
         v1_engine=True,
-        profiles_sampler=True,
+        sampler_bytes_per_logit=TRITON_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=True,
         has_160gib_tier=True,
-        source="vllm 0.33.0 wheel (see the module docstring for files and lines)",
+        source="0.33.0 wheel (module docstring); the 160 GiB tier is absent from 0.27.1",
     ),
 )
-# The release the product pins (advisor/releases.py); RELEASES must describe it.
 DEFAULT_RELEASE = VLLM_RELEASE
 
 
@@ -271,12 +272,7 @@ def memory_terms(
     )
     forward = int(max_num_batched_tokens * model.hidden_size * per_hidden)
     forward = forward // tp if tp > 1 else forward
-    if rel.profiles_sampler:
-        sampler = int(max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT)
-    elif not rel.v1_engine:
-        sampler = int(max_num_seqs * model.vocab_size * V0_SAMPLER_BYTES_PER_LOGIT)
-    else:
-        sampler = 0
+    sampler = int(max_num_seqs * model.vocab_size * rel.sampler_bytes_per_logit)
     rotary_dim = model.qk_rope_head_dim if model.uses_mla else model.head_dim
     return MemoryTerms(
         total=total,

@@ -77,8 +77,10 @@ def test_it_models_the_memory_terms_vllm_profiles():
 
 
 def test_it_counts_the_sampler_and_cuda_graphs_in_the_pinned_release():
-    """vLLM 0.33.0: 0.92 of the CUDA total; the dummy sampler run over 1024 x 128,256 logits and
-    the CUDA graph estimate come off the KV budget, so it is several GiB under the 0.8 figure."""
+    """vLLM 0.33.0: 0.92 of the CUDA total; the dummy sampler run over 1024 x 128,256 logits
+    (Triton top-k/top-p: 14 B a logit) and the CUDA graph estimate come off the KV budget. 0.9.2
+    sorted the logits (37 B a logit) at 0.9, so its budget is GiBs smaller; 0.8.0 profiled no
+    sampler at all."""
     model = resolve_model("llama-3.1-8b")
     weights = kv.weights_bytes(model, resolve_quantization("bf16"))
     gpu = resolve_gpu("h100")
@@ -89,13 +91,23 @@ def test_it_counts_the_sampler_and_cuda_graphs_in_the_pinned_release():
         tensor_parallel_size=1,
         weights_bytes=weights,
         kv_dtype_bytes=2,
-        vllm_version="0.8.5",
+        vllm_version="0.8.0",
+    )
+    sorted_ = vllm_capacity(
+        model,
+        gpu,
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        vllm_version="0.9.2",
     )
     assert new.vllm_version == "0.33.0" and new.gpu_memory_utilization == 0.92
-    assert new.sampler_peak_bytes == 1024 * 128256 * 37
+    assert new.sampler_peak_bytes == 1024 * 128256 * 14
+    assert sorted_.sampler_peak_bytes == 1024 * 128256 * 37
     assert new.cuda_graph_bytes > 0
     assert old.gpu_memory_utilization == 0.9 and old.sampler_peak_bytes == 0
-    assert new.available_kv_cache_bytes < old.available_kv_cache_bytes
+    assert sorted_.available_kv_cache_bytes < new.available_kv_cache_bytes
+    assert new.available_kv_cache_bytes - sorted_.available_kv_cache_bytes > 3 * GIB
 
 
 def test_it_groups_hybrid_layers_like_vllm():
