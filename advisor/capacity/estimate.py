@@ -157,6 +157,9 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
         capacity.max_num_batched_tokens,
         replicas=replicas,
         tensor_parallel_size=tp,
+        allreduce_latency_s=performance.TP_ALLREDUCE_LATENCY_S
+        if gpu.nvlink
+        else performance.TP_ALLREDUCE_LATENCY_PCIE_S,
     )
 
 

@@ -95,6 +95,11 @@ MIN_STEP_S = {Server.VLLM: VLLM_MIN_STEP_S, Server.OLLAMA: OLLAMA_MIN_STEP_S}
 # (NCCL all_reduce_perf latency for KB-sized messages over NVLink / Infinity Fabric).
 TP_ALLREDUCES_PER_LAYER = 2
 TP_ALLREDUCE_LATENCY_S = 10e-6
+# Without NVLink (PCIe cards) vLLM's custom all-reduce is off past two GPUs and NCCL's small
+# all-reduces cost tens of microseconds each over PCIe (the figure the capacity issue reports from
+# public PCIe tensor-parallel runs); 40 us is that order of magnitude, not fitted: the corpus holds
+# no vLLM tensor-parallel speed point to fit it on.
+TP_ALLREDUCE_LATENCY_PCIE_S = 40e-6
 # Each doubling of tensor parallelism loses about 10% to all-reduce traffic.
 TP_SCALING_PER_DOUBLING = 0.9
 
@@ -133,6 +138,7 @@ class Engine:
     min_step_s: float | None = None
     tensor_parallel_size: int = 1
     fixed_step_s: float | None = None
+    allreduce_latency_s: float = TP_ALLREDUCE_LATENCY_S
 
     @property
     def step_floor_s(self) -> float:
@@ -203,7 +209,7 @@ def _decode_step(
     compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
     overhead = engine.overhead_s(batch)
     if engine.tensor_parallel_size > 1:
-        overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * TP_ALLREDUCE_LATENCY_S
+        overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * engine.allreduce_latency_s
     floor = engine.step_floor_s
     if compute_s > memory_s:
         return max(floor, compute_s + overhead), Bound.COMPUTE

@@ -123,6 +123,7 @@ class GpuSpec:
     unified_memory: bool = False
     gpu_memory_fraction: float = 1.0
     cuda_total_bytes: int | None = None
+    nvlink: bool = False
     memory_options_gib: tuple[int, ...] = ()
     driver_names: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()

@@ -155,3 +155,30 @@ def test_it_keeps_batch_1_vllm_decode_within_60_to_80_percent_of_the_bandwidth_b
     level = next(p for p in data["performance"] if p["server"] == "vllm")
     bound_tps = resolve_gpu(gpu).bandwidth_gbps * 1e9 / data["weights_bytes"]
     assert 0.6 <= (1000 / level["tpot_ms"]["mean"]) / bound_tps <= 0.8
+
+
+def test_it_charges_pcie_all_reduces_more_than_nvlink_ones():
+    """Without NVLink, each of the two all-reduces per layer goes through NCCL over PCIe (tens of
+    microseconds), so an 8-way L40S step costs more than an 8-way H100 step for the same work."""
+    model = resolve_model("llama-3.1-70b")
+    nvlink = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=8)
+    pcie = Engine(
+        Server.VLLM,
+        10**11,
+        2,
+        3350,
+        989,
+        0.74,
+        0.5,
+        0.0,
+        256,
+        tensor_parallel_size=8,
+        allreduce_latency_s=40e-6,
+    )
+    fast, _ = decode_step_seconds(model, nvlink, 1, 512)
+    slow, _ = decode_step_seconds(model, pcie, 1, 512)
+    assert slow - fast == pytest.approx(80 * 2 * 30e-6)
+    data = estimate(
+        EstimateRequest(model="llama-3.1-70b", gpu="l40s", gpu_count=8, concurrency=(1,))
+    ).as_dict()
+    assert data["vllm"]["tensor_parallel_size"] > 1
