@@ -38,11 +38,13 @@ from advisor.releases import VLLM_RELEASE
 # the sampler joined the profile run): "PyTorch activation peak memory takes 1.19GiB" / 1.24 GiB ->
 # 1.2 GiB / (8192 x 4096) = 38 bytes; 36 keeps the earlier fit. V0 (eager) grew by 0.92 GiB from
 # 20,000 to 29,000 batched tokens in vllm-project/vllm issue 10517 (peak_torch_memory 17.06 ->
-# 17.98 GiB, Llama-3.1-8B) -> 25 bytes.
+# 17.98 GiB, Llama-3.1-8B) -> 27 bytes (FITTED on that pair, so those two corpus points are
+# in-sample for it).
 FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 36
-V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 25
+V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 27
 # The dummy sampler run's peak per logit (max_num_seqs x vocab_size), by sampler implementation:
-# - sort-based top-k/top-p (0.8.5 to 0.11; `apply_top_k_top_p` sorts the float32 logits): FITTED to
+# - sort-based top-k/top-p (V0, and V1 0.8.5 to 0.11; `apply_top_k_top_p` sorts the float32
+#   logits): FITTED to
 #   two public gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278
 #   and 27508: about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 37 B:
 #   bf16 logits, a float32 copy, sort values, int64 sort indices, softmax, masks, probabilities.
@@ -50,12 +52,10 @@ V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 25
 #   masking in place), counted from the code of 0.33.0's generator warm-up (`_dummy_sampler_run`
 #   lines 5912-5925 -> `forward_native`): bf16 logits (2) + float32 logits (4) + softmax
 #   probabilities (4) + exponential noise (4, `random_sample`; the division is in place) = 14 B.
+#   The V0 4060 log of vllm issue 13882 (1.42 GiB activation peak for 256 x 152,064 logits and a
+#   0.37 GiB forward pass) gives 39 B: the same implementation, checked out of sample.
 SORT_SAMPLER_BYTES_PER_LOGIT = 37
 TRITON_SAMPLER_BYTES_PER_LOGIT = 14
-# V0's profile run sampled max_num_seqs dummy sequences too, but its peak above the forward pass is
-# small: issue 10517's two runs leave 0.17 GiB of intercept for 256 x 128,256 logits -> about one
-# float32 copy (4 bytes) plus change.
-V0_SAMPLER_BYTES_PER_LOGIT = 5
 # CUDA graph estimate (0.21+): "Estimated CUDA graph memory: 0.17 GiB total" (TP4, RTX 3090,
 # noonghunna/club-3090 issue 127) and 0.36 GiB (TP2, gpustack/runner PR 251). A middle value.
 CUDA_GRAPH_BYTES = int(0.3 * GIB)
@@ -91,7 +91,7 @@ class VllmRelease:
 
     @property
     def profiles_sampler(self) -> bool:
-        return self.v1_engine and self.sampler_bytes_per_logit > 0
+        return self.sampler_bytes_per_logit > 0
 
 
 # Ordered oldest first; a version in between uses the newest entry at or below it. Each entry was
@@ -101,7 +101,7 @@ RELEASES = (
         "0.6.0",
         0.9,
         v1_engine=False,
-        sampler_bytes_per_logit=V0_SAMPLER_BYTES_PER_LOGIT,
+        sampler_bytes_per_logit=SORT_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
         source="vllm/worker/worker.py determine_num_available_blocks (V0 engine; public logs)",
@@ -222,16 +222,14 @@ class MemoryTerms:
     sampler_peak: int
     non_torch: int
     cuda_graphs: int
-    sampler_after_forward: bool = True
 
     @property
     def activation_peak(self) -> int:
-        """The profile run's transient torch peak. V1 frees the forward pass's activations before
+        """The profile run's transient torch peak. The forward pass's activations are freed before
         the dummy sampler run (only the last hidden states survive), so the peak is the larger of
-        the two; V0 sampled inside the same step, on top of the forward pass."""
-        if self.sampler_after_forward:
-            return max(self.forward_peak, self.sampler_peak)
-        return self.forward_peak + self.sampler_peak
+        the two: issue 10517's V0 runs grow with the batched tokens alone, issue 13882's short one
+        is the sampler's."""
+        return max(self.forward_peak, self.sampler_peak)
 
     @property
     def kv_budget(self) -> int:
@@ -283,5 +281,4 @@ def memory_terms(
         sampler_peak=sampler,
         non_torch=NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0),
         cuda_graphs=CUDA_GRAPH_BYTES if rel.reserves_cuda_graphs else 0,
-        sampler_after_forward=rel.v1_engine,
     )
