@@ -58,20 +58,12 @@ def test_it_reproduces_issue_10517_through_the_estimate():
 
 
 def test_it_picks_the_smallest_tp_size_that_fits():
-    """Llama 3.1 70B BF16 (131.5 GiB): its full 131k context fits on 4 H100s; an 8k one on 2 at
-    --gpu-memory-utilization 0.95 (at the default 0.92 the sampler's 1024 x 128k logits leave
-    too little: vLLM 0.33's profile run)."""
+    """Llama 3.1 70B BF16 (131.5 GiB): its full 131k context fits on 4 H100s, an 8k one on 2."""
     assert (
         _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4)["vllm"]["tensor_parallel_size"]
         == 4
     )
-    short = _estimate(
-        model="llama-3.1-70b",
-        gpu="h100",
-        gpu_count=4,
-        max_model_len=8192,
-        gpu_memory_utilization=0.95,
-    )["vllm"]
+    short = _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4, max_model_len=8192)["vllm"]
     assert short["tensor_parallel_size"] == 2 and short["data_parallel_replicas"] == 2
     assert "--data-parallel-size" in short["serve_args"]
 
