@@ -48,12 +48,17 @@ def test_it_keeps_decode_within_20_percent_on_80_percent_of_points(summary):
 
 
 def test_it_keeps_decode_within_20_percent_on_most_held_out_points(summary):
-    """The points the llama.cpp constants were not fitted on (8 of 10 today)."""
+    """The points the llama.cpp constants were not fitted on (9 of 11 today)."""
     assert summary["decode_held_out"].fraction >= 0.8
 
 
 def test_it_keeps_prefill_within_30_percent_on_70_percent_of_points(summary):
     assert summary["prefill"].fraction >= 0.7
+
+
+def test_it_keeps_prefill_within_30_percent_on_most_held_out_points(summary):
+    """The prefill points the constants were not fitted on (7 of 8 today)."""
+    assert summary["prefill_held_out"].fraction >= 0.7
 
 
 @pytest.mark.xfail(
