@@ -12,15 +12,13 @@ from advisor.config import BASE_DIR, VAR_DIR, ConfigError
 try:
     DEBUG = config.read_bool("DEBUG", default=False)
     ADVISOR_PRODUCTION = config.read_bool("ADVISOR_PRODUCTION", default=False)
-    SECRET_KEY = os.environ.get("SECRET_KEY", "")
-    if not SECRET_KEY:
-        if not DEBUG and ADVISOR_PRODUCTION:
-            raise ConfigError("SECRET_KEY", "must be set when ADVISOR_PRODUCTION is on")
-        # A local single-user install needs no secret of its own; production sets one.
-        SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"
+    # A local single-user install needs no secret of its own; production must set one.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "") or config.LOCAL_SECRET_KEY
     ALLOWED_HOSTS = config.read_list(
         "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]
     )
+    if ADVISOR_PRODUCTION:
+        config.check_production(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
     DATABASES = {"default": config.database_config()}
     CELERY_BROKER_URL = config.broker_url()
     CELERY_RESULT_BACKEND = config.result_backend(CELERY_BROKER_URL)
@@ -117,7 +115,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and ADVISOR_PRODUCTION
+        if ADVISOR_PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
