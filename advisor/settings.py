@@ -137,6 +137,15 @@ CELERY_TASK_ROUTES = {
     "advisor.probe_host": {"queue": "probes"},
     "advisor.*": {"queue": "default"},
 }
+# The load-test reaper runs on the worker side (never in a page read): beat, embedded in the main
+# worker with `-B` (bin/run, deploy/compose.yaml, deploy/systemd/advisor-worker.service), sends it
+# every 30 s, so a dead worker's test reads failed within 30 s of its 30 s heartbeat timeout.
+# Two beats only reap twice: harmless.
+CELERY_BEAT_SCHEDULE = {
+    "reap-load-tests": {"task": "advisor.reap_load_tests", "schedule": 30.0},
+}
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL == "filesystem://":

@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, BrokerUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict
 
 def exception_handler(exc, context) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: every handled error answers in the one shape."""
-    if isinstance(exc, AdvisorError):
+    if isinstance(exc, BrokerUnavailableError):
+        exc = BrokerUnavailable(exc.message)
+    elif isinstance(exc, AdvisorError):
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, BROKER_ERRORS):
         logger.warning("task broker unavailable: %s", exc)

@@ -110,7 +110,7 @@ def hardware_report_validate(*, report: object) -> dict:
 
 
 def hardware_report_create(
-    *, report: object, source: HardwareSource | str, owner=None
+    *, report: object, source: HardwareSource | str, owner=None, visitor: str = ""
 ) -> HardwareReport:
     """Validate ``report`` (see ``hardware_report_validate``) and store it; nothing is stored when
     it is invalid. Raises AdvisorError(field="source") for an unknown source."""
@@ -124,6 +124,7 @@ def hardware_report_create(
     validated = hardware_report_validate(report=report)
     return HardwareReport.objects.create(
         owner=owner,
+        visitor="" if owner is not None else visitor,
         source=source,
         host_name=validated["host"]["hostname"][:255],
         schema_version=validated["schema_version"],
@@ -158,17 +159,20 @@ def hardware_report_collect(*, server_urls: list[str] | tuple[str, ...] = ()) ->
 
 
 def hardware_report_probe_local(
-    *, owner=None, server_urls: list[str] | tuple[str, ...] = ()
+    *, owner=None, visitor: str = "", server_urls: list[str] | tuple[str, ...] = ()
 ) -> HardwareReport:
     """Probe the advisor's own host, in this process, and store the report (source ``local``)."""
     report = hardware_report_collect(server_urls=server_urls)
-    return hardware_report_create(report=report, source=HardwareSource.LOCAL, owner=owner)
+    return hardware_report_create(
+        report=report, source=HardwareSource.LOCAL, owner=owner, visitor=visitor
+    )
 
 
 def hardware_report_probe_remote(
     *,
     host: str,
     owner=None,
+    visitor: str = "",
     server_urls: list[str] | tuple[str, ...] = (),
     timeout: float = REMOTE_PROBE_TIMEOUT_S,
 ) -> HardwareReport:
@@ -202,7 +206,9 @@ def hardware_report_probe_remote(
     finally:
         with contextlib.suppress(Exception):
             result.forget()  # the report is kept in the database, not in the result backend
-    return hardware_report_create(report=report, source=HardwareSource.REMOTE, owner=owner)
+    return hardware_report_create(
+        report=report, source=HardwareSource.REMOTE, owner=owner, visitor=visitor
+    )
 
 
 def hardware_hosts_list(*, timeout: float = INSPECT_TIMEOUT_S) -> list[RemoteHost]:

@@ -24,7 +24,7 @@ from advisor.services.hardware import (
     hardware_report_probe_local,
     hardware_report_probe_remote,
 )
-from advisor.views.access import owner_of, visible
+from advisor.views.access import owner_of, visible, visitor_of
 
 REPORTS_LISTED = 20
 
@@ -70,7 +70,9 @@ def hardware_probe(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             report = hardware_report_probe_local(
-                owner=owner_of(request), server_urls=form.cleaned_data["server_urls"]
+                owner=owner_of(request),
+                visitor=visitor_of(request),
+                server_urls=form.cleaned_data["server_urls"],
             )
         except AdvisorError as exc:
             _field_error(form, exc)
@@ -87,6 +89,7 @@ def hardware_probe_remote(request: HttpRequest) -> HttpResponse:
             report = hardware_report_probe_remote(
                 host=form.cleaned_data["host"],
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 server_urls=form.cleaned_data["server_urls"],
             )
         except AdvisorError as exc:
@@ -105,7 +108,10 @@ def hardware_upload(request: HttpRequest) -> HttpResponse:
         try:
             data = hardware_report_load_json(text=form.report_text())
             report = hardware_report_create(
-                report=data, source=HardwareSource.UPLOAD, owner=owner_of(request)
+                report=data,
+                source=HardwareSource.UPLOAD,
+                owner=owner_of(request),
+                visitor=visitor_of(request),
             )
         except AdvisorValidationError as exc:
             upload_errors = exc.errors
