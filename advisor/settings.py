@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "advisor.views.access.LoginRequiredWhenEnabled",  # ADVISOR_REQUIRE_LOGIN: deny by default
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -166,7 +167,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# Sign-in (ADVISOR_REQUIRE_LOGIN=true): advisor.views.access.page sends anonymous visitors here.
+# Sign-in (ADVISOR_REQUIRE_LOGIN=true): LoginRequiredWhenEnabled sends anonymous visitors here.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

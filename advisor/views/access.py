@@ -1,21 +1,20 @@
 """Who may see which page: open on a single-user install, per-user with ADVISOR_REQUIRE_LOGIN on.
 
-``page`` guards every UI view (advisor/views/urls.py wraps them all; the API authenticates with
-its own tokens); ``visible`` and ``owned`` scope rows to the signed-in user, or to the anonymous
+``LoginRequiredWhenEnabled`` closes every page to anonymous visitors when logins are on (the API
+authenticates with its own tokens); ``visible`` and ``owned`` scope rows to the signed-in user, or to the anonymous
 browser session that made them (``visitor_of``), so visitors of an open install see only theirs.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from rest_framework.views import APIView
 
 
 def login_enforced() -> bool:
@@ -23,19 +22,23 @@ def login_enforced() -> bool:
     return bool(getattr(settings, "ADVISOR_REQUIRE_LOGIN", False))
 
 
-def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Guard a page: with logins on, anonymous visitors go to ``settings.LOGIN_URL`` and back.
+class LoginRequiredWhenEnabled(LoginRequiredMiddleware):
+    """Django's ``LoginRequiredMiddleware`` (deny by default), on when ADVISOR_REQUIRE_LOGIN is.
 
-    The setting is read per request, so a test (or a restarted server) can switch it.
+    Every view needs a signed-in user unless it is marked ``@login_not_required`` (sign-in,
+    ``/healthz``, ``/metrics``); a URL added later is closed without anyone remembering to close
+    it. The REST API is left to its own deny-by-default: DRF's token authentication and the
+    ``HasApiToken`` permission (settings.REST_FRAMEWORK), with the catalogs, the rule table and the
+    schema opened explicitly. The setting is read per request, so a test can switch it.
     """
 
-    @wraps(view)
-    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if login_enforced() and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return guarded
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not login_enforced():
+            return None
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
 
 
 def owner_of(request: HttpRequest):
