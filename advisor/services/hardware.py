@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 
 from advisor.celery import app
 from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.jsontext import JsonTooDeep, json_loads
 from advisor.loadtest.policy import check_target
 from advisor.models import HardwareReport, HardwareSource
 from probes import collect_report, servers
@@ -73,13 +74,17 @@ def hardware_report_load_json(*, text: str | bytes) -> dict:
             f"The report is larger than {MAX_REPORT_BYTES // 1000} kB.", field=REPORT_FIELD
         )
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except UnicodeDecodeError:
         raise AdvisorError("The report is not UTF-8 text.", field=REPORT_FIELD) from None
     except json.JSONDecodeError as exc:
         raise AdvisorError(
             f"The report is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
             field=REPORT_FIELD,
+        ) from None
+    except JsonTooDeep as exc:
+        raise AdvisorError(
+            f"The report is not a hardware report: {exc}.", field=REPORT_FIELD
         ) from None
     return data
 
