@@ -4,13 +4,15 @@ Sign-in is throttled: after ``FAILURES_PER_USER`` wrong passwords for one user n
 address, or ``FAILURES_PER_ADDRESS`` for any names from one address, within ``LOCKOUT_S``, that
 pair (or address) is refused until the window ends, even with the right password. Counters live in
 Django's cache: shared by every process when ``ADVISOR_CACHE_URL`` points at Redis (deploy/compose
-sets it), per process otherwise (then each gunicorn worker allows its own count).
+sets it), per process otherwise (then each gunicorn worker allows its own count). Behind a TLS proxy
+the address comes from its ``X-Forwarded-For`` (``client_address``).
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -28,8 +30,19 @@ LOCKED_MESSAGE = (
 )
 
 
+def client_address(request) -> str:
+    """The client's address: behind a trusted proxy (ADVISOR_TRUST_X_FORWARDED_PROTO, the proxy
+    that also sets the scheme) the last ``X-Forwarded-For`` entry, which that proxy appended
+    (nginx ``$proxy_add_x_forwarded_for``, Caddy's ``reverse_proxy``); else ``REMOTE_ADDR``.
+    Without this every visitor behind the proxy would share the proxy's address and one bucket."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.ADVISOR_TRUST_X_FORWARDED_PROTO and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _keys(request, username: str) -> tuple[str, str]:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return f"login-failures:{address}:{name}", f"login-failures:{address}"
 

@@ -111,3 +111,21 @@ def test_a_successful_sign_in_forgets_earlier_mistakes(client, fresh_counters):
         client.post("/accounts/login/", {"username": "dave", "password": "x"})
     ok = client.post("/accounts/login/", {"username": "dave", "password": "dave's long password"})
     assert ok.status_code == 302
+
+
+@override_settings(ADVISOR_REQUIRE_LOGIN=True, ADVISOR_TRUST_X_FORWARDED_PROTO=True)
+def test_behind_the_proxy_each_client_has_its_own_address_budget(client, fresh_counters):
+    """All requests come from the proxy's address; the address the proxy appended counts."""
+    from advisor.views.accounts import FAILURES_PER_ADDRESS
+
+    make_user("erin", password="erin's password here")
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    for index in range(FAILURES_PER_ADDRESS):
+        client.post("/accounts/login/", {"username": f"u{index}", "password": "x"}, **attacker)
+    right = {"username": "erin", "password": "erin's password here"}
+    assert client.post("/accounts/login/", right, **attacker).status_code == 429
+    # A spoofed first entry does not help; another client behind the same proxy still signs in.
+    spoofed = {"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.7"}
+    assert client.post("/accounts/login/", right, **spoofed).status_code == 429
+    other = Client(HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert other.post("/accounts/login/", right).status_code == 302
