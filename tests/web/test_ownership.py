@@ -131,3 +131,44 @@ def test_the_hourly_cap_holds_under_parallel_posts():
     assert crashed == []
     assert len(started) == LOADTESTS_PER_USER_PER_HOUR and len(refused) == 30 - len(started)
     assert LoadTest.objects.filter(visitor="one-visitor").count() == LOADTESTS_PER_USER_PER_HOUR
+
+
+def test_thirty_parallel_form_posts_start_exactly_the_cap(live_server):
+    """The attack as it was made: one browser session, 30 form posts at once against the running
+    server (threads, real HTTP, CSRF and session cookies). 20 start, the rest are refused."""
+    import re
+
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{live_server.url}/loadtests/new/", timeout=30).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = LOAD_TEST | {"csrfmiddlewaretoken": token}
+    headers = {"Referer": f"{live_server.url}/loadtests/new/"}
+
+    def post() -> int:
+        return session.post(
+            f"{live_server.url}/loadtests/new/",
+            data=form,
+            headers=headers,
+            allow_redirects=False,
+            timeout=120,
+        ).status_code
+
+    assert post() == 302  # the first post gives the session its visitor key
+    statuses: list[int] = []
+    barrier = threading.Barrier(29)
+
+    def racer() -> None:
+        barrier.wait()
+        statuses.append(post())
+
+    threads = [threading.Thread(target=racer) for _ in range(29)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] * (LOADTESTS_PER_USER_PER_HOUR - 1) + [400] * (
+        30 - LOADTESTS_PER_USER_PER_HOUR
+    )
+    assert LoadTest.objects.count() == LOADTESTS_PER_USER_PER_HOUR
