@@ -144,6 +144,8 @@ CELERY_TASK_ROUTES = {
 # Two beats only reap twice: harmless.
 CELERY_BEAT_SCHEDULE = {
     "reap-load-tests": {"task": "advisor.reap_load_tests", "schedule": 30.0},
+    # Expired sessions (anonymous visitors own their rows through one) go once a day.
+    "clear-sessions": {"task": "advisor.clear_sessions", "schedule": 24 * 3600.0},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
