@@ -45,10 +45,11 @@ PROGRESS_INTERVAL_S = 0.5
 CANCEL_CHECK_S = 0.5  # a cancel lands within 2 s: checked twice a second, engine stops in 0.1 s
 HOST_QUEUE = re.compile(r"^host\.[A-Za-z0-9_.-]{1,100}$")
 REAP_TASK_NAME = "advisor.reap_load_tests"  # sent by beat (settings.CELERY_BEAT_SCHEDULE)
-# A test still queued after an hour has no worker on its queue (say host.<name> of a host that is
-# down): no sane queue is that long, since each test on a --concurrency 1 host worker ends within
-# the task's 480 s hard limit and an owner starts at most 20 an hour... except a full hour's
-# worth of them behind each other, which the task's matching expiry also drops.
+# A test no worker took within an hour is failed. A host worker runs one test at a time, each
+# over within the task's 480 s hard limit, so an hour's wait means seven or more tests ahead of it
+# or, far likelier, a queue no worker listens on (host.<name> of a host that is down or never
+# started one); either way the owner is told instead of left waiting. The task carries the same
+# expiry, so a worker that gets it later drops it.
 QUEUED_TIMEOUT_S = 3600
 # Broker errors when the task is sent (the broker down or refusing): the test is not queued.
 BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError, OSError)
@@ -121,8 +122,8 @@ def loadtest_enqueue(*, load_test: LoadTest) -> str:
     """Send the task (to ``load_test.queue`` when set) and remember its id.
 
     Sent once, without kombu's publish retries (with them a web request waited 19 s on a
-    broker that was down). Raises ``BrokerUnavailableError`` when the broker does not take it; the row is then
-    deleted, so no test waits for a task that was never sent.
+    broker that was down). Raises ``BrokerUnavailableError`` when the broker does not take it;
+    the row is then deleted, so no test waits for a task that was never sent.
     """
     options = {"queue": load_test.queue} if load_test.queue else {}
     try:
