@@ -1,8 +1,9 @@
 """Who may see which page: open on a single-user install, per-user with ADVISOR_REQUIRE_LOGIN on.
 
 ``LoginRequiredWhenEnabled`` closes every page to anonymous visitors when logins are on (the API
-authenticates with its own tokens); ``visible`` and ``owned`` scope rows to the signed-in user, or to the anonymous
-browser session that made them (``visitor_of``), so visitors of an open install see only theirs.
+authenticates with its own tokens); ``visible`` and ``owned`` scope rows to the signed-in user, or
+to the anonymous browser session that made them (``visitor_of``), so visitors of an open install
+see only theirs.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def visible(queryset: QuerySet, request: HttpRequest) -> QuerySet:
 
 
 def owned(queryset: QuerySet, request: HttpRequest) -> QuerySet:
-    """Rows this visitor may change (cancel, re-decide): only their own. Staff: all."""
+    """Rows this visitor may change (cancel a load test): only their own. Staff: all."""
     if getattr(request.user, "is_staff", False):
         return queryset
     return queryset.filter(_own(request))
