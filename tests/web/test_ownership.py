@@ -133,9 +133,10 @@ def test_the_hourly_cap_holds_under_parallel_posts():
     assert LoadTest.objects.filter(visitor="one-visitor").count() == LOADTESTS_PER_USER_PER_HOUR
 
 
-def test_thirty_parallel_form_posts_start_exactly_the_cap(live_server):
-    """The attack as it was made: one browser session, 30 form posts at once against the running
-    server (threads, real HTTP, CSRF and session cookies). 20 start, the rest are refused."""
+def test_parallel_form_posts_at_the_cap_start_exactly_the_cap(live_server):
+    """The attack as it was made: one browser session posting the form at once against the
+    running server (threads, real HTTP, CSRF and session cookies), right at the cap. Ten at a
+    time: the test server's listen backlog (Django's WSGIServer.request_queue_size) is ten."""
     import re
 
     import requests
@@ -155,20 +156,25 @@ def test_thirty_parallel_form_posts_start_exactly_the_cap(live_server):
             timeout=120,
         ).status_code
 
-    assert post() == 302  # the first post gives the session its visitor key
+    before = LOADTESTS_PER_USER_PER_HOUR - 5
+    for _ in range(before):  # the first one gives the session its visitor key
+        assert post() == 302
     statuses: list[int] = []
-    barrier = threading.Barrier(29)
+    failures: list[str] = []
+    barrier = threading.Barrier(10)
 
     def racer() -> None:
         barrier.wait()
-        statuses.append(post())
+        try:
+            statuses.append(post())
+        except requests.RequestException as exc:
+            failures.append(repr(exc))
 
-    threads = [threading.Thread(target=racer) for _ in range(29)]
+    threads = [threading.Thread(target=racer) for _ in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [302] * (LOADTESTS_PER_USER_PER_HOUR - 1) + [400] * (
-        30 - LOADTESTS_PER_USER_PER_HOUR
-    )
+    assert failures == []
+    assert sorted(statuses) == [302] * 5 + [400] * 5
     assert LoadTest.objects.count() == LOADTESTS_PER_USER_PER_HOUR
