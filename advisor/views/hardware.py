@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.errors import AdvisorError, AdvisorValidationError, BrokerUnavailableError
 from advisor.forms.hardware import ProbeForm, RemoteProbeForm, UploadForm
 from advisor.models import HardwareReport, HardwareSource
 from advisor.services.hardware import (
@@ -24,6 +25,7 @@ from advisor.services.hardware import (
     hardware_report_probe_local,
     hardware_report_probe_remote,
 )
+from advisor.services.health import OK, broker_status
 from advisor.views.access import owner_of, visible, visitor_of
 
 REPORTS_LISTED = 20
@@ -86,6 +88,10 @@ def hardware_probe_remote(request: HttpRequest) -> HttpResponse:
     form = RemoteProbeForm(request.POST)
     if form.is_valid():
         try:
+            # As the API does: a broker that is down answers at once, not after the result
+            # backend's 20 reconnection attempts.
+            if broker_status(timeout=float(settings.ADVISOR_HEALTH_TIMEOUT_S)) != OK:
+                raise BrokerUnavailableError()
             report = hardware_report_probe_remote(
                 host=form.cleaned_data["host"],
                 owner=owner_of(request),

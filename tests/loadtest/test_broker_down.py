@@ -56,3 +56,25 @@ def test_the_api_answers_503_in_the_error_shape_and_keeps_no_row(refusing_broker
     body = response.json()
     assert set(body) == {"message", "errors"} and "broker" in body["message"]
     assert LoadTest.objects.count() == 0
+
+
+def test_the_remote_probe_form_says_the_broker_is_down_at_once(client, monkeypatch):
+    """The same for the web's remote probe: checked first, as the API does, so the page answers
+    without waiting out the result backend's reconnection attempts."""
+    from advisor.models import HardwareReport
+    from advisor.services import health
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    app, _ = private_celery_app(url, url, {"socket_connect_timeout": 2})
+    monkeypatch.setattr(health, "app", app)
+    sent = []
+    monkeypatch.setattr(
+        "advisor.views.hardware.hardware_report_probe_remote", lambda **kw: sent.append(kw)
+    )
+    response = client.post("/hardware/probe/remote/", {"remote-host": "gpu-box-1"})
+    assert response.status_code == 400
+    assert "task broker (Redis) is unavailable" in response.content.decode()
+    assert sent == [] and not HardwareReport.objects.exists()
