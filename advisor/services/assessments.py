@@ -21,20 +21,23 @@ MAX_LOAD_TESTS = 20  # one sweep per server and a few re-runs; more is a mistake
 TITLE_MAX_LENGTH = 200  # Assessment.title max_length
 
 
-def _owned_by(row, owner) -> bool:
-    """A row is usable by ``owner`` when it has no owner or the same one (None: no check)."""
-    if owner is None or not getattr(owner, "is_authenticated", False):
-        return row.owner_id is None
-    return row.owner_id in (None, owner.pk)
+def _owned_by(row, owner, visitor: str = "") -> bool:
+    """A row is usable by ``owner`` (or the anonymous ``visitor``) when it is theirs or nobody's
+    (no owner, no visitor: made by the command line on this host)."""
+    if row.owner_id is None and not row.visitor:
+        return True
+    if owner is not None and getattr(owner, "is_authenticated", False):
+        return row.owner_id == owner.pk
+    return row.owner_id is None and bool(visitor) and row.visitor == visitor
 
 
-def _load_tests(load_tests: Iterable, owner) -> list[LoadTest]:
+def _load_tests(load_tests: Iterable, owner, visitor: str) -> list[LoadTest]:
     rows: list[LoadTest] = []
     for item in load_tests:
         row = item if isinstance(item, LoadTest) else LoadTest.objects.filter(pk=item).first()
         if row is None:
             raise AdvisorError(f"no load test {item!r}", field="load_tests")
-        if not _owned_by(row, owner):
+        if not _owned_by(row, owner, visitor):
             raise AdvisorError(f"load test {row.pk} belongs to someone else", field="load_tests")
         if not row.result:
             raise AdvisorError(
@@ -56,25 +59,28 @@ def assessment_create(
     hardware_report: HardwareReport | None = None,
     load_tests: Iterable = (),
     owner=None,
+    visitor: str = "",
     title: str = "",
 ) -> Assessment:
     """Validate ``answers`` (``Answers.parse``) and store them with their evidence.
 
+    ``owner`` is the signed-in user, ``visitor`` the anonymous session's key (when no owner);
     ``load_tests`` are ``LoadTest`` rows or ids with a result. Raises ``AdvisorError`` (an
     ``AdvisorValidationError`` for answers, naming every bad field); nothing is saved on error.
     """
-    if hardware_report is not None and not _owned_by(hardware_report, owner):
+    if hardware_report is not None and not _owned_by(hardware_report, owner, visitor):
         raise AdvisorError("that hardware report belongs to someone else", field="hardware_report")
     parsed = Answers.parse(answers, hardware_report_attached=hardware_report is not None)
     # The answers must also agree with the hardware the report found (e.g. macOS and NVIDIA GPUs).
     effective_hardware(parsed, hardware_report.report if hardware_report is not None else None)
-    rows = _load_tests(load_tests, owner)
+    rows = _load_tests(load_tests, owner, visitor)
     title = (title or "").strip()[:TITLE_MAX_LENGTH] or _default_title(parsed)[:TITLE_MAX_LENGTH]
     owner_row = owner if owner is not None and getattr(owner, "is_authenticated", False) else None
     # One INSERT is atomic on its own; a transaction only when the load tests are linked too.
     with transaction.atomic() if rows else nullcontext():
         assessment = Assessment.objects.create(
             owner=owner_row,
+            visitor="" if owner_row is not None else visitor,
             title=title,
             answers=parsed.as_dict(),
             hardware_report=hardware_report,
