@@ -113,9 +113,10 @@ def _report(rng: random.Random) -> dict:
             for i in range(count)
         ]
     servers = []
-    if rng.random() < 0.3:
+    if rng.random() < 0.4:  # a server already running: "start where you are"
+        kind, port = rng.choice([("ollama", 11434), ("vllm", 8000)])
         servers = [
-            {"kind": "ollama", "base_url": "http://127.0.0.1:11434", "models": ["llama3.1:8b"]}
+            {"kind": kind, "base_url": f"http://127.0.0.1:{port}", "models": ["llama3.1:8b"]}
         ]
     return {
         "schema_version": 1,

@@ -1,12 +1,12 @@
 """The explanation around a verdict: one-line summary, whether it fits, warnings, switch triggers.
 
 Switch triggers are computed, not written by hand: each is a one-answer change that, re-run through
-the same rules (``engine.decide``), flips the verdict, or the exact peak-user count where it flips.
+the same rules (``verdict.decide``), flips the verdict, or the exact peak-user count where it flips.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.checks import gib, ms
@@ -17,9 +17,7 @@ from advisor.rules.thresholds import (
     HANDFUL_USERS,
     MAX_FAILURE_RATE,
 )
-
-if TYPE_CHECKING:
-    from advisor.rules.engine import Reason, Verdict
+from advisor.rules.verdict import Reason, Verdict, decide
 
 
 def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label: str) -> str:
@@ -234,8 +232,6 @@ def _what_if(facts: Facts, name: str, value: Any) -> Facts | None:
 
 
 def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict, ...]:
-    from advisor.rules.engine import decide_backend  # the same rules decide the what-ifs
-
     backend, other = verdict.backend, verdict.backend.other
     out: list[dict] = []
     if flip is not None:
@@ -248,11 +244,11 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     if verdict.required:
         out.extend(_constraint_triggers(facts, verdict))
     if backend is Backend.OLLAMA and not verdict.required and facts.users > 1:
-        out.extend(_measured_triggers(facts, decide_backend))
+        out.extend(_measured_triggers(facts))
     if not verdict.required:
         for name, value, text in WHAT_IFS:
             changed = _what_if(facts, name, value)
-            if changed is not None and decide_backend(changed) is other:
+            if changed is not None and decide(changed).backend is other:
                 shown = "+".join(value) if isinstance(value, tuple) else value
                 out.append(
                     {"id": f"{name}:{shown}", "condition": f"if {text}", "becomes": other.value}
@@ -262,7 +258,7 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     return tuple(out)
 
 
-def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
+def _measured_triggers(facts: Facts) -> list[dict]:
     """The measurements at the user's peak that would flip Ollama to vLLM, each checked by
     re-deciding with a load test showing exactly that (a what-if, not a promise)."""
     single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms") or 1_000.0
@@ -278,7 +274,7 @@ def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
     ):  # fmt: skip
         hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
         changed = facts.with_load_tests((*facts.load_tests, hypothetical))
-        if decide_backend(changed) is Backend.VLLM:
+        if decide(changed).backend is Backend.VLLM:
             limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
             out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",
                         "threshold": ratio if ratio > 1 else MAX_FAILURE_RATE})  # fmt: skip

@@ -4,13 +4,13 @@ Evidence values are what the rule's message quotes (already rounded for people) 
 for machines. Load-dependent checks follow one discipline so that more users can only move the
 verdict toward vLLM: evidence *for vLLM* fires when it holds at ANY level "at your load" (every
 level up to the peak, plus the first level at or above it), evidence *for Ollama* only when it
-holds at ALL of them (see ``at_your_load``).
+holds at ALL of them (see ``Side.at_your_load``).
 """
 
 from __future__ import annotations
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
-from advisor.rules.facts import Backend, Facts, Side, metric
+from advisor.rules.facts import Backend, Facts, metric
 from advisor.rules.thresholds import (
     HANDFUL_USERS,
     MANY_USERS,
@@ -35,16 +35,6 @@ def ms(value: float | None) -> str:
 
 def gib(value: float | None) -> str:
     return "n/a" if value is None else f"{value / GIB:.1f} GiB"
-
-
-def at_your_load(side: Side, peak: int) -> list[dict]:
-    """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
-    concurrency above it (``Side.at_your_load``, memoised per side).
-
-    The set only grows with ``peak``: a level above the old peak was either the first one above
-    (already in) or is now at or below the new peak.
-    """
-    return side.at_your_load(peak)
 
 
 # ---- constraints ---------------------------------------------------------------------------------
@@ -204,7 +194,7 @@ def predicted_slo_miss(f: Facts) -> Evidence:
     ollama, vllm = f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)
     if not slos or not ollama or not vllm:
         return None
-    for level in reversed(at_your_load(ollama, f.users)):  # quote the level nearest your peak
+    for level in reversed(ollama.at_your_load(f.users)):  # quote the level nearest your peak
         concurrency = level["concurrency"]
         misses = slo_misses(level, slos)
         if misses and not slo_misses(vllm.at(concurrency), slos) and vllm.at(concurrency):

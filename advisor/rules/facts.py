@@ -12,7 +12,6 @@ quote, tolerating absent data: no estimate or no load test simply means those ru
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -70,32 +69,14 @@ class Facts:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
         object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
-        # Derived values, computed once per Facts (not a field: never compared, shown or
-        # replaced). The what-if searches re-decide ~30 times per verdict; see ``with_answers``.
-        object.__setattr__(self, "_memo", {})
-
-    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """``compute()``, once per ``key`` for these facts (they are immutable). ``key`` is a tuple
-        whose first item names the value (``with_answers`` keeps those in ``_ANSWER_FREE_MEMOS``)."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = compute()
-            return value
 
     def with_answers(self, **changes: Any) -> Facts:
-        """These facts with some answers changed (a what-if). The predicted and measured levels do
-        not depend on the answers, so the copy reuses them instead of rebuilding them."""
-        answers = dataclasses.replace(self.answers, **changes)
-        changed = dataclasses.replace(self, answers=answers)
-        changed._memo.update({k: v for k, v in self._memo.items() if k[0] in _ANSWER_FREE_MEMOS})
-        return changed
+        """These facts with some answers changed (a what-if)."""
+        return dataclasses.replace(self, answers=dataclasses.replace(self.answers, **changes))
 
     def with_load_tests(self, load_tests: tuple[dict, ...]) -> Facts:
-        """These facts with other load-test results (a what-if); the predicted levels are reused."""
-        changed = dataclasses.replace(self, load_tests=load_tests)
-        changed._memo.update({k: v for k, v in self._memo.items() if k[0] == "predicted"})
-        return changed
+        """These facts with other load-test results (a what-if)."""
+        return dataclasses.replace(self, load_tests=load_tests)
 
     @property
     def users(self) -> int:
@@ -160,33 +141,36 @@ class Facts:
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
         picks it; for Ollama, the smaller sizings' levels come first)."""
-        return self.memo(("predicted", backend), lambda: self._predicted(backend))
-
-    def _predicted(self, backend: Backend) -> Side:
-        rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
-        for row in (self.estimate or {}).get("performance") or ():
-            if _server_of(row) == backend:
-                rows.append(row)
-        return Side(backend, "model", tuple(rows))
+        return self._predicted[backend]
 
     def measured(self, backend: Backend) -> Side:
         """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
-        return self.memo(("measured", backend), lambda: self._measured(backend))
+        return self._measured[backend]
 
-    def _measured(self, backend: Backend) -> Side:
-        rows: list[dict] = []
+    # Derived from fields alone, once per instance: ``dataclasses.replace`` (the what-ifs) makes a
+    # new instance, which derives its own.
+    @cached_property
+    def _predicted(self) -> dict[Backend, Side]:
+        sides = {}
+        for backend in Backend:
+            rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
+            for row in (self.estimate or {}).get("performance") or ():
+                if _server_of(row) == backend:
+                    rows.append(row)
+            sides[backend] = Side(backend, "model", tuple(rows))
+        return sides
+
+    @cached_property
+    def _measured(self) -> dict[Backend, Side]:
+        rows: dict[Backend, list[dict]] = {backend: [] for backend in Backend}
         for result in self.load_tests:
             kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
-            if KIND_TO_BACKEND.get(kind) == backend:
-                rows.extend(
+            backend = KIND_TO_BACKEND.get(kind)
+            if backend is not None:
+                rows[backend].extend(
                     level for level in result.get("levels") or () if level.get("concurrency")
                 )
-        return Side(backend, "measured", tuple(rows))
-
-
-# Memo keys (their first item) that stay valid when only the answers change: the levels depend on
-# the estimate and the load tests alone; cost rows are keyed by the users and price they used.
-_ANSWER_FREE_MEMOS = ("predicted", "measured", "cost_rows")
+        return {backend: Side(backend, "measured", tuple(rows[backend])) for backend in Backend}
 
 
 def _server_of(row: dict) -> Backend | None:
@@ -198,15 +182,12 @@ def _server_of(row: dict) -> Backend | None:
 class Side:
     """Levels (predicted or measured) for one server, indexed by concurrency.
 
-    The levels are read-only: the indexes below are built once, on first use.
+    The levels are read-only: the two indexes below are built once, on first use.
     """
 
     backend: Backend
     source: str  # "model" | "measured"
     levels: tuple[dict, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_at_load", {})  # peak -> at_your_load(peak)
 
     def __bool__(self) -> bool:
         return bool(self.levels)
@@ -234,20 +215,17 @@ class Side:
 
     def at_your_load(self, peak: int) -> list[dict]:
         """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
-        concurrency above it (in that order). Memoised per peak: the what-if searches ask often.
+        concurrency above it (in that order).
 
         The set only grows with ``peak``: a level above the old peak was either the first one
         above (already in) or is now at or below the new peak.
         """
-        found = self._at_load.get(peak)
-        if found is None:
-            levels = self.up_to(peak)
-            above = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) > peak]
-            if above and not any(lvl["concurrency"] == peak for lvl in levels):
-                first = min(lvl["concurrency"] for lvl in above)
-                levels += [lvl for lvl in above if lvl["concurrency"] == first]
-            found = self._at_load[peak] = tuple(levels)
-        return list(found)
+        levels = self.up_to(peak)
+        above = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) > peak]
+        if above and not any(lvl["concurrency"] == peak for lvl in levels):
+            first = min(lvl["concurrency"] for lvl in above)
+            levels += [lvl for lvl in above if lvl["concurrency"] == first]
+        return levels
 
     def single(self) -> dict | None:
         return self.at(1)

@@ -1,12 +1,12 @@
 """Checks that read load: measured load tests and the $/1M-token cost at the user's load.
 
 Same discipline as ``checks``: evidence for vLLM when it holds at ANY level at your load, for
-Ollama only when it holds at ALL of them (``at_your_load``), so more users only move toward vLLM.
+Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users only move toward vLLM.
 """
 
 from __future__ import annotations
 
-from advisor.rules.checks import Evidence, at_your_load, ms, slo_misses
+from advisor.rules.checks import Evidence, ms, slo_misses
 from advisor.rules.facts import Backend, Facts, Side, failure_rate, metric, throughput
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
@@ -24,7 +24,7 @@ def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict,
     if base is None:
         return None, []
     rows = []
-    for level in at_your_load(side, peak):
+    for level in side.at_your_load(peak):
         p95 = metric(level, "e2el_ms")
         if level["concurrency"] > 1 and p95 is not None:
             rows.append((level, p95 / base))
@@ -57,7 +57,7 @@ def measured_collapse(f: Facts) -> Evidence:
 
 
 def measured_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.OLLAMA), f.users):
+    for level in f.measured(Backend.OLLAMA).at_your_load(f.users):
         rate = failure_rate(level)
         if rate > MAX_FAILURE_RATE:
             return {
@@ -74,7 +74,7 @@ def measured_slo_miss(f: Facts) -> Evidence:
     slos, side = f.answers.slos, f.measured(Backend.OLLAMA)
     if not slos or not side or slo_misses(side.single(), slos):
         return None
-    for level in at_your_load(side, f.users):
+    for level in side.at_your_load(f.users):
         misses = slo_misses(level, slos)
         if level["concurrency"] > 1 and misses:
             return {"concurrency": level["concurrency"], "misses": "; ".join(misses)}
@@ -84,7 +84,7 @@ def measured_slo_miss(f: Facts) -> Evidence:
 def measured_ollama_holds(f: Facts) -> Evidence:
     """Measured at (or above) the peak, Ollama's p95 stays under 2x single-user, no failures, SLOs met."""
     side = f.measured(Backend.OLLAMA)
-    levels = at_your_load(side, f.users)
+    levels = side.at_your_load(f.users)
     if not levels or (levels[-1].get("concurrency") or 0) < f.users:
         return None
     base, rows = _ratio_levels(side, f.users)
@@ -99,7 +99,7 @@ def measured_ollama_holds(f: Facts) -> Evidence:
 
 
 def measured_vllm_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.VLLM), f.users):
+    for level in f.measured(Backend.VLLM).at_your_load(f.users):
         if failure_rate(level) > MAX_FAILURE_RATE:
             return {"concurrency": level["concurrency"], "rate": f"{failure_rate(level):.0%}"}
     return None
@@ -125,13 +125,12 @@ def cost_per_million(hourly: float, tokens_per_s: float) -> float:
 def cost_rows(f: Facts) -> list[dict]:
     """Per level at your load where both servers have a throughput: $/1M output tokens each.
 
-    Two rules and the comparison table read them, and the what-if searches re-decide with the
-    same levels: memoised on the facts, keyed by everything from the answers they depend on.
+    Two rules and the comparison table read them.
     """
     hourly = hourly_cost(f)
     if not hourly or hourly <= 0:
         return []  # free (owned, or priced at 0): no cost to compare
-    return list(f.memo(("cost_rows", f.users, hourly), lambda: _cost_rows(f, hourly)))
+    return _cost_rows(f, hourly)
 
 
 def _cost_rows(f: Facts, hourly: float) -> list[dict]:
@@ -141,7 +140,7 @@ def _cost_rows(f: Facts, hourly: float) -> list[dict]:
         ("measured", measured_ollama, measured_vllm),
         ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
     ):
-        for ollama in at_your_load(ollama_side, f.users):
+        for ollama in ollama_side.at_your_load(f.users):
             c = ollama["concurrency"]
             if (
                 kind == "predicted"
