@@ -19,7 +19,6 @@ Seam: ``fetch(url) -> (status, body bytes)``; tests also run real HTTP servers o
 
 from __future__ import annotations
 
-import enum
 import json
 import os
 import threading
@@ -28,6 +27,7 @@ import urllib.parse
 import urllib.request
 
 from probes.base import Outcome
+from probes.kinds import ServerKind
 
 # Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), and the
 # demo engines of `make engines`: llama.cpp on 11435 and vLLM on 8001. 8000 is also `make run`'s port.
@@ -48,13 +48,6 @@ VLLM_METRICS = (
     "vllm:kv_cache_usage_perc",
     "vllm:gpu_cache_usage_perc",
 )
-
-
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"
 
 
 LLAMACPP_OWNERS = frozenset({"me", "llamacpp"})

@@ -21,10 +21,11 @@ from advisor.api.schema import ErrorSerializer
 from advisor.api.serializers import StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
 from advisor.errors import AdvisorError
-from advisor.models import Backend, HardwareReport, LoadTest, Recommendation
+from advisor.models import BACKEND_CHOICES, HardwareReport, LoadTest, Recommendation
 from advisor.rules.answers import ANSWER_FIELDS, AnswerField
 from advisor.services.assessments import MAX_LOAD_TESTS, recommendation_create
 from advisor.services.bundles import bundle_for_recommendation
+from probes.kinds import Backend
 
 EVIDENCE_FIELDS = ("title", "hardware_report", "hardware", "load_tests")
 
@@ -86,7 +87,7 @@ class RecommendationInputSerializer(StrictInputSerializer):
 class RecommendationOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
-    backend = serializers.ChoiceField(choices=Backend.choices)
+    backend = serializers.ChoiceField(choices=BACKEND_CHOICES)
     confidence = serializers.FloatField()
     assessment = serializers.UUIDField(source="assessment.id")
     title = serializers.CharField(source="assessment.title")
@@ -202,7 +203,7 @@ def _bundle(request, pk):
     reject_unknown_query_parameters(request, {"backend"})
     recommendation = get_object_or_404(own_recommendations(request), pk=pk)
     backend = request.query_params.get("backend") or None
-    if backend is not None and backend not in Backend.values:
+    if backend is not None and backend not in list(Backend):
         raise AdvisorError(f"Unknown backend {backend!r}; use ollama or vllm.", field="backend")
     return bundle_for_recommendation(recommendation=recommendation, backend=backend)
 
@@ -217,7 +218,7 @@ class BundleFileOutputSerializer(serializers.Serializer):
 
 class BundleOutputSerializer(serializers.Serializer):
     root = serializers.CharField()
-    backend = serializers.ChoiceField(choices=Backend.choices)
+    backend = serializers.ChoiceField(choices=BACKEND_CHOICES)
     filename = serializers.CharField()
     files = BundleFileOutputSerializer(many=True)
 

@@ -26,11 +26,7 @@ from advisor.bundles.readers import (
     texts,
 )
 from advisor.errors import AdvisorError
-
-
-class Backend(StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
+from probes.kinds import Backend
 
 
 class GpuVendor(StrEnum):
@@ -140,7 +136,7 @@ class BundleInput:
 
     @property
     def other_backend(self) -> Backend:
-        return Backend.OLLAMA if self.backend is Backend.VLLM else Backend.VLLM
+        return self.backend.other
 
     @property
     def port(self) -> int:

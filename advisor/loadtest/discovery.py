@@ -13,22 +13,15 @@ and Ollama ``/api/ps`` (``size`` vs ``size_vram``: less in VRAM means layers spi
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 from dataclasses import asdict, dataclass, field
 
 import aiohttp
 
 from advisor.errors import AdvisorError
+from probes.kinds import ServerKind
 
 DISCOVERY_TIMEOUT_S = 5.0
-
-
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"  # some other OpenAI-compatible server
 
 
 # owned_by values in /v1/models: vllm/entrypoints/openai/serving_models.py ("vllm"),

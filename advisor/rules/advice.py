@@ -10,7 +10,7 @@ from typing import Any
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.checks import gib, ms
-from advisor.rules.facts import Backend, Facts, metric
+from advisor.rules.facts import Facts, metric
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
     DEGRADED_P95_RATIO,
@@ -18,6 +18,7 @@ from advisor.rules.thresholds import (
     MAX_FAILURE_RATE,
 )
 from advisor.rules.verdict import Reason, Verdict, decide
+from probes.kinds import Backend
 
 
 def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label: str) -> str:

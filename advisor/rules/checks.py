@@ -10,7 +10,7 @@ holds at ALL of them (see ``Side.at_your_load``).
 from __future__ import annotations
 
 from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
-from advisor.rules.facts import Backend, Facts, metric
+from advisor.rules.facts import Facts, metric
 from advisor.rules.thresholds import (
     HANDFUL_USERS,
     MANY_USERS,
@@ -18,6 +18,7 @@ from advisor.rules.thresholds import (
     OLLAMA_CONCURRENCY_LIMIT,
     SINGLE_STREAM_GAP,
 )
+from probes.kinds import Backend
 
 Evidence = dict | None
 GIB = 1024**3

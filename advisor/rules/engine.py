@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.rules import advice, handover
-from advisor.rules.facts import Backend, Facts
+from advisor.rules.facts import Facts
 from advisor.rules.table import Effect
 from advisor.rules.thresholds import (
     CONFIDENCE_HIGH,
@@ -33,6 +33,7 @@ from advisor.rules.thresholds import (
     MAX_EVIDENCE_CONFIDENCE,
 )
 from advisor.rules.verdict import Reason, Verdict, decide
+from probes.kinds import Backend
 
 CONFLICT_CONFIDENCE = 0.6  # two hard requirements disagree: the answers contradict each other
 MAX_USERS_SEARCHED = 100_000  # the questionnaire's bound on peak_concurrent_users

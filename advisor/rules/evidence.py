@@ -16,8 +16,9 @@ from typing import Any
 from advisor.capacity import catalog
 from advisor.errors import AdvisorError
 from advisor.rules.answers import Answers, Platform, custom_model_spec
-from advisor.rules.facts import KIND_TO_BACKEND, Facts, metric
+from advisor.rules.facts import Facts, metric
 from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS, REFERENCE_GPU
+from probes.kinds import backend_for_kind
 
 # Quantizations tried, smallest last, when the model does not fit vLLM / Ollama as asked.
 VLLM_SMALLER_FORMATS = ("fp8", "awq-int4")
@@ -158,8 +159,7 @@ def measured_single_stream_tps(load_tests: Iterable[dict]) -> dict[str, float]:
     """Single-user decode speed per server (1000 / TPOT p50 at concurrency 1) from load tests."""
     speeds: dict[str, float] = {}
     for result in load_tests:
-        kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
-        backend = KIND_TO_BACKEND.get(kind)
+        backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
         for level in (result or {}).get("levels") or ():
             tpot = metric(level, "tpot_ms", "p50")
             if backend is not None and level.get("concurrency") == 1 and tpot:

@@ -13,30 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from advisor.rules.answers import Answers, Platform
-
-
-class Backend(StrEnum):
-    """The two servers the advisor chooses between (same values as ``advisor.models.Backend``)."""
-
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-
-    @property
-    def label(self) -> str:
-        return "Ollama" if self is Backend.OLLAMA else "vLLM"
-
-    @property
-    def other(self) -> Backend:
-        return Backend.VLLM if self is Backend.OLLAMA else Backend.OLLAMA
-
-
-# Load-test target kinds: llama.cpp is what Ollama runs underneath, so it counts as the Ollama side.
-KIND_TO_BACKEND = {"ollama": Backend.OLLAMA, "llamacpp": Backend.OLLAMA, "vllm": Backend.VLLM}
+from probes.kinds import Backend, backend_for_kind
 
 
 @dataclass(frozen=True)
@@ -164,8 +145,7 @@ class Facts:
     def _measured(self) -> dict[Backend, Side]:
         rows: dict[Backend, list[dict]] = {backend: [] for backend in Backend}
         for result in self.load_tests:
-            kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
-            backend = KIND_TO_BACKEND.get(kind)
+            backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
             if backend is not None:
                 rows[backend].extend(
                     level for level in result.get("levels") or () if level.get("concurrency")
@@ -174,8 +154,7 @@ class Facts:
 
 
 def _server_of(row: dict) -> Backend | None:
-    name = str(row.get("server") or row.get("backend") or row.get("engine") or "").lower()
-    return KIND_TO_BACKEND.get(name)
+    return backend_for_kind(row.get("server"))
 
 
 @dataclass(frozen=True)

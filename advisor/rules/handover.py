@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from advisor.rules.answers import Platform
 from advisor.rules.checks import gib, ms
-from advisor.rules.facts import Backend, Facts, metric, throughput
+from advisor.rules.facts import Facts, metric, throughput
 from advisor.rules.load_checks import cost_rows
 from advisor.rules.thresholds import HANDFUL_USERS
+from probes.kinds import Backend
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)
 VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000

@@ -7,13 +7,14 @@ Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users 
 from __future__ import annotations
 
 from advisor.rules.checks import Evidence, ms, slo_misses
-from advisor.rules.facts import Backend, Facts, Side, failure_rate, metric, throughput
+from advisor.rules.facts import Facts, Side, failure_rate, metric, throughput
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
     COST_RATIO,
     DEGRADED_P95_RATIO,
     MAX_FAILURE_RATE,
 )
+from probes.kinds import Backend
 
 # ---- measured ------------------------------------------------------------------------------------
 

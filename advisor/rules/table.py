@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from advisor.rules import checks, load_checks
-from advisor.rules.facts import Backend, Facts
+from advisor.rules.facts import Facts
 from advisor.rules.thresholds import (
     ARTICLE,
     COLLAPSE_P95_RATIO,
@@ -25,6 +25,7 @@ from advisor.rules.thresholds import (
     MULTI_LORA_ADAPTERS,
     OLLAMA_CONCURRENCY_LIMIT,
 )
+from probes.kinds import Backend
 
 
 class Category(StrEnum):

@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from advisor.rules.facts import Backend, Facts
+from advisor.rules.facts import Facts
 from advisor.rules.table import RULES, Effect, Rule
+from probes.kinds import Backend
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.bundles import Backend, bundle_input_from
+from advisor.bundles import bundle_input_from
 from advisor.bundles.inputs import GpuVendor
 from advisor.errors import AdvisorError
+from probes.kinds import Backend
 from tests.bundles.factories import answers, estimate, recommendation
 
 

@@ -8,10 +8,10 @@ import string
 import pytest
 
 from advisor.rules.engine import confidence_label, recommend
-from advisor.rules.facts import Backend
 from advisor.rules.table import RULES, RULES_BY_ID, Effect, rules_table
 from advisor.rules.thresholds import CONSTRAINT_CONFIDENCE, HANDFUL_USERS
 from advisor.rules.verdict import decide
+from probes.kinds import Backend
 from tests.rules.factories import answers, estimate, facts, level, load_test
 
 NEUTRAL = {"use_case": "internal", "team_skills": ["python", "docker"], "gpu": "rtx-4090"}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from advisor.rules.answers import DeploymentTarget, Feature, Skill, UseCase
 from advisor.rules.engine import recommend
-from advisor.rules.facts import Backend
+from probes.kinds import Backend
 from tests.rules.factories import answers, estimate, facts, level, load_test
 
 PC_GPUS = (

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import Target, shell_script, shell_words
+from probes.kinds import Backend
 
 SMOKE_TEST = "scripts/smoke-test.sh"
 LOAD_TEST = "scripts/loadtest.sh"

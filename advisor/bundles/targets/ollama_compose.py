@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import OLLAMA_PORT, Backend, BundleInput
+from advisor.bundles.inputs import OLLAMA_PORT, BundleInput
 from advisor.bundles.targets.base import OLLAMA_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
+from probes.kinds import Backend
 
 OLLAMA_IMAGE = "ollama/ollama:0.12.6"  # the envconfig table was read at this release line
 OLLAMA_IMAGE_ROCM = "ollama/ollama:0.12.6-rocm"

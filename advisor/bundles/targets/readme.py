@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
     VLLM_ENGINE_INIT_S,
@@ -15,6 +15,7 @@ from advisor.bundles.targets.common import MAX_LOADTEST_CONCURRENCY, loadtest_co
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.targets.vllm_args import vllm_flags
 from advisor.bundles.upstream import ollama_env_table, vllm_table
+from probes.kinds import Backend
 
 PATH = "README.md"
 BACKEND_NAMES = {Backend.VLLM: "vLLM", Backend.OLLAMA: "Ollama"}

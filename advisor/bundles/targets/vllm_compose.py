@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput
+from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets.base import VLLM_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
+from probes.kinds import Backend
 
 # Images matching the flag table (advisor/bundles/data/vllm_serve_flags.yaml); overridable in .env.
 VLLM_IMAGE_NVIDIA = "vllm/vllm-openai:v0.11.0"
