@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import replace
 
 from advisor.capacity import kv, ollama, performance, vllm
 from advisor.capacity.calibration import calibrate
@@ -25,7 +24,7 @@ from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
 
-__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_levels"]
+__all__ = ["Estimate", "EstimateRequest", "estimate"]
 
 # A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
 # (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
@@ -332,28 +331,3 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
         cost=cost_summary(hourly, levels, price_source=source),
         notes=tuple(notes),
     )
-
-
-def ollama_levels(request: EstimateRequest) -> list[dict]:
-    """Ollama's predicted levels alone: what ``estimate(request, predict=("ollama",))`` puts in
-    ``performance``, without sizing vLLM, pricing, or Ollama's recommended settings. The rules
-    predict Ollama with each smaller slot count (up to three per recommendation) and need nothing
-    else from those runs. Raises AdvisorError as ``estimate`` does for bad names."""
-    model, gpu = _model_and_gpu(request)
-    _, ollama_quant = _quantizations(model, request.quantization, [])
-    _, ollama_kv_name = _kv_types(request.kv_cache_dtype)
-    ollama_weights = kv.weights_bytes(model, ollama_quant)
-    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
-    engine = _ollama_engine(gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name])
-    context = request.avg_prompt_tokens + request.avg_output_tokens // 2
-    for server, measured in (request.measured_decode_tps or {}).items():
-        if Server(server) is Server.OLLAMA:
-            _, engine = calibrate(model, engine, measured, context)
-    return performance.predict_levels(
-        model, engine, request.concurrency, request.avg_prompt_tokens, request.avg_output_tokens
-    )
-
-
-def estimate_with(request: EstimateRequest, **changes) -> Estimate:
-    """The same estimate with some request fields changed (handy for what-if comparisons)."""
-    return estimate(replace(request, **changes))

@@ -3,7 +3,7 @@
 ``Facts`` holds the answers, the hardware report (probes' JSON), the capacity estimate
 (``Estimate.as_dict()``), measured load tests (``LoadTestResult.as_dict()``), the resolved model
 and serving GPU, and — only when the model does not fit — what would. ``facts_build`` (in
-``advisor/rules/evidence.py``) assembles them; tests may build ``Facts`` directly.
+``advisor/rules/assemble.py``) assembles them; tests may build ``Facts`` directly.
 
 The small read helpers below (``Side``, ``level_p95``...) turn those dicts into the numbers the rules
 quote, tolerating absent data: no estimate or no load test simply means those rules stay silent.

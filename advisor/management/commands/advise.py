@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.rules.answers import Answers
+from advisor.rules.assemble import facts_build
 from advisor.rules.engine import Recommendation, recommend
-from advisor.rules.evidence import facts_build
 from advisor.rules.facts import Facts
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024  # answers, reports and results are kilobytes; refuse the absurd
