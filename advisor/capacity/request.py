@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
 
 # Defaults for a chat workload when the caller gives none (ShareGPT-like: a few hundred tokens in,
@@ -92,7 +93,7 @@ class EstimateRequest:
     quantization: str = "auto"
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: float = DEFAULT_GPU_MEMORY_UTILIZATION
     kv_cache_budget_gib: float | None = None
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     avg_prompt_tokens: int = DEFAULT_PROMPT_TOKENS

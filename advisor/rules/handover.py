@@ -7,6 +7,7 @@ measurements, catalog), never invented here.
 
 from __future__ import annotations
 
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.rules.answers import Platform
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Facts, metric, throughput
@@ -16,7 +17,6 @@ from probes.kinds import Backend
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)
 VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000
-VLLM_GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default --gpu-memory-utilization
 
 
 def _tp(facts: Facts) -> int:
@@ -275,7 +275,7 @@ def serving(facts: Facts, backend: Backend) -> dict:
             "gpu_count": facts.gpu_count,
             "max_model_len": facts.answers.context_length,
             "max_num_seqs": vllm.get("max_num_seqs"),
-            "gpu_memory_utilization": VLLM_GPU_MEMORY_UTILIZATION,
+            "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
             "enable_lora": bool(facts.answers.lora_adapters)
             or "multi_lora" in facts.answers.features,
             "max_loras": max(facts.answers.lora_adapters, 1),

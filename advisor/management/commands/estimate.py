@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from advisor.capacity.custom import model_from_gguf, model_from_hf_config
 from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.report import estimate_text
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
 
 
@@ -32,7 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--quantization", default="auto")
         parser.add_argument("--max-model-len", type=int)
         parser.add_argument("--kv-cache-dtype", default="auto")
-        parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+        parser.add_argument(
+            "--gpu-memory-utilization", type=float, default=DEFAULT_GPU_MEMORY_UTILIZATION
+        )
         parser.add_argument("--kv-cache-budget-gib", type=float)
         parser.add_argument("--concurrency", default="1,8,32", help="comma-separated levels")
         parser.add_argument("--prompt-tokens", type=int, default=None)
