@@ -17,5 +17,5 @@ urlpatterns = [
     path("accounts/logout/", accounts.logout, name="logout"),
     path("api-tokens/", page(tokens.token_list), name="tokens"),
     path("api-tokens/<int:pk>/revoke/", page(tokens.token_revoke), name="token_revoke"),
-    path("", include("advisor.views.urls")),  # the web UI's pages (issue 9)
+    path("", include("advisor.views.urls")),  # the web UI's pages
 ]

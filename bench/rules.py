@@ -1,6 +1,6 @@
 """Benchmark: how long a verdict takes, split into building the facts and running the rules.
 
-No target is set by issue 7; the figure that matters is that a recommendation is interactive
+No target is set; the figure that matters is that a recommendation is interactive
 (well under a second) for the UI, the API and the CLI, including the "what would fit" search.
 
 Run: .venv/bin/python bench/rules.py [--repeat N]

@@ -40,7 +40,7 @@ class GpuVendor(StrEnum):
 
 
 # Defaults when there is no estimate, each the server's own default.
-VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm: default below 70 GiB GPUs (shared/REFERENCE.md)
+VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm engine/arg_utils.py: the default below 70 GiB GPUs
 VLLM_DEFAULT_MAX_LORA_RANK = 16  # vllm/config/lora.py LoRAConfig.max_lora_rank
 OLLAMA_DEFAULT_MAX_QUEUE = 512  # ollama envconfig MaxQueue default
 OLLAMA_PORT = 11434  # ollama envconfig Host default port

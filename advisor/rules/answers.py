@@ -169,7 +169,7 @@ class _Parser:
         return Answers(**self.values)
 
     def check_catalog(self) -> None:
-        from advisor.capacity import catalog  # the one resolver for names (issue 4)
+        from advisor.capacity import catalog  # the one resolver for names
 
         model_spec = None
         custom = self.values.get("custom_model")

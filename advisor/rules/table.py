@@ -210,7 +210,7 @@ RULES: tuple[Rule, ...] = (
          load_checks.measured_degraded),
     Rule("measured.collapse", C.MEASURED, f"measured Ollama p95 at your load >= {COLLAPSE_P95_RATIO:g}x single-user", EV, VLLM, 4,
          "Measured latency collapse: Ollama's p95 at {concurrency} concurrent users is {p95}, {ratio}x its single-user {single} (collapse at {limit}x). The serving layer, not the model, is the problem.",
-         f"{ARTICLE}, 'When to move from Ollama to vLLM'; issue 5's sweep stops at 10x single-user p95",
+         f"{ARTICLE}, 'When to move from Ollama to vLLM'; the load tester's sweep stops at 10x single-user p95",
          load_checks.measured_collapse),
     Rule("measured.failures", C.MEASURED, f"measured Ollama failures at your load > {MAX_FAILURE_RATE:.0%}", EV, VLLM, 4,
          "Measured failures: {failed} of {requests} requests ({rate}) failed on Ollama at {concurrency} concurrent users.",

@@ -1,4 +1,4 @@
-"""The web UI's pages and partials (issue 9); mounted at the site root by advisor/urls.py.
+"""The web UI's pages and partials; mounted at the site root by advisor/urls.py.
 
 Every view is wrapped in ``page``: with ADVISOR_REQUIRE_LOGIN on, it needs a signed-in user.
 """
