@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from advisor.rules.answers import Answers  # noqa: E402
 from advisor.rules.assemble import facts_build  # noqa: E402
-from advisor.rules.engine import recommend  # noqa: E402
+from advisor.rules.recommend import recommend  # noqa: E402
 from tests.rules.test_scenarios import SCENARIOS  # noqa: E402
 
 

@@ -5,7 +5,7 @@
 disagree), otherwise the weights of the evidence for each server are summed and the larger wins,
 a tie going to Ollama ("start where you are", ARTICLE 'Migrating between them').
 
-``recommend`` (``engine.py``) explains one verdict; the what-if searches (``advice.py``,
+``recommend`` (``recommend.py``) explains one verdict; the what-if searches (``advice.py``,
 ``engine.users_flip_point``) call ``decide`` on changed facts, so they cannot disagree with it.
 """
 

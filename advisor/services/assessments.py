@@ -15,7 +15,7 @@ from advisor.errors import AdvisorError
 from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest, Recommendation
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
-from advisor.rules.engine import recommend
+from advisor.rules.recommend import recommend
 from advisor.services.hardware import hardware_report_store, hardware_report_validate
 
 MAX_LOAD_TESTS = 20  # one sweep per server and a few re-runs; more is a mistake in the caller

@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from advisor.rules.engine import confidence_label, recommend
+from advisor.rules.recommend import confidence_label, recommend
 from advisor.rules.table import RULES, RULES_BY_ID, Effect, rules_table
 from advisor.rules.thresholds import CONSTRAINT_CONFIDENCE, HANDFUL_USERS
 from advisor.rules.verdict import decide

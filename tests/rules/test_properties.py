@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.rules.answers import DeploymentTarget, Feature, Skill, UseCase
-from advisor.rules.engine import recommend
+from advisor.rules.recommend import recommend
 from probes.kinds import Backend
 from tests.rules.factories import answers, estimate, facts, level, load_test
 

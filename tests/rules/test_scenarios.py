@@ -14,7 +14,7 @@ from advisor.capacity import estimate as capacity
 from advisor.rules import verdict
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
-from advisor.rules.engine import recommend
+from advisor.rules.recommend import recommend
 from tests.rules.factories import load_test
 
 TEAM = {"use_case": "internal", "team_skills": ["python", "docker"]}

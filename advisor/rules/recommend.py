@@ -1,6 +1,6 @@
 """The recommendation: the verdict (``verdict.decide``) explained for the team.
 
-``recommend(facts) -> Recommendation`` is deterministic and pure. How it decides (1-3 in
+``recommend(facts) -> Advice`` is deterministic and pure. How it decides (1-3 in
 ``verdict.py``):
 
 1. Every rule's check runs; a rule that fires becomes a ``Reason`` quoting its evidence.
@@ -40,8 +40,9 @@ MAX_USERS_SEARCHED = 100_000  # the questionnaire's bound on peak_concurrent_use
 
 
 @dataclass(frozen=True)
-class Recommendation:
-    """What we tell the team. ``as_dict()`` is what the Recommendation row stores as ``result``."""
+class Advice:
+    """What we tell the team: the verdict explained. ``as_dict()`` is what the ``Recommendation``
+    row (``advisor.models``) stores as ``result``."""
 
     backend: Backend
     confidence: float
@@ -167,7 +168,7 @@ def _first_vllm(backend_at: Callable[[int], Backend], low: int, high: int) -> in
     return high
 
 
-def recommend(facts: Facts) -> Recommendation:
+def recommend(facts: Facts) -> Advice:
     """The verdict with every reason, warning, switch trigger, migration path and comparison."""
     verdict = decide(facts)
     decisive, supporting, opposing, notes = _split(verdict)
@@ -175,7 +176,7 @@ def recommend(facts: Facts) -> Recommendation:
     label = confidence_label(confidence)
     flip = users_flip_point(facts, verdict)
     fit = advice.fit_summary(facts, verdict.backend)
-    return Recommendation(
+    return Advice(
         backend=verdict.backend,
         confidence=confidence,
         confidence_label=label,
