@@ -35,11 +35,14 @@ class ServerKind(StrEnum):
     @property
     def backend(self) -> Backend | None:
         """The side a measurement of this server counts for (llama.cpp: Ollama's engine)."""
-        return {
-            ServerKind.OLLAMA: Backend.OLLAMA,
-            ServerKind.LLAMACPP: Backend.OLLAMA,
-            ServerKind.VLLM: Backend.VLLM,
-        }.get(self)
+        return _BACKEND_OF_KIND.get(self)
+
+
+_BACKEND_OF_KIND = {
+    ServerKind.OLLAMA: Backend.OLLAMA,
+    ServerKind.LLAMACPP: Backend.OLLAMA,
+    ServerKind.VLLM: Backend.VLLM,
+}
 
 
 def backend_for_kind(kind: object) -> Backend | None:

@@ -45,11 +45,17 @@ class Facts:
     # Ollama's predicted levels when sized with fewer parallel slots than the user's (1 .. n-1);
     # rules weigh them with the main estimate's, which keeps the verdict monotone in users.
     ollama_sizings: tuple[dict, ...] = ()
+    # Derived (see ``Levels``); pass nothing. A what-if copy made with ``dataclasses.replace``
+    # keeps it only while it was built from these very estimate, sizings and load tests.
+    levels: Levels | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
         object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
+        sources = (self.estimate, self.ollama_sizings, self.load_tests)
+        if self.levels is None or not self.levels.built_from(*sources):
+            object.__setattr__(self, "levels", Levels(*sources))
 
     def with_answers(self, **changes: Any) -> Facts:
         """These facts with some answers changed (a what-if)."""
@@ -119,19 +125,41 @@ class Facts:
     def ollama_estimate(self) -> dict:
         return (self.estimate or {}).get("ollama") or {}
 
+    @cached_property
+    def cost_rows(self) -> tuple[dict, ...]:
+        """Per level at your load where both servers have a throughput: $/1M output tokens each
+        (the two cost rules and the comparison table read them; derived once per instance)."""
+        return _cost_rows_of(self)
+
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
         picks it; for Ollama, the smaller sizings' levels come first)."""
-        return self._predicted[backend]
+        return self.levels.predicted[backend]  # type: ignore[union-attr]  # set in __post_init__
 
     def measured(self, backend: Backend) -> Side:
         """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
-        return self._measured[backend]
+        return self.levels.measured[backend]  # type: ignore[union-attr]  # set in __post_init__
 
-    # Derived from fields alone, once per instance: ``dataclasses.replace`` (the what-ifs) makes a
-    # new instance, which derives its own.
+
+@dataclass(frozen=True, eq=False)
+class Levels:
+    """Each server's predicted and measured levels, derived once from the estimate, the smaller
+    Ollama sizings and the load tests; it never sees the answers, so the what-ifs that change only
+    answers share it, and any other change builds a new one (``Facts.__post_init__``)."""
+
+    estimate: dict | None
+    ollama_sizings: tuple[dict, ...]
+    load_tests: tuple[dict, ...]
+
+    def built_from(self, estimate, ollama_sizings, load_tests) -> bool:
+        return (
+            self.estimate is estimate
+            and self.ollama_sizings is ollama_sizings
+            and self.load_tests is load_tests
+        )
+
     @cached_property
-    def _predicted(self) -> dict[Backend, Side]:
+    def predicted(self) -> dict[Backend, Side]:
         sides = {}
         for backend in Backend:
             rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
@@ -142,7 +170,7 @@ class Facts:
         return sides
 
     @cached_property
-    def _measured(self) -> dict[Backend, Side]:
+    def measured(self) -> dict[Backend, Side]:
         rows: dict[Backend, list[dict]] = {backend: [] for backend in Backend}
         for result in self.load_tests:
             backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
@@ -151,6 +179,59 @@ class Facts:
                     level for level in result.get("levels") or () if level.get("concurrency")
                 )
         return {backend: Side(backend, "measured", tuple(rows[backend])) for backend in Backend}
+
+
+# ---- cost ------------------------------------------------------------------------------------
+
+
+def hourly_cost(f: Facts) -> float | None:
+    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
+    if f.cpu_only or not f.gpu:
+        return None
+    price = f.answers.gpu_hourly_cost_usd
+    if price is None:
+        price = f.gpu.get("hourly_usd")
+    return float(price) * max(f.gpu_count, 1) if price is not None else None
+
+
+def cost_per_million(hourly: float, tokens_per_s: float) -> float:
+    return hourly / (tokens_per_s * 3600) * 1_000_000
+
+
+def _cost_rows_of(f: Facts) -> tuple[dict, ...]:
+    """Per level at your load where both servers have a throughput: $/1M output tokens each.
+
+    Two rules and the comparison table read them.
+    """
+    hourly = hourly_cost(f)
+    if not hourly or hourly <= 0:
+        return ()  # free (owned, or priced at 0): no cost to compare
+    return tuple(_cost_rows(f, hourly))
+
+
+def _cost_rows(f: Facts, hourly: float) -> list[dict]:
+    rows = []
+    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
+    for kind, ollama_side, vllm_side in (
+        ("measured", measured_ollama, measured_vllm),
+        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
+    ):
+        for ollama in ollama_side.at_your_load(f.users):
+            c = ollama["concurrency"]
+            if (
+                kind == "predicted"
+                and throughput(measured_ollama.at(c))
+                and throughput(measured_vllm.at(c))
+            ):
+                continue  # both servers measured at this load: the measurement speaks
+            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
+            if ollama_tput and vllm_tput:
+                cost = {
+                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
+                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
+                }
+                rows.append({"concurrency": c, "source": kind, "cost": cost})
+    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
 
 
 def _server_of(row: dict) -> Backend | None:

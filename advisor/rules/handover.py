@@ -11,7 +11,6 @@ from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.rules.answers import Platform
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Facts, metric, throughput
-from advisor.rules.load_checks import cost_rows
 from advisor.rules.thresholds import HANDFUL_USERS
 from probes.kinds import Backend
 
@@ -195,7 +194,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
             "yours": f"{_users(facts.users)}, {facts.answers.avg_output_tokens} tokens per answer",
         },
     ]
-    costs = [r for r in cost_rows(facts) if r["concurrency"] >= facts.users] or cost_rows(facts)
+    costs = [r for r in facts.cost_rows if r["concurrency"] >= facts.users] or facts.cost_rows
     if costs and not unavailable:
         row = costs[0]
         rows.append(

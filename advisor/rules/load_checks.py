@@ -7,7 +7,7 @@ Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users 
 from __future__ import annotations
 
 from advisor.rules.checks import Evidence, ms, slo_misses
-from advisor.rules.facts import Facts, Side, failure_rate, metric, throughput
+from advisor.rules.facts import Facts, Side, failure_rate, metric
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
     COST_RATIO,
@@ -109,56 +109,6 @@ def measured_vllm_failures(f: Facts) -> Evidence:
 # ---- cost ----------------------------------------------------------------------------------------
 
 
-def hourly_cost(f: Facts) -> float | None:
-    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
-    if f.cpu_only or not f.gpu:
-        return None
-    price = f.answers.gpu_hourly_cost_usd
-    if price is None:
-        price = f.gpu.get("hourly_usd")
-    return float(price) * max(f.gpu_count, 1) if price is not None else None
-
-
-def cost_per_million(hourly: float, tokens_per_s: float) -> float:
-    return hourly / (tokens_per_s * 3600) * 1_000_000
-
-
-def cost_rows(f: Facts) -> list[dict]:
-    """Per level at your load where both servers have a throughput: $/1M output tokens each.
-
-    Two rules and the comparison table read them.
-    """
-    hourly = hourly_cost(f)
-    if not hourly or hourly <= 0:
-        return []  # free (owned, or priced at 0): no cost to compare
-    return _cost_rows(f, hourly)
-
-
-def _cost_rows(f: Facts, hourly: float) -> list[dict]:
-    rows = []
-    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
-    for kind, ollama_side, vllm_side in (
-        ("measured", measured_ollama, measured_vllm),
-        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
-    ):
-        for ollama in ollama_side.at_your_load(f.users):
-            c = ollama["concurrency"]
-            if (
-                kind == "predicted"
-                and throughput(measured_ollama.at(c))
-                and throughput(measured_vllm.at(c))
-            ):
-                continue  # both servers measured at this load: the measurement speaks
-            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
-            if ollama_tput and vllm_tput:
-                cost = {
-                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
-                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
-                }
-                rows.append({"concurrency": c, "source": kind, "cost": cost})
-    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
-
-
 def _cost_evidence(row: dict, cheaper: Backend) -> dict:
     cost = row["cost"]
     return {
@@ -173,14 +123,14 @@ def _cost_evidence(row: dict, cheaper: Backend) -> dict:
 
 
 def vllm_cheaper(f: Facts) -> Evidence:
-    for row in reversed(cost_rows(f)):  # quote the level nearest your peak
+    for row in reversed(f.cost_rows):  # quote the level nearest your peak
         if row["cost"][Backend.OLLAMA] >= COST_RATIO * row["cost"][Backend.VLLM]:
             return _cost_evidence(row, Backend.VLLM)
     return None
 
 
 def ollama_cheaper(f: Facts) -> Evidence:
-    rows = cost_rows(f)
+    rows = f.cost_rows
     if rows and all(
         r["cost"][Backend.VLLM] >= COST_RATIO * r["cost"][Backend.OLLAMA] for r in rows
     ):
