@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PORT ?= 8000
+PORT ?= 8765
 
 .PHONY: run test lint format migrate install install-dev clean engines engines-stop demo
 

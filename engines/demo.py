@@ -27,7 +27,7 @@ ENGINES = {
 }
 MODEL = os.environ.get("ADVISOR_ENGINES_MODEL", "gemma3-270m")
 CATALOG_MODEL = "gemma-3-270m"  # the capacity catalog's id for the same model
-APP_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+APP_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8765')}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -29,13 +29,16 @@ import urllib.request
 from probes.base import Outcome
 from probes.kinds import ServerKind
 
-# Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), and the
-# demo engines of `make engines`: llama.cpp on 11435 and vLLM on 8001. 8000 is also `make run`'s port.
+# Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), the
+# demo engines of `make engines` (llama.cpp on 11435, vLLM on 8001) and the scripted servers of
+# `manage.py tryservers` (18000, 18434).
 DEFAULT_SERVER_URLS = (
     "http://127.0.0.1:11434",
     "http://127.0.0.1:8000",
     "http://127.0.0.1:11435",
     "http://127.0.0.1:8001",
+    "http://127.0.0.1:18000",
+    "http://127.0.0.1:18434",
 )
 SERVER_URLS_ENV = "ADVISOR_PROBE_SERVER_URLS"  # comma-separated extra base URLs
 HTTP_TIMEOUT_S = 0.8  # per request: a local server answers these in milliseconds

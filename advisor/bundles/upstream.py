@@ -64,7 +64,7 @@ def check_vllm_args(args: Iterable[str]) -> None:
         if flag in avoid or base in avoid:
             raise UnknownUpstreamName(f"vLLM flag {flag} is removed or rejected in some versions")
         if flag not in vllm_flags() and base not in vllm_flags():
-            raise UnknownUpstreamName(f"vLLM flag {flag} is not in {table['source']['version']}")
+            raise UnknownUpstreamName(f"vLLM flag {flag} is not in {table['source']['package']}")
         if flag in choices:
             value = inline if inline else (items[index + 1] if index + 1 < len(items) else "")
             if value not in choices[flag]:

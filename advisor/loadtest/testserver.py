@@ -73,6 +73,7 @@ class ScriptedServer:
         tokens: int | None = None,
         model: str = "test-model",
         host: str = "127.0.0.1",
+        port: int = 0,
         redirect_all: bool = False,
     ):
         self.kind = kind
@@ -83,7 +84,7 @@ class ScriptedServer:
         self.model = model
         self.host = host
         self.redirect_all = redirect_all  # every path answers 302 to the metadata address
-        self.port = 0
+        self.port = port  # 0: any free port
         self.log: list[RequestLog] = []
         self._faults: collections.deque = collections.deque()
         self._thread: threading.Thread | None = None

@@ -18,7 +18,14 @@ from advisor.errors import AdvisorError
 from advisor.models import Assessment
 from advisor.services.assessments import recommendation_refresh
 from advisor.views.access import visible
-from advisor.views.charts import METRICS, SERVER_NAMES, Run, chart_specs, metric_value
+from advisor.views.charts import (
+    METRICS,
+    SERVER_NAMES,
+    Run,
+    chart_specs,
+    metric_value,
+    targets_from_answers,
+)
 
 HISTORY_PAGE_SIZE = 25
 REASON_GROUPS = (
@@ -100,7 +107,9 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
             for key, title, help_text in REASON_GROUPS
         ],
         "load_tests": list(assessment.load_tests.all()),
-        "charts": chart_specs(_measured_runs(assessment), estimate),
+        "charts": chart_specs(
+            _measured_runs(assessment), estimate, targets_from_answers(assessment.answers)
+        ),
         "metrics": METRICS,
         "performance": _performance_rows(estimate),
         "cost": _cost(estimate),

@@ -4,7 +4,8 @@
 ``POST /assess/`` validates with the questionnaire contract, creates the assessment and its
 recommendation and redirects to the recommendation, or re-renders with every field error.
 ``POST /assess/validate/`` is the inline check htmx sends as each answer changes: it answers the
-error fragment of the one field that changed.
+error fragment of the field that changed, and out-of-band fragments for the other answered fields
+(a cross-field conflict shows, or clears, on both fields at once).
 """
 
 from __future__ import annotations
@@ -99,6 +100,17 @@ def questionnaire_validate(request: HttpRequest) -> HttpResponse:
         errors = [f"unknown question {name!r}"] if name else ["say which question to check"]
         context = {"name": "form", "errors": errors}
         return render(request, "partials/field_error.html", context, status=400)
+    errors = form.errors_for(name)
+    # One answer can make another wrong or right (macOS with an H100; a prompt longer than the
+    # context), so every other answered field's error is swapped in too, out of band. Fields
+    # left blank keep quiet until they are answered.
+    others = [
+        {"name": other, "errors": form.errors.get(other, []), "oob": True}
+        for other in form.fields
+        if other not in (name, "title") and form.data.get(other) not in (None, "")
+    ]
     return render(
-        request, "partials/field_error.html", {"name": name, "errors": form.errors_for(name)}
+        request,
+        "partials/field_error.html",
+        {"name": name, "errors": errors, "others": others},
     )

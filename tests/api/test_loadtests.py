@@ -60,7 +60,7 @@ def test_it_never_stores_the_api_key(api):
         ({"model": ""}, "model"),
         ({"concurrency": [0]}, "concurrency.0"),
         ({"concurrency": []}, "concurrency"),
-        ({"concurrency": [1000]}, "concurrency.0"),
+        ({"concurrency": [2000]}, "concurrency.0"),
         ({"shape": "poisson"}, "rate"),  # a Poisson run needs a rate (the engine's rule)
         ({"requests_per_level": 5000, "concurrency": [1, 2, 4]}, "requests_per_level"),
         ({"queue": "elsewhere"}, "queue"),

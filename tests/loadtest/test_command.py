@@ -74,7 +74,7 @@ def test_it_prints_a_table_by_default():
     [
         (["--base-url", "http://169.254.169.254", "--model", "m"], "metadata"),
         (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "0"], "concurrency"),
-        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "999"], "capped"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "2000"], "capped"),
     ],
 )
 def test_it_refuses_bad_input_as_a_command_error(args, message):

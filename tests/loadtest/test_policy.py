@@ -100,7 +100,7 @@ def test_it_pins_connections_to_the_checked_addresses():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"concurrency": (1, 512)}, "concurrency"),
+        ({"concurrency": (1, 2048)}, "concurrency"),
         ({"max_duration_s": 301}, "max_duration_s"),
         ({"duration_s": 100.0, "concurrency": (1, 2, 4, 8)}, "duration_s"),
         ({"requests_per_level": MAX_TOTAL_REQUESTS}, "requests_per_level"),

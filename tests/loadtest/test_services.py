@@ -67,7 +67,7 @@ def test_it_stores_a_queued_test_and_enqueues_it_on_commit(
     [
         ({"base_url": "http://169.254.169.254"}, "", "base_url"),
         ({"base_url": "http://10.0.0.5:8000"}, "", "base_url"),
-        ({"concurrency": "1,1000"}, "", "concurrency"),
+        ({"concurrency": "1,1025"}, "", "concurrency"),
         ({"max_tokens": "lots"}, "", "max_tokens"),
         ({}, "other-queue", "queue"),
     ],

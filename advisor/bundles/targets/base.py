@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import yaml
 
 from advisor.bundles.archive import MODE_EXECUTABLE, BundleFile
-from advisor.bundles.inputs import BundleInput
+from advisor.bundles.inputs import BundleInput, GpuVendor
 from probes.kinds import Backend
 
 # Start-up budget for orchestrators (Kubernetes startupProbe, compose start_period). Assumptions,
@@ -33,6 +33,17 @@ class Target:
     backends: frozenset[Backend]
     render: Callable[[BundleInput], list[BundleFile]]
     description: str
+    # Whether its files run on a Mac. Docker on macOS runs a Linux VM with no access to Metal,
+    # so containers and Kubernetes would serve from the CPU there: a Mac bundle leaves them out.
+    runs_on_mac: bool = False
+
+    def applies_to(self, inp: BundleInput) -> bool:
+        return inp.backend in self.backends and (self.runs_on_mac or not on_mac(inp))
+
+
+def on_mac(inp: BundleInput) -> bool:
+    """The answers describe a Mac: macOS, or an Apple GPU (which only macOS drives)."""
+    return inp.platform == "macos" or inp.gpu_vendor == GpuVendor.APPLE
 
 
 def startup_budget_s(inp: BundleInput, *, engine_init_s: int) -> int:
@@ -81,6 +92,19 @@ def _comment(text: str) -> str:
 
 def shell_words(words: Iterable[str]) -> str:
     return " ".join(shlex.quote(str(word)) for word in words)
+
+
+# Scripts read the bundle's .env (as .env.example says) for every variable the caller has not
+# set: plain KEY=value lines, as docker compose reads them; the caller's environment wins.
+READ_ENV_FILE = (
+    'env_file="$(dirname "$0")/../.env"\n'
+    'if [[ -f "$env_file" ]]; then\n'
+    "  while IFS='=' read -r key value || [[ -n \"$key\" ]]; do\n"
+    '    [[ "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue\n'
+    '    [[ -n "${!key+set}" ]] || export "$key=$value"\n'
+    '  done <"$env_file"\n'
+    "fi\n"
+)
 
 
 def shell_script(path: str, body: str, *, description: str, summary: str) -> BundleFile:

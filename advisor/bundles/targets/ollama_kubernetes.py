@@ -11,8 +11,9 @@ from advisor.bundles.targets.base import (
     startup_budget_s,
     yaml_dump_all,
 )
-from advisor.bundles.targets.ollama_compose import MODELS_DIR, OLLAMA_IMAGE, OLLAMA_IMAGE_ROCM
+from advisor.bundles.targets.ollama_compose import MODELS_DIR
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
+from advisor.releases import OLLAMA_IMAGE, OLLAMA_ROCM_IMAGE
 from probes.kinds import Backend
 
 PATH = "ollama/kubernetes.yaml"
@@ -47,7 +48,7 @@ def render(inp: BundleInput) -> list[BundleFile]:
 
 
 def _pod_spec(inp: BundleInput) -> dict:
-    image = OLLAMA_IMAGE_ROCM if inp.gpu_vendor is GpuVendor.AMD else OLLAMA_IMAGE
+    image = OLLAMA_ROCM_IMAGE if inp.gpu_vendor is GpuVendor.AMD else OLLAMA_IMAGE
     budget = startup_budget_s(inp, engine_init_s=OLLAMA_ENGINE_INIT_S)
     mounts = [{"name": "models", "mountPath": MODELS_DIR}]
     env = [{"name": k, "value": v} for k, v in env_dict(inp, host=CONTAINER_HOST).items()]

@@ -8,13 +8,21 @@ from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
     VLLM_ENGINE_INIT_S,
     gib,
+    on_mac,
     shell_words,
     startup_budget_s,
 )
 from advisor.bundles.targets.common import MAX_LOADTEST_CONCURRENCY, loadtest_command
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.targets.vllm_args import vllm_flags
-from advisor.bundles.upstream import ollama_env_table, vllm_table
+from advisor.bundles.upstream import ollama_env_table
+from advisor.releases import (
+    OLLAMA_IMAGE,
+    OLLAMA_ROCM_IMAGE,
+    VLLM_IMAGE,
+    VLLM_RELEASE,
+    VLLM_ROCM_IMAGE,
+)
 from probes.kinds import Backend
 
 PATH = "README.md"
@@ -85,9 +93,22 @@ def _start(inp: BundleInput) -> list[str]:
             f"- Kubernetes: create the `{inp.name}-secrets` Secret (see the manifest header), "
             "then `kubectl apply -f vllm/kubernetes.yaml`",
         ]
+    elif on_mac(inp):
+        lines += [
+            "- The Ollama app: `brew install --cask ollama` or the app from ollama.com/download, "
+            "then `ollama/macos/setenv.sh` and restart the app",
+            "- Headless with Homebrew (`brew install ollama`): copy "
+            "`ollama/macos/com.ollama.serve.plist` to `~/Library/LaunchAgents/` and "
+            "`launchctl load` it",
+            f"- Optional: `ollama create {inp.name} -f ollama/Modelfile` bakes the context "
+            "size into a named model",
+            "",
+            "This bundle has no Docker or Kubernetes files: Docker on a Mac runs a Linux VM "
+            "that cannot reach Metal, so a container would serve from the CPU. Ollama runs "
+            "natively to use the GPU.",
+        ]
     else:
-        # Docker on a Mac sees no GPU: the CPU flavour is the one that runs there.
-        flavour = {"amd": "rocm", "cpu": "cpu", "apple": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
+        flavour = {"amd": "rocm", "cpu": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
         lines += [
             "- Linux: `ollama/setup-linux.sh` (installs with Ollama's script "
             "`curl -fsSL https://ollama.com/install.sh | sh`, applies "
@@ -113,8 +134,9 @@ def _settings(inp: BundleInput) -> list[str]:
             value = "(on)" if flag.value is None else f"`{flag.value}`"
             lines.append(f"| `{flag.flag}` | {value} | {_cell(flag.why)} |")
         lines.append(
-            "| `--api-key` | `$VLLM_API_KEY` | read from the environment; never written into "
-            "a file of this bundle |"
+            "| `VLLM_API_KEY` | from `.env` or the environment file | the bearer token clients "
+            "send; vLLM reads it from its environment, so it is never on a command line (`ps`) "
+            "nor written into a file of this bundle |"
         )
     else:
         for var in ollama_env(inp):
@@ -220,11 +242,15 @@ def _checks(inp: BundleInput) -> list[str]:
 
 def _sources(inp: BundleInput) -> list[str]:
     if inp.backend is Backend.VLLM:
-        source = vllm_table()["source"]
-        where = f"vllm-project/vllm {source['version']}"
+        where = (
+            f"vLLM {VLLM_RELEASE}'s own argument parser (images `{VLLM_IMAGE}` and "
+            f"`{VLLM_ROCM_IMAGE}`)"
+        )
     else:
-        source = ollama_env_table()["source"]
-        where = f"ollama/ollama envconfig/config.go, {source['version']}"
+        where = (
+            f"Ollama's `envconfig/config.go` (images `{OLLAMA_IMAGE}` and `{OLLAMA_ROCM_IMAGE}`; "
+            f"read at {ollama_env_table()['source']['read_at']})"
+        )
     return [
         "## Versions",
         "",

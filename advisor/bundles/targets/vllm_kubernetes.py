@@ -12,7 +12,8 @@ from advisor.bundles.targets.base import (
     yaml_dump_all,
 )
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
-from advisor.bundles.targets.vllm_compose import HF_CACHE, VLLM_IMAGE_NVIDIA, VLLM_IMAGE_ROCM
+from advisor.bundles.targets.vllm_compose import HF_CACHE
+from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
 from probes.kinds import Backend
 
 PATH = "vllm/kubernetes.yaml"
@@ -51,14 +52,14 @@ def render(inp: BundleInput) -> list[BundleFile]:
 def _pod_spec(inp: BundleInput, budget: int) -> dict:
     gpus = inp.vllm.tensor_parallel_size
     resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[GpuVendor.NVIDIA])
-    image = VLLM_IMAGE_ROCM if inp.gpu_vendor is GpuVendor.AMD else VLLM_IMAGE_NVIDIA
+    image = VLLM_ROCM_IMAGE if inp.gpu_vendor is GpuVendor.AMD else VLLM_IMAGE
     secret = f"{inp.name}-secrets"
     container = {
         "name": "vllm",
         "image": image,
         "command": ["vllm", "serve"],
         # Kubernetes expands $(VAR) from the container's env, so the key never sits in the manifest.
-        "args": serve_args(inp, api_key_arg=f"$({API_KEY_ENV})"),
+        "args": serve_args(inp),
         "env": [
             {
                 "name": API_KEY_ENV,
