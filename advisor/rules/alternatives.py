@@ -22,7 +22,12 @@ OLLAMA_SMALLER_FORMATS = ("Q4_K_M", "Q4_0")
 TP_SIZES = (2, 4, 8)  # vLLM tensor-parallel sizes on one node
 
 
-def _try(answers, model, gpu, count, quant, server, tried: dict) -> dict | None:
+Tried = dict[tuple[Any, Any, int, str], dict[str, Any] | None]  # configuration -> its estimate
+
+
+def _try(
+    answers: Answers, model: Any, gpu: Any, count: int, quant: str, server: str, tried: Tried
+) -> dict[str, Any] | None:
     """The estimate at one user if the configuration fits ``server``, else None. ``tried`` holds
     the estimates already made in this search: vLLM and Ollama try the same bigger GPUs and
     smaller models, so each configuration is estimated once (405B on one H100: facts_build runs
@@ -37,10 +42,12 @@ def _try(answers, model, gpu, count, quant, server, tried: dict) -> dict | None:
     return est if est is not None and fits(est, server) else None
 
 
-def find_alternatives(answers: Answers, model: Any, gpu: Any, count: int, est: dict) -> list[dict]:
+def find_alternatives(
+    answers: Answers, model: Any, gpu: Any, count: int, est: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Configurations that fit when the asked one does not, one per kind and server."""
-    out: list[dict] = []
-    tried: dict = {}
+    out: list[dict[str, Any]] = []
+    tried: Tried = {}
     if gpu is None:
         return _smaller_models(answers, model, None, 0, "ollama", out, tried)
     servers = ["ollama"] if gpu.unified_memory else ["vllm", "ollama"]
@@ -61,14 +68,14 @@ def find_alternatives(answers: Answers, model: Any, gpu: Any, count: int, est: d
 def _configs(answers: Answers, server: str, count: int, gpu: Any) -> list[tuple[int, str]]:
     """(gpu_count, quantization) to try, fewest changes first: a smaller format on these GPUs,
     then more GPUs (vLLM tensor parallelism), then both."""
-    formats = VLLM_SMALLER_FORMATS if server == "vllm" else OLLAMA_SMALLER_FORMATS
-    formats = tuple(q for q in formats if q != answers.quantization)
+    smaller = VLLM_SMALLER_FORMATS if server == "vllm" else OLLAMA_SMALLER_FORMATS
+    formats = tuple(q for q in smaller if q != answers.quantization)
     more = [n for n in TP_SIZES if n > count] if server == "vllm" and not gpu.unified_memory else []
     tries = [(count, q) for q in formats] + [(n, answers.quantization) for n in more]
     return tries + [(n, q) for n in more for q in formats]
 
 
-def _config_alternative(server: str, gpu: Any, n: int, quant: str, count: int) -> dict:
+def _config_alternative(server: str, gpu: Any, n: int, quant: str, count: int) -> dict[str, Any]:
     where = f"{n}x {gpu.name}" if n > 1 else f"one {gpu.name}"
     weights = "" if quant == "auto" else f" with {quant} weights"
     parallel = " and tensor parallelism" if server == "vllm" and n > 1 else ""
@@ -86,7 +93,9 @@ def _label(server: str) -> str:
     return "vLLM" if server == "vllm" else "Ollama"
 
 
-def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str, tried: dict) -> dict | None:
+def _bigger_gpu(
+    answers: Answers, model: Any, gpu: Any, server: str, tried: Tried
+) -> dict[str, Any] | None:
     """The smallest catalog GPU of the same vendor with more memory that fits on its own."""
     candidates = sorted(
         (
@@ -108,7 +117,15 @@ def _bigger_gpu(answers: Answers, model: Any, gpu: Any, server: str, tried: dict
     return None
 
 
-def _smaller_models(answers, model, gpu, count, server, out: list[dict], tried: dict) -> list[dict]:
+def _smaller_models(
+    answers: Answers,
+    model: Any,
+    gpu: Any,
+    count: int,
+    server: str,
+    out: list[dict[str, Any]],
+    tried: Tried,
+) -> list[dict[str, Any]]:
     """The largest model of the same family that fits as asked."""
     family = getattr(model, "family", None)
     smaller = sorted(
@@ -144,7 +161,9 @@ def _smaller_models(answers, model, gpu, count, server, out: list[dict], tried: 
     return out
 
 
-def reference_server(answers: Answers, model: Any, levels: tuple[int, ...]) -> dict | None:
+def reference_server(
+    answers: Answers, model: Any, levels: tuple[int, ...]
+) -> dict[str, Any] | None:
     """vLLM on the reference Linux GPU (1, 2, 4 or 8 of them, the fewest that fit)."""
     try:
         gpu = catalog.resolve_gpu(REFERENCE_GPU)

@@ -17,9 +17,10 @@ from advisor.capacity import catalog
 from advisor.capacity import estimate as capacity
 from advisor.errors import AdvisorError
 from advisor.rules.alternatives import find_alternatives, reference_server
-from advisor.rules.answers import Answers, Platform, custom_model_spec
+from advisor.rules.answers import Answers, custom_model_spec
 from advisor.rules.facts import Facts, metric
 from advisor.rules.hardware import effective_hardware
+from advisor.rules.questions import Platform
 from advisor.rules.sizing import (
     estimate_request,
     fits,
@@ -31,7 +32,7 @@ from advisor.rules.thresholds import HANDFUL_USERS
 from probes.kinds import backend_for_kind
 
 
-def measured_single_stream_tps(load_tests: Iterable[dict]) -> dict[str, float]:
+def measured_single_stream_tps(load_tests: Iterable[dict[str, Any]]) -> dict[str, float]:
     """Single-user decode speed per server (1000 / TPOT p50 at concurrency 1) from load tests."""
     speeds: dict[str, float] = {}
     for result in load_tests:
@@ -44,7 +45,10 @@ def measured_single_stream_tps(load_tests: Iterable[dict]) -> dict[str, float]:
 
 
 def facts_build(
-    answers: Answers, *, hardware_report: dict | None = None, load_tests: Iterable[dict] = ()
+    answers: Answers,
+    *,
+    hardware_report: dict[str, Any] | None = None,
+    load_tests: Iterable[dict[str, Any]] = (),
 ) -> Facts:
     """Everything ``recommend`` needs. Raises ``AdvisorError`` only for unusable answers."""
     gpu, count, platform, notes = effective_hardware(answers, hardware_report)
@@ -68,7 +72,7 @@ def facts_build(
             )
         except AdvisorError as exc:
             notes.append(f"no capacity estimate: {exc.message}")
-    sizings: list[dict] = []
+    sizings: list[dict[str, Any]] = []
     if estimate is not None:
         # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
         # to the user's, so a larger team can only look worse for Ollama, never better.

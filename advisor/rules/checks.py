@@ -9,8 +9,11 @@ holds at ALL of them (see ``Side.at_your_load``).
 
 from __future__ import annotations
 
-from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
+from collections.abc import Callable
+from typing import Any
+
 from advisor.rules.facts import Facts, metric
+from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
     HANDFUL_USERS,
     MANY_USERS,
@@ -20,7 +23,7 @@ from advisor.rules.thresholds import (
 )
 from probes.kinds import Backend
 
-Evidence = dict | None
+Evidence = dict[str, Any] | None
 GIB = 1024**3
 SLO_METRICS = {"slo_ttft_ms": "ttft_ms", "slo_tpot_ms": "tpot_ms", "slo_e2e_p95_ms": "e2el_ms"}
 SLO_LABELS = {"slo_ttft_ms": "TTFT", "slo_tpot_ms": "TPOT", "slo_e2e_p95_ms": "E2E"}
@@ -180,7 +183,7 @@ def production_slos(f: Facts) -> Evidence:
     return {"slos": listed}
 
 
-def slo_misses(level: dict | None, slos: dict[str, float]) -> list[str]:
+def slo_misses(level: dict[str, Any] | None, slos: dict[str, float]) -> list[str]:
     misses = []
     for key, target in slos.items():
         value = metric(level, SLO_METRICS[key], "p95")
@@ -213,7 +216,7 @@ def multi_lora(f: Facts) -> Evidence:
     return {"adapters": adapters or "several"}
 
 
-def _feature(feature: Feature):
+def _feature(feature: Feature) -> Callable[[Facts], Evidence]:
     def check(f: Facts) -> Evidence:
         return {"feature": feature.value} if feature in f.answers.features else None
 
@@ -248,7 +251,7 @@ def team_ready(f: Facts) -> Evidence:
     return {"skills": ", ".join(s.value for s in f.answers.team_skills)}
 
 
-def _target(target: DeploymentTarget):
+def _target(target: DeploymentTarget) -> Callable[[Facts], Evidence]:
     def check(f: Facts) -> Evidence:
         return {"target": target.value} if f.answers.deployment_target == target else None
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from advisor.rules.answers import Answers, Platform
+from advisor.rules.answers import Answers
+from advisor.rules.questions import Platform
 from probes.kinds import Backend, backend_for_kind
 
 
@@ -33,18 +34,18 @@ class Facts:
 
     answers: Answers
     platform: Platform = Platform.LINUX
-    gpu: dict | None = None
+    gpu: dict[str, Any] | None = None
     gpu_count: int = 0
-    model: dict | None = None
-    hardware: dict | None = None
-    estimate: dict | None = None
-    load_tests: tuple[dict, ...] = ()
-    alternatives: tuple[dict, ...] = ()
-    reference: dict | None = None
+    model: dict[str, Any] | None = None
+    hardware: dict[str, Any] | None = None
+    estimate: dict[str, Any] | None = None
+    load_tests: tuple[dict[str, Any], ...] = ()
+    alternatives: tuple[dict[str, Any], ...] = ()
+    reference: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())  # what facts_build had to assume
     # Ollama's predicted levels when sized with fewer parallel slots than the user's (1 .. n-1);
     # rules weigh them with the main estimate's, which keeps the verdict monotone in users.
-    ollama_sizings: tuple[dict, ...] = ()
+    ollama_sizings: tuple[dict[str, Any], ...] = ()
     # Derived (see ``Levels``); pass nothing. A what-if copy made with ``dataclasses.replace``
     # keeps it only while it was built from these very estimate, sizings and load tests.
     levels: Levels | None = field(default=None, compare=False, repr=False)
@@ -61,7 +62,7 @@ class Facts:
         """These facts with some answers changed (a what-if)."""
         return dataclasses.replace(self, answers=dataclasses.replace(self.answers, **changes))
 
-    def with_load_tests(self, load_tests: tuple[dict, ...]) -> Facts:
+    def with_load_tests(self, load_tests: tuple[dict[str, Any], ...]) -> Facts:
         """These facts with other load-test results (a what-if)."""
         return dataclasses.replace(self, load_tests=load_tests)
 
@@ -119,14 +120,14 @@ class Facts:
     def model_label(self) -> str:
         return (self.model or {}).get("name") or self.answers.model
 
-    def vllm_estimate(self) -> dict:
+    def vllm_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("vllm") or {}
 
-    def ollama_estimate(self) -> dict:
+    def ollama_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("ollama") or {}
 
     @cached_property
-    def cost_rows(self) -> tuple[dict, ...]:
+    def cost_rows(self) -> tuple[dict[str, Any], ...]:
         """Per level at your load where both servers have a throughput: $/1M output tokens each
         (the two cost rules and the comparison table read them; derived once per instance)."""
         return _cost_rows_of(self)
@@ -147,11 +148,16 @@ class Levels:
     Ollama sizings and the load tests; it never sees the answers, so the what-ifs that change only
     answers share it, and any other change builds a new one (``Facts.__post_init__``)."""
 
-    estimate: dict | None
-    ollama_sizings: tuple[dict, ...]
-    load_tests: tuple[dict, ...]
+    estimate: dict[str, Any] | None
+    ollama_sizings: tuple[dict[str, Any], ...]
+    load_tests: tuple[dict[str, Any], ...]
 
-    def built_from(self, estimate, ollama_sizings, load_tests) -> bool:
+    def built_from(
+        self,
+        estimate: dict[str, Any] | None,
+        ollama_sizings: tuple[dict[str, Any], ...],
+        load_tests: tuple[dict[str, Any], ...],
+    ) -> bool:
         return (
             self.estimate is estimate
             and self.ollama_sizings is ollama_sizings
@@ -171,7 +177,7 @@ class Levels:
 
     @cached_property
     def measured(self) -> dict[Backend, Side]:
-        rows: dict[Backend, list[dict]] = {backend: [] for backend in Backend}
+        rows: dict[Backend, list[dict[str, Any]]] = {backend: [] for backend in Backend}
         for result in self.load_tests:
             backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
             if backend is not None:
@@ -198,7 +204,7 @@ def cost_per_million(hourly: float, tokens_per_s: float) -> float:
     return hourly / (tokens_per_s * 3600) * 1_000_000
 
 
-def _cost_rows_of(f: Facts) -> tuple[dict, ...]:
+def _cost_rows_of(f: Facts) -> tuple[dict[str, Any], ...]:
     """Per level at your load where both servers have a throughput: $/1M output tokens each.
 
     Two rules and the comparison table read them.
@@ -209,7 +215,7 @@ def _cost_rows_of(f: Facts) -> tuple[dict, ...]:
     return tuple(_cost_rows(f, hourly))
 
 
-def _cost_rows(f: Facts, hourly: float) -> list[dict]:
+def _cost_rows(f: Facts, hourly: float) -> list[dict[str, Any]]:
     rows = []
     measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
     for kind, ollama_side, vllm_side in (
@@ -234,7 +240,7 @@ def _cost_rows(f: Facts, hourly: float) -> list[dict]:
     return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
 
 
-def _server_of(row: dict) -> Backend | None:
+def _server_of(row: dict[str, Any]) -> Backend | None:
     return backend_for_kind(row.get("server"))
 
 
@@ -247,33 +253,33 @@ class Side:
 
     backend: Backend
     source: str  # "model" | "measured"
-    levels: tuple[dict, ...]
+    levels: tuple[dict[str, Any], ...]
 
     def __bool__(self) -> bool:
         return bool(self.levels)
 
     @cached_property
-    def _by_concurrency(self) -> dict[Any, dict]:
-        index: dict[Any, dict] = {}
+    def _by_concurrency(self) -> dict[Any, dict[str, Any]]:
+        index: dict[Any, dict[str, Any]] = {}
         for level in self.levels:
             index[level.get("concurrency")] = level  # the last one at a concurrency wins
         return index
 
     @cached_property
-    def _ordered(self) -> tuple[dict, ...]:
+    def _ordered(self) -> tuple[dict[str, Any], ...]:
         """Levels at concurrency 1 or more, by concurrency (stable: keeps their order)."""
         chosen = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) >= 1]
         return tuple(sorted(chosen, key=lambda lvl: lvl["concurrency"]))
 
-    def at(self, concurrency: int) -> dict | None:
+    def at(self, concurrency: int) -> dict[str, Any] | None:
         """The level at exactly ``concurrency`` (the last one measured there), else None."""
         return self._by_concurrency.get(concurrency)
 
-    def up_to(self, peak: int) -> list[dict]:
+    def up_to(self, peak: int) -> list[dict[str, Any]]:
         """Every level (all runs, all sizings) at or below ``peak`` concurrency, by concurrency."""
         return [lvl for lvl in self._ordered if lvl["concurrency"] <= peak]
 
-    def at_your_load(self, peak: int) -> list[dict]:
+    def at_your_load(self, peak: int) -> list[dict[str, Any]]:
         """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
         concurrency above it (in that order).
 
@@ -287,15 +293,15 @@ class Side:
             levels += [lvl for lvl in above if lvl["concurrency"] == first]
         return levels
 
-    def single(self) -> dict | None:
+    def single(self) -> dict[str, Any] | None:
         return self.at(1)
 
-    def highest(self) -> dict | None:
+    def highest(self) -> dict[str, Any] | None:
         ordered = sorted(self.levels, key=lambda level: level.get("concurrency") or 0)
         return ordered[-1] if ordered else None
 
 
-def metric(level: dict | None, name: str, stat: str = "p95") -> float | None:
+def metric(level: dict[str, Any] | None, name: str, stat: str = "p95") -> float | None:
     """``level[name][stat]`` (e.g. e2el_ms p95), None when absent or not positive."""
     if not level:
         return None
@@ -307,7 +313,7 @@ def metric(level: dict | None, name: str, stat: str = "p95") -> float | None:
     return None
 
 
-def failure_rate(level: dict | None) -> float:
+def failure_rate(level: dict[str, Any] | None) -> float:
     """Failed / attempted requests at a measured level (0 for predictions)."""
     if not level:
         return 0.0
@@ -316,7 +322,7 @@ def failure_rate(level: dict | None) -> float:
     return failed / requests if requests else 0.0
 
 
-def throughput(level: dict | None) -> float | None:
+def throughput(level: dict[str, Any] | None) -> float | None:
     """Output tokens per second at a level, None when absent."""
     value = (level or {}).get("output_token_throughput")
     return float(value) if isinstance(value, int | float) and value > 0 else None

@@ -7,10 +7,12 @@ measurements, catalog), never invented here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
-from advisor.rules.answers import Platform
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Facts, metric, throughput
+from advisor.rules.questions import Platform
 from advisor.rules.thresholds import HANDFUL_USERS
 from probes.kinds import Backend
 
@@ -58,7 +60,7 @@ def vllm_command(facts: Facts) -> str:
     return " ".join(parts)
 
 
-def migration(facts: Facts, backend: Backend) -> dict:
+def migration(facts: Facts, backend: Backend) -> dict[str, Any]:
     """Model name mapping, base-URL change and the steps to move between the servers."""
     model = facts.model or {}
     tag = model.get("ollama_tag")
@@ -109,7 +111,7 @@ def migration(facts: Facts, backend: Backend) -> dict:
     }
 
 
-def _at_users(facts: Facts, backend: Backend) -> tuple[dict | None, str]:
+def _at_users(facts: Facts, backend: Backend) -> tuple[dict[str, Any] | None, str]:
     """The level at the user's peak: measured when there is one, else predicted."""
     measured = facts.measured(backend).at(facts.users)
     if measured:
@@ -123,7 +125,7 @@ def _latency(facts: Facts, backend: Backend) -> str:
     return f"p95 {ms(p95)} at {_users(facts.users)} ({source})" if p95 else "no prediction"
 
 
-def comparison(facts: Facts) -> tuple[dict, ...]:
+def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     """The article's comparison table, each row filled with this team's numbers."""
     vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
     ctx = facts.answers.context_length
@@ -208,7 +210,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
     return tuple(rows)
 
 
-def _multi_gpu_text(vllm: dict, tp: int) -> str:
+def _multi_gpu_text(vllm: dict[str, Any], tp: int) -> str:
     if vllm and not vllm.get("fits"):
         return "Tensor parallelism (your GPUs cannot hold the model as asked)"
     return (
@@ -242,7 +244,7 @@ def _ollama_fits(facts: Facts) -> bool | None:
     return bool(ollama.get("fits_in_vram"))
 
 
-def _fit_text(fits: bool | None, size: float | None, ollama: dict | None = None) -> str:
+def _fit_text(fits: bool | None, size: float | None, ollama: dict[str, Any] | None = None) -> str:
     if fits is None:
         return f"needs {gib(size)}" if size else "unknown (no estimate)"
     if fits:
@@ -260,7 +262,7 @@ def _tput(facts: Facts, backend: Backend) -> str:
     return f"{value:.0f} tok/s ({source})" if value >= 10 else f"{value:.1f} tok/s ({source})"
 
 
-def serving(facts: Facts, backend: Backend) -> dict:
+def serving(facts: Facts, backend: Backend) -> dict[str, Any]:
     """The configuration to deploy with: what the bundles render."""
     model = facts.model or {}
     vllm_quant, ollama_quant = _quantizations(facts)
@@ -296,7 +298,7 @@ def serving(facts: Facts, backend: Backend) -> dict:
     }
 
 
-def facts_summary(facts: Facts) -> dict:
+def facts_summary(facts: Facts) -> dict[str, Any]:
     """What the verdict was based on, in a line each (shown beside it)."""
     sides = {b.value: len(facts.measured(b).levels) for b in Backend}
     return {

@@ -6,7 +6,8 @@ from typing import Any
 
 from advisor.capacity import catalog
 from advisor.errors import AdvisorError
-from advisor.rules.answers import Answers, Platform
+from advisor.rules.answers import Answers
+from advisor.rules.questions import Platform
 
 OS_NAMES = {
     "darwin": Platform.MACOS,
@@ -16,10 +17,10 @@ OS_NAMES = {
 }
 
 
-def _report_gpus(report: dict | None) -> tuple[Any, int, list[str]]:
+def _report_gpus(report: dict[str, Any] | None) -> tuple[Any, int, list[str]]:
     """(GpuSpec, count, notes) for the most numerous catalogued GPU model in the report."""
     notes: list[str] = []
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     specs: dict[str, Any] = {}
     for gpu in (report or {}).get("gpus") or ():
         name = gpu.get("catalog_id") or gpu.get("name") or ""
@@ -48,7 +49,7 @@ def _report_gpus(report: dict | None) -> tuple[Any, int, list[str]]:
 
 
 def effective_hardware(
-    answers: Answers, report: dict | None
+    answers: Answers, report: dict[str, Any] | None
 ) -> tuple[Any, int, Platform, list[str]]:
     """(GpuSpec or None, gpu_count, platform, notes): the answers win, the report fills gaps.
 

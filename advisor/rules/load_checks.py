@@ -6,6 +6,8 @@ Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users 
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.rules.checks import Evidence, ms, slo_misses
 from advisor.rules.facts import Facts, Side, failure_rate, metric
 from advisor.rules.thresholds import (
@@ -19,7 +21,7 @@ from probes.kinds import Backend
 # ---- measured ------------------------------------------------------------------------------------
 
 
-def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict, float]]]:
+def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict[str, Any], float]]]:
     """Single-user p95 E2E and, for each level at your load above 1, its p95 / single-user ratio."""
     base = metric(side.single(), "e2el_ms")
     if base is None:
@@ -109,7 +111,7 @@ def measured_vllm_failures(f: Facts) -> Evidence:
 # ---- cost ----------------------------------------------------------------------------------------
 
 
-def _cost_evidence(row: dict, cheaper: Backend) -> dict:
+def _cost_evidence(row: dict[str, Any], cheaper: Backend) -> dict[str, Any]:
     cost = row["cost"]
     return {
         "concurrency": row["concurrency"],

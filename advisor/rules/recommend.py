@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.rules import advice, handover
 from advisor.rules.facts import Facts
@@ -52,18 +53,18 @@ class Advice:
     supporting: tuple[Reason, ...]
     opposing: tuple[Reason, ...]
     notes: tuple[Reason, ...]
-    warnings: tuple[dict, ...]
-    switch_triggers: tuple[dict, ...]
-    migration: dict
-    comparison: tuple[dict, ...]
-    fit: dict
-    serving: dict
+    warnings: tuple[dict[str, Any], ...]
+    switch_triggers: tuple[dict[str, Any], ...]
+    migration: dict[str, Any]
+    comparison: tuple[dict[str, Any], ...]
+    fit: dict[str, Any]
+    serving: dict[str, Any]
     scores: dict[str, float]
-    facts: dict = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         reasons = ("decisive", "supporting", "opposing", "notes")
-        data = {
+        data: dict[str, Any] = {
             "backend": self.backend.value,
             "backend_label": self.backend.label,
             "confidence": self.confidence,

@@ -67,7 +67,7 @@ def run_estimate(
     *,
     ram_bytes: int | None = None,
     measured_tps: dict[str, float] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The capacity model's ``Estimate.as_dict()`` for one configuration (``estimate_request``)."""
     request = estimate_request(
         answers,
@@ -87,7 +87,7 @@ def ollama_slots(answers: Answers) -> int:
     return min(answers.peak_concurrent_users, HANDFUL_USERS)
 
 
-def fits(est: dict, server: str) -> bool:
+def fits(est: dict[str, Any], server: str) -> bool:
     if server == "vllm":
         return bool((est.get("vllm") or {}).get("fits"))
     return bool((est.get("ollama") or {}).get("fits_in_vram"))

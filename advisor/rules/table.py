@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from advisor.rules import checks, load_checks
 from advisor.rules.facts import Facts
@@ -53,7 +54,7 @@ class Rule:
     weight: float
     message: str
     source: str
-    check: Callable[[Facts], dict | None]
+    check: Callable[[Facts], dict[str, Any] | None]
 
     def effect_text(self) -> str:
         if self.effect is Effect.REQUIRE:
@@ -62,7 +63,7 @@ class Rule:
             return "note (favours neither)"
         return f"+{self.weight:g} toward {self.backend.label}"  # type: ignore[union-attr]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "category": self.category.value,
@@ -242,6 +243,6 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
-def rules_table() -> list[dict]:
+def rules_table() -> list[dict[str, Any]]:
     """The rule table, JSON-safe, in evaluation order ("how we decide")."""
     return [rule.as_dict() for rule in RULES]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from advisor.rules.facts import Facts
 from advisor.rules.table import RULES, Effect, Rule
@@ -29,10 +30,10 @@ class Reason:
     backend: str | None
     weight: float
     message: str
-    evidence: dict
+    evidence: dict[str, Any]
     source: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -47,7 +48,7 @@ class Verdict:
     conflict: bool = False
 
 
-def _reason(rule: Rule, evidence: dict) -> Reason:
+def _reason(rule: Rule, evidence: dict[str, Any]) -> Reason:
     return Reason(
         rule_id=rule.id,
         category=rule.category.value,
@@ -79,7 +80,7 @@ def decide(facts: Facts) -> Verdict:
         if r.effect == Effect.EVIDENCE and r.backend:
             scores[r.backend] += r.weight
     if required:
-        backend = Backend(required[0].backend)
+        backend = Backend(str(required[0].backend))  # a requirement always names its server
         conflict = any(r.backend != backend.value for r in required)
         return Verdict(backend, reasons, required, scores, conflict)
     backend = Backend.VLLM if scores["vllm"] > scores["ollama"] else Backend.OLLAMA
