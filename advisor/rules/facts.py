@@ -135,11 +135,16 @@ class Facts:
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
         picks it; for Ollama, the smaller sizings' levels come first)."""
-        return self.levels.predicted[backend]  # type: ignore[union-attr]  # set in __post_init__
+        return self._levels.predicted[backend]
 
     def measured(self, backend: Backend) -> Side:
         """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
-        return self.levels.measured[backend]  # type: ignore[union-attr]  # set in __post_init__
+        return self._levels.measured[backend]
+
+    @property
+    def _levels(self) -> Levels:
+        assert self.levels is not None  # __post_init__ always sets it
+        return self.levels
 
 
 @dataclass(frozen=True, eq=False)

@@ -57,11 +57,11 @@ class Rule:
     check: Callable[[Facts], dict[str, Any] | None]
 
     def effect_text(self) -> str:
-        if self.effect is Effect.REQUIRE:
-            return f"requires {self.backend.label}"  # type: ignore[union-attr]
-        if self.effect is Effect.NOTE:
+        if self.effect is Effect.NOTE or self.backend is None:  # a note names no server
             return "note (favours neither)"
-        return f"+{self.weight:g} toward {self.backend.label}"  # type: ignore[union-attr]
+        if self.effect is Effect.REQUIRE:
+            return f"requires {self.backend.label}"
+        return f"+{self.weight:g} toward {self.backend.label}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
