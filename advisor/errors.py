@@ -41,3 +41,17 @@ class AdvisorValidationError(AdvisorError):
 
     def as_dict(self) -> dict[str, Any]:
         return {"message": self.message, "errors": {k: list(v) for k, v in self.errors.items()}}
+
+
+class BrokerUnavailableError(AdvisorError):
+    """The task broker did not take work that needs a worker; nothing was queued.
+
+    Forms show it as a form error; the API answers 503 (a server-side outage, not bad input).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The task broker (Redis) is unavailable, so this work cannot be queued and nothing "
+            "was started. Pages and stored results still work; try again when the status page "
+            "(or GET /healthz) reports the broker ok."
+        )

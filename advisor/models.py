@@ -29,6 +29,8 @@ class HardwareReport(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=16, choices=HardwareSource.choices)
     host_name = models.CharField(max_length=255, blank=True)
@@ -59,6 +61,8 @@ class LoadTest(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +123,8 @@ class Assessment(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     title = models.CharField(max_length=200, blank=True)
     answers = models.JSONField()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -150,8 +149,7 @@ class LoadTestListCreateApi(ListAPIView):
         config = dict(data.validated_data)
         queue = config.pop("queue", "")
         require_broker()
-        with transaction.atomic():
-            load_test = loadtest_create(owner=request.user, config=config, queue=queue)
+        load_test = loadtest_create(owner=request.user, config=config, queue=queue)
         body = LoadTestOutputSerializer(load_test).data
         return Response(
             body,

@@ -56,7 +56,7 @@ def calibrate(
         )
     predicted = single_stream_decode_tps(model, engine, context_tokens)
     step_s, bound = decode_step_seconds(model, engine, 1, context_tokens)
-    overhead = engine.per_sequence_step_s
+    overhead = engine.overhead_s(1)
     target_core = max(1 / measured_decode_tps - overhead, 1e-9)
     scale = (step_s - overhead) / target_core
     if bound is Bound.OVERHEAD:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def _model_from_row(row: dict) -> ModelSpec:
     for key in ("params_total", "params_active"):
         data[key] = float(data[key])
     data["aliases"] = tuple(str(alias) for alias in data.get("aliases", ()))
+    loaded_gib = data.pop("vllm_loaded_weights_gib", None)
+    data.pop("vllm_loaded_weights_source", None)
+    data["vllm_loaded_weights_bytes"] = int(loaded_gib * GIB) if loaded_gib else None
     return ModelSpec(**data)
 
 
@@ -58,6 +62,9 @@ def _gpu_from_row(row: dict) -> GpuSpec:
     memory_gib = data.pop("memory_gib")
     visible_mib = data.pop("visible_memory_mib", None)
     memory_bytes = visible_mib * 1024**2 if visible_mib else int(memory_gib * GIB)
+    cuda_total_gib = data.pop("cuda_total_gib", None)
+    data.pop("cuda_total_source", None)
+    data["cuda_total_bytes"] = int(cuda_total_gib * GIB) if cuda_total_gib else None
     unified = bool(data.get("unified_memory", False))
     # macOS lets Metal wire about 75% of unified memory (recommendedMaxWorkingSetSize on machines
     # with more than 36 GB; llama.cpp ggml-metal reads that value as the device's memory).
@@ -65,12 +72,17 @@ def _gpu_from_row(row: dict) -> GpuSpec:
     # Parts people usually own are priced by amortising the purchase (see gpus.yaml's header).
     data.setdefault("price_source", "catalog default: list price over 3 years + power at $0.15/kWh")
     return GpuSpec(
-        **{k: v for k, v in data.items() if k not in {"driver_names", "aliases", "vendor"}},
+        **{
+            k: v
+            for k, v in data.items()
+            if k not in {"driver_names", "aliases", "vendor", "memory_options_gib"}
+        },
         vendor=Vendor(data["vendor"]),
         memory_bytes=memory_bytes,
         gpu_memory_fraction=fraction,
         driver_names=tuple(str(name) for name in data.get("driver_names", ())),
         aliases=tuple(str(alias) for alias in data.get("aliases", ())),
+        memory_options_gib=tuple(int(size) for size in data.get("memory_options_gib", ())),
     )
 
 
@@ -187,9 +199,36 @@ def resolve_model(name: str) -> ModelSpec:
     return _lookup("model", name, "model")
 
 
+_MEMORY_SUFFIX = re.compile(r"^(?P<base>.*?)[\s_-]*\(?(?P<size>\d+)\s*gb\)?$", re.IGNORECASE)
+
+
 def resolve_gpu(name: str) -> GpuSpec:
-    """A catalog GPU by id, name or driver-reported name. Raises AdvisorError(field="gpu")."""
-    return _lookup("gpu", name, "GPU")
+    """A catalog GPU by id, name or driver-reported name; for a chip sold in several memory sizes
+    (Apple) also "<id>-<N>gb" / "<name> <N>GB" with N one of them. Raises AdvisorError(field="gpu").
+    """
+    try:
+        return _lookup("gpu", name, "GPU")
+    except AdvisorError:
+        match = _MEMORY_SUFFIX.match(name.strip()) if isinstance(name, str) else None
+        if not match:
+            raise
+        try:
+            base = _lookup("gpu", match["base"], "GPU")
+        except AdvisorError:
+            raise AdvisorError(_unknown_message("gpu", name.strip(), "GPU"), field="gpu") from None
+        size = int(match["size"])
+        if size not in base.memory_options_gib:
+            raise AdvisorError(
+                f"{base.name} ships with {', '.join(map(str, base.memory_options_gib)) or 'one'}"
+                f" GB, not {size} GB.",
+                field="gpu",
+            ) from None
+        return replace(
+            base,
+            id=f"{base.id}-{size}gb",
+            name=re.sub(r"\d+GB\)$", f"{size}GB)", base.name),
+            memory_bytes=size * GIB,
+        )
 
 
 def find_gpu(name: str) -> GpuSpec | None:

@@ -22,9 +22,10 @@ from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
 from advisor.capacity.performance import Engine, Server
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
-from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
+from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind
+from advisor.errors import AdvisorError
 
-__all__ = ["Estimate", "EstimateRequest", "estimate"]
+__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine"]
 
 # A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
 # (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
@@ -67,7 +68,21 @@ def _kv_types(name: str) -> tuple[Quantization, str]:
 def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.VllmCapacity, bool]:
     """Smallest valid TP size that fits the requested (or full) context; else auto-fit the length."""
     count = request.gpu_count
+    if request.data_parallel_size:
+        count = max(1, count // request.data_parallel_size)
     sizes = kv.valid_tensor_parallel_sizes(model, max(1, count)) if gpu else [1]
+    if gpu and request.tensor_parallel_size:
+        # The user's --tensor-parallel-size: vLLM rejects one the heads do not divide by.
+        if request.tensor_parallel_size not in kv.valid_tensor_parallel_sizes(
+            model, request.tensor_parallel_size
+        ):
+            raise AdvisorError(
+                f"vLLM cannot split {model.name}'s {model.num_attention_heads} attention heads / "
+                f"{model.num_kv_heads} KV heads over tensor_parallel_size "
+                f"{request.tensor_parallel_size}.",
+                field="tensor_parallel_size",
+            )
+        sizes = [request.tensor_parallel_size]
     budget = (
         int(request.kv_cache_budget_gib * GIB) if request.kv_cache_budget_gib is not None else None
     )
@@ -84,7 +99,10 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
             gpu_memory_utilization=request.gpu_memory_utilization,
             kv_cache_budget_bytes=budget,
             max_num_seqs=request.max_num_seqs,
+            max_num_batched_tokens=request.max_num_batched_tokens,
             cpu_memory_bytes=cpu_memory,
+            vllm_version=request.vllm_version,
+            num_gpu_blocks_override=request.num_gpu_blocks,
         )
 
     for tp in sizes:
@@ -138,10 +156,13 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
         capacity.max_num_batched_tokens,
         replicas=replicas,
         tensor_parallel_size=tp,
+        allreduce_latency_s=performance.TP_ALLREDUCE_LATENCY_S
+        if gpu.nvlink
+        else performance.TP_ALLREDUCE_LATENCY_PCIE_S,
     )
 
 
-def _ollama_engine(gpu, request, fit, ollama_weights, ollama_kv_bytes) -> Engine:
+def _ollama_engine(model, gpu, request, fit, ollama_weights, ollama_kv_bytes, quant) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
     if gpu is None:
         return Engine(
@@ -156,22 +177,24 @@ def _ollama_engine(gpu, request, fit, ollama_weights, ollama_kv_bytes) -> Engine
             fit.num_parallel,
             512,
         )
-    metal = gpu.vendor is Vendor.APPLE
+    backend = performance.llamacpp_family(gpu)
+    sixteen_bit = quant.bits_per_weight >= 16
     return Engine(
         Server.OLLAMA,
         ollama_weights,
         ollama_kv_bytes,
         gpu.bandwidth_gbps,
         gpu.bf16_tflops,
-        performance.OLLAMA_METAL_BANDWIDTH_EFFICIENCY
-        if metal
-        else performance.OLLAMA_BANDWIDTH_EFFICIENCY,
-        performance.OLLAMA_COMPUTE_EFFICIENCY,
+        performance.LLAMACPP_BANDWIDTH_EFFICIENCY[backend],
+        performance.LLAMACPP_COMPUTE_EFFICIENCY[(backend, sixteen_bit)],
         performance.OLLAMA_PER_SEQUENCE_STEP_S,
         fit.num_parallel,
         512,
         offload_fraction=fit.gpu_fraction,
         cpu_bandwidth_gbps=cpu_bw,
+        # llama.cpp's per-token cost replaces the generic step floor.
+        min_step_s=0.0,
+        fixed_step_s=model.num_layers * performance.LLAMACPP_STEP_S_PER_LAYER[backend],
     )
 
 
@@ -218,7 +241,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"exceed the model's {model.max_context:,}-token context."
         )
     vllm_kv, ollama_kv_name = _kv_types(request.kv_cache_dtype)
-    weights = kv.weights_bytes(model, vllm_quant)
+    weights = kv.vllm_weights_bytes(model, vllm_quant)
     ollama_weights = kv.weights_bytes(model, ollama_quant)
 
     capacity, auto_len = _choose_vllm(model, gpu, request, weights, vllm_kv.bytes_per_weight)
@@ -228,6 +251,8 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"set --max-model-len {capacity.max_model_len} (or larger GPUs / more of them)."
         )
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
+    if gpu and request.data_parallel_size:
+        replicas = request.data_parallel_size
 
     fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
     recommended = ollama.recommend_settings(
@@ -246,7 +271,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
         ),
         Server.OLLAMA: _ollama_engine(
-            gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name]
+            model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
         ),
     }
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
@@ -331,3 +356,21 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
         cost=cost_summary(hourly, levels, price_source=source),
         notes=tuple(notes),
     )
+
+
+def ollama_engine(request: EstimateRequest) -> tuple[ModelSpec, ollama.OllamaFit, Engine]:
+    """Ollama's model, memory fit and engine for ``request``, calibrated when the request carries a
+    measured Ollama speed. Raises AdvisorError as ``estimate`` does for bad names."""
+    model, gpu = _model_and_gpu(request)
+    _, ollama_quant = _quantizations(model, request.quantization, [])
+    _, ollama_kv_name = _kv_types(request.kv_cache_dtype)
+    ollama_weights = kv.weights_bytes(model, ollama_quant)
+    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
+    engine = _ollama_engine(
+        model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
+    )
+    context = request.avg_prompt_tokens + request.avg_output_tokens // 2
+    for server, measured in (request.measured_decode_tps or {}).items():
+        if Server(server) is Server.OLLAMA:
+            _, engine = calibrate(model, engine, measured, context)
+    return model, fit, engine

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 from advisor.capacity import kv
-from advisor.capacity.specs import ModelSpec
+from advisor.capacity.specs import GpuSpec, ModelSpec, Vendor
 from probes.kinds import Backend as Server  # the one enum (probes/kinds.py) under its old name here
 
 
@@ -35,19 +35,46 @@ class Bound(enum.StrEnum):
 
 # Fraction of peak memory bandwidth a batch-1 decode step reaches ("60-80% of the bound",
 # REFERENCE.md). vLLM: H100 + Llama-3.1-8B BF16 decodes at TPOT 6.5 ms against a 4.8 ms bound
-# (16.06 GB / 3.35 TB/s) -> 0.74. llama.cpp (Ollama): Apple-silicon table in llama.cpp discussion
-# 4167 (M1 Max 7B Q4_0 61 tok/s of a 104 bound, F16 0.78; M2 Ultra 0.45-0.69) -> 0.6 on GPUs,
-# 0.55 on Metal. CPUs: llama.cpp reaches about 60% of DRAM bandwidth; vLLM's CPU backend less.
+# (16.06 GB / 3.35 TB/s) -> 0.74. CPUs: llama.cpp reaches about 60% of DRAM bandwidth; vLLM's CPU
+# backend less.
 VLLM_BANDWIDTH_EFFICIENCY = 0.74
-# llama.cpp's CUDA decode reaches about half the bound on data-centre GPUs (dequantising kernels;
-# F16 on an A100 runs near 0.5) and more on GeForce cards; 0.5 is the middle, calibration refines it.
-OLLAMA_BANDWIDTH_EFFICIENCY = 0.5
-OLLAMA_METAL_BANDWIDTH_EFFICIENCY = 0.55
 CPU_BANDWIDTH_EFFICIENCY = {Server.OLLAMA: 0.6, Server.VLLM: 0.3}
+# llama.cpp (what Ollama runs) decode: a share of memory bandwidth plus a fixed cost per layer and
+# token (kernel launches and the small ops between the matrix-vector products), per device family.
+# FITTED (`fit_set: true` in tests/data/capacity_corpus.yaml) by minimising the 80th-percentile
+# relative error: "cuda" and "metal" on the May 2024 Llama 3 8B tables of
+# XiongjieDai/GPU-Benchmarks-on-LLM-Inference (llama-bench tg512, 9 GeForce and 7 Apple points, Q4_K_M
+# and F16); "cuda-datacenter" on the same repository's Dec 2023 Llama 2 7B A100 / H100 figures (4
+# points, an older llama.cpp: the only public data-centre figures we found). The other decode points
+# were not used and report the error on unseen data (docs/capacity.md). AMD GPUs use the NVIDIA
+# figures of their class: the corpus has no AMD point to fit them on.
+LLAMACPP_BANDWIDTH_EFFICIENCY = {"cuda": 0.96, "cuda-datacenter": 0.92, "metal": 0.81}
+LLAMACPP_STEP_S_PER_LAYER = {"cuda": 75e-6, "cuda-datacenter": 172e-6, "metal": 175e-6}
+# llama.cpp prefill (pp512) as a share of the catalog's dense 16-bit TFLOPS, fitted on the same
+# tables (medians of the fit points). GeForce cards exceed 1.0 with F16 weights because llama.cpp's
+# cuBLAS GEMMs accumulate in FP16, which GeForce runs at twice the FP32-accumulate rate the catalog
+# lists; quantized weights are dequantized first and reach less. The Dec 2023 build reached a small
+# share of an A100's or H100's tensor cores.
+LLAMACPP_COMPUTE_EFFICIENCY = {
+    ("cuda", True): 1.0,
+    ("cuda", False): 0.9,
+    ("cuda-datacenter", True): 0.18,
+    ("cuda-datacenter", False): 0.12,
+    ("metal", True): 0.75,
+    ("metal", False): 0.65,
+}
+
+
+def llamacpp_family(gpu: GpuSpec) -> str:
+    """The device family whose llama.cpp constants apply to ``gpu``."""
+    if gpu.vendor is Vendor.APPLE:
+        return "metal"
+    return "cuda-datacenter" if gpu.datacenter else "cuda"
+
+
 # Fraction of dense BF16 peak reached in prefill (model FLOPs utilisation). vLLM's prefill GEMMs
-# run near 50% MFU on H100/A100; llama.cpp's are slower.
+# run near 50% MFU on H100/A100.
 VLLM_COMPUTE_EFFICIENCY = 0.5
-OLLAMA_COMPUTE_EFFICIENCY = 0.3
 CPU_COMPUTE_EFFICIENCY = 0.5
 # Extra time per running sequence per decode step (sampling, attention launch, scheduler
 # bookkeeping). vLLM batches them in one CUDA graph; llama.cpp's slots cost more each.
@@ -64,6 +91,11 @@ MIN_STEP_S = {Server.VLLM: VLLM_MIN_STEP_S, Server.OLLAMA: OLLAMA_MIN_STEP_S}
 # (NCCL all_reduce_perf latency for KB-sized messages over NVLink / Infinity Fabric).
 TP_ALLREDUCES_PER_LAYER = 2
 TP_ALLREDUCE_LATENCY_S = 10e-6
+# Without NVLink (PCIe cards) vLLM's custom all-reduce is off past two GPUs and NCCL's small
+# all-reduces cost tens of microseconds each over PCIe (the figure the capacity issue reports from
+# public PCIe tensor-parallel runs); 40 us is that order of magnitude, not fitted: the corpus holds
+# no vLLM tensor-parallel speed point to fit it on.
+TP_ALLREDUCE_LATENCY_PCIE_S = 40e-6
 # Each doubling of tensor parallelism loses about 10% to all-reduce traffic.
 TP_SCALING_PER_DOUBLING = 0.9
 
@@ -81,7 +113,9 @@ class Engine:
     (tensor-parallel GPUs for vLLM; for Ollama one GPU's worth, since layers split over GPUs run one
     after another). ``offload_fraction`` is the share of layers on the GPU (Ollama CPU spill);
     ``cpu_bandwidth_gbps`` serves the rest. ``slots`` is how many requests it batches at once;
-    ``replicas`` the data-parallel copies sharing the load.
+    ``replicas`` the data-parallel copies sharing the load. ``fixed_step_s`` (llama.cpp) is the
+    cost of a step with one sequence beyond streaming the weights; each further sequence adds
+    ``per_sequence_step_s``. Without it every sequence costs ``per_sequence_step_s``.
     """
 
     server: Server
@@ -99,10 +133,18 @@ class Engine:
     cpu_bandwidth_gbps: float = 0.0
     min_step_s: float | None = None
     tensor_parallel_size: int = 1
+    fixed_step_s: float | None = None
+    allreduce_latency_s: float = TP_ALLREDUCE_LATENCY_S
 
     @property
     def step_floor_s(self) -> float:
         return MIN_STEP_S[self.server] if self.min_step_s is None else self.min_step_s
+
+    def overhead_s(self, batch: int) -> float:
+        """Time a step of ``batch`` sequences spends besides memory and compute."""
+        if self.fixed_step_s is None:
+            return batch * self.per_sequence_step_s
+        return self.fixed_step_s + (max(1, batch) - 1) * self.per_sequence_step_s
 
 
 def weights_read_per_step(model: ModelSpec, weights_bytes: int, batch: int) -> float:
@@ -161,9 +203,9 @@ def _decode_step(
     memory_s = read / bandwidth
     flops = batch * flops_per_sequence
     compute_s = flops / (engine.tflops * 1e12 * engine.compute_efficiency)
-    overhead = batch * engine.per_sequence_step_s
+    overhead = engine.overhead_s(batch)
     if engine.tensor_parallel_size > 1:
-        overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * TP_ALLREDUCE_LATENCY_S
+        overhead += model.num_layers * TP_ALLREDUCES_PER_LAYER * engine.allreduce_latency_s
     floor = engine.step_floor_s
     if compute_s > memory_s:
         return max(floor, compute_s + overhead), Bound.COMPUTE

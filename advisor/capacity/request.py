@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
+from advisor.capacity.vllm_memory import release
 from advisor.errors import AdvisorError
 
 # Defaults for a chat workload when the caller gives none (ShareGPT-like: a few hundred tokens in,
@@ -85,6 +85,13 @@ class EstimateRequest:
     model's native weights for vLLM and the default Ollama tag's quantization for Ollama.
     ``kv_cache_dtype`` is vLLM's (auto/fp8) or Ollama's (f16/q8_0/q4_0) and applies to the server
     that knows it. ``measured_decode_tps`` ({"vllm": 95.0}) calibrates that server's efficiency.
+    vLLM's own flags: ``gpu_memory_utilization`` / ``max_num_seqs`` / ``max_num_batched_tokens``
+    None mean the release's defaults; ``tensor_parallel_size`` / ``data_parallel_size`` None mean
+    "choose" (the smallest TP that fits, the rest of the GPUs as replicas); ``vllm_version`` None
+    means the pinned release (``vllm_memory.DEFAULT_RELEASE``). Measured figures from the user's
+    own servers replace modelled ones and are labelled so: ``kv_cache_budget_gib`` (vLLM's
+    "Available KV cache memory"), ``num_gpu_blocks`` (``vllm:cache_config_info``) and
+    ``ollama_measured_size_gib`` (``/api/ps`` ``size``).
     """
 
     model: object
@@ -93,7 +100,7 @@ class EstimateRequest:
     quantization: str = "auto"
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
-    gpu_memory_utilization: float = DEFAULT_GPU_MEMORY_UTILIZATION
+    gpu_memory_utilization: float | None = None
     kv_cache_budget_gib: float | None = None
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     avg_prompt_tokens: int = DEFAULT_PROMPT_TOKENS
@@ -103,6 +110,12 @@ class EstimateRequest:
     num_parallel: int | None = None
     num_ctx: int | None = None
     max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    tensor_parallel_size: int | None = None
+    data_parallel_size: int | None = None
+    vllm_version: str | None = None
+    num_gpu_blocks: int | None = None
+    ollama_measured_size_gib: float | None = None
     cpu_memory_gib: float | None = None
     cpu_bandwidth_gbps: float | None = None
     cpu_tflops: float | None = None
@@ -122,17 +135,20 @@ class EstimateRequest:
             self.gpu is None or (isinstance(self.gpu, str) and not self.gpu.strip())
         ):
             raise AdvisorError("Choose a GPU, or set the GPU count to 0 for CPU only.", field="gpu")
-        set_(
-            self,
-            "gpu_memory_utilization",
-            _number(
+        if self.gpu_memory_utilization in (None, ""):
+            set_(self, "gpu_memory_utilization", None)
+        else:
+            set_(
+                self,
                 "gpu_memory_utilization",
-                self.gpu_memory_utilization,
-                minimum=0.0,
-                maximum=1.0,
-                inclusive_min=False,
-            ),
-        )
+                _number(
+                    "gpu_memory_utilization",
+                    self.gpu_memory_utilization,
+                    minimum=0.0,
+                    maximum=1.0,
+                    inclusive_min=False,
+                ),
+            )
         set_(self, "concurrency", parse_concurrency(self.concurrency))
         set_(self, "avg_prompt_tokens", _positive_int("avg_prompt_tokens", self.avg_prompt_tokens))
         set_(self, "avg_output_tokens", _positive_int("avg_output_tokens", self.avg_output_tokens))
@@ -142,7 +158,14 @@ class EstimateRequest:
                 set_(self, name, _positive_int(name, value, minimum=16))
             else:
                 set_(self, name, None)
-        for name, maximum in (("num_parallel", MAX_CONCURRENCY), ("max_num_seqs", 65536)):
+        for name, maximum in (
+            ("num_parallel", MAX_CONCURRENCY),
+            ("max_num_seqs", 65536),
+            ("max_num_batched_tokens", MAX_TOKENS),
+            ("tensor_parallel_size", MAX_GPUS),
+            ("data_parallel_size", MAX_GPUS),
+            ("num_gpu_blocks", 100_000_000),
+        ):
             value = getattr(self, name)
             set_(
                 self,
@@ -151,6 +174,7 @@ class EstimateRequest:
             )
         for name, maximum in (
             ("kv_cache_budget_gib", 100_000.0),
+            ("ollama_measured_size_gib", 100_000.0),
             ("gpu_hourly_cost_usd", 10_000.0),
             ("gpu_memory_gib", 100_000.0),
             ("cpu_memory_gib", 100_000.0),
@@ -190,6 +214,18 @@ class EstimateRequest:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise AdvisorError(f"{name} must be a name such as 'auto'.", field=name)
+        if self.vllm_version in (None, ""):
+            set_(self, "vllm_version", None)
+        else:
+            release(str(self.vllm_version))  # raises AdvisorError(field="vllm_version")
+            set_(self, "vllm_version", str(self.vllm_version).strip())
+        parallel = (self.tensor_parallel_size or 1) * (self.data_parallel_size or 1)
+        if self.gpu_count and parallel > self.gpu_count:
+            raise AdvisorError(
+                f"tensor_parallel_size x data_parallel_size ({parallel}) exceeds the "
+                f"{self.gpu_count} GPUs given.",
+                field="tensor_parallel_size",
+            )
 
     @classmethod
     def parse(cls, data: Mapping) -> EstimateRequest:

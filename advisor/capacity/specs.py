@@ -37,6 +37,10 @@ class ModelSpec:
     1 means every layer slides, as in Mistral 7B v0.1); ``full_attention_layers`` overrides the count
     when a config lists its layer types explicitly. ``kv_lora_rank`` / ``qk_rope_head_dim`` are set
     for MLA models (DeepSeek-V3/R1), whose KV cache is one compressed latent per token and layer.
+    ``vllm_loaded_weights_bytes`` is what vLLM logs as "Model loading took" for the native checkpoint
+    when that differs from the files (MXFP4 experts repacked on GPUs without FP4); ``tie_word_embeddings``
+    says the output layer reuses the embedding matrix (config.json), which matters for the bf16 part
+    of a quantized checkpoint.
     """
 
     id: str
@@ -62,6 +66,8 @@ class ModelSpec:
     num_experts_active: int | None = None
     native_quantization: str = "bf16"
     native_weights_bytes: int | None = None
+    vllm_loaded_weights_bytes: int | None = None
+    tie_word_embeddings: bool = False
     ollama_quantization: str = "Q4_K_M"
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -101,7 +107,9 @@ class GpuSpec:
     """One accelerator. ``memory_bytes`` is what the framework can see (per device).
 
     Apple ``unified_memory`` devices share system RAM; Metal lets the GPU wire only part of it
-    (``gpu_memory_fraction``), the rest stays with macOS.
+    (``gpu_memory_fraction``), the rest stays with macOS. ``cuda_total_bytes`` is the total the CUDA
+    runtime reports (``torch.cuda.mem_get_info``), which vLLM multiplies by its utilization; None
+    when no public log gives it (``vllm_memory.cuda_total_bytes`` then derives it).
     """
 
     id: str
@@ -114,6 +122,9 @@ class GpuSpec:
     datacenter: bool
     unified_memory: bool = False
     gpu_memory_fraction: float = 1.0
+    cuda_total_bytes: int | None = None
+    nvlink: bool = False
+    memory_options_gib: tuple[int, ...] = ()
     driver_names: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -129,14 +140,16 @@ class GpuSpec:
         return int(self.memory_bytes * self.gpu_memory_fraction)
 
     def with_memory(self, memory_bytes: int) -> GpuSpec:
-        """The same GPU with the memory a probe measured (e.g. a 64 GB Mac instead of the catalog's)."""
-        return replace(self, memory_bytes=int(memory_bytes))
+        """The same GPU with the memory a probe measured (e.g. a 64 GB Mac instead of the catalog's).
+        A probe reads what the driver reports, so that is also the CUDA total."""
+        return replace(self, memory_bytes=int(memory_bytes), cuda_total_bytes=None)
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["vendor"] = str(self.vendor)
         data["driver_names"] = list(self.driver_names)
         data["aliases"] = list(self.aliases)
+        data["memory_options_gib"] = list(self.memory_options_gib)
         return data
 
 

@@ -22,20 +22,23 @@ MAX_LOAD_TESTS = 20  # one sweep per server and a few re-runs; more is a mistake
 TITLE_MAX_LENGTH = 200  # Assessment.title max_length
 
 
-def _owned_by(row, owner) -> bool:
-    """A row is usable by ``owner`` when it has no owner or the same one (None: no check)."""
-    if owner is None or not getattr(owner, "is_authenticated", False):
-        return row.owner_id is None
-    return row.owner_id in (None, owner.pk)
+def _owned_by(row, owner, visitor: str = "") -> bool:
+    """A row is usable by ``owner`` (or the anonymous ``visitor``) when it is theirs or nobody's
+    (no owner, no visitor: made by the command line on this host)."""
+    if row.owner_id is None and not row.visitor:
+        return True
+    if owner is not None and getattr(owner, "is_authenticated", False):
+        return row.owner_id == owner.pk
+    return row.owner_id is None and bool(visitor) and row.visitor == visitor
 
 
-def _load_tests(load_tests: Iterable, owner) -> list[LoadTest]:
+def _load_tests(load_tests: Iterable, owner, visitor: str) -> list[LoadTest]:
     rows: list[LoadTest] = []
     for item in load_tests:
         row = item if isinstance(item, LoadTest) else LoadTest.objects.filter(pk=item).first()
         if row is None:
             raise AdvisorError(f"no load test {item!r}", field="load_tests")
-        if not _owned_by(row, owner):
+        if not _owned_by(row, owner, visitor):
             raise AdvisorError(f"load test {row.pk} belongs to someone else", field="load_tests")
         if not row.result:
             raise AdvisorError(
@@ -73,10 +76,12 @@ def recommendation_create(
     hardware: dict | None = None,
     load_tests: Iterable = (),
     owner=None,
+    visitor: str = "",
     title: str = "",
 ) -> Recommendation:
     """Answer a questionnaire: store the assessment and its verdict, all or nothing.
 
+    ``owner`` is the signed-in user, ``visitor`` the anonymous session's key (when no owner).
     ``hardware_report`` is a stored report; ``hardware`` an inline one (``python -m probes
     --json``), stored as an upload with the assessment. ``load_tests`` are ``LoadTest`` rows or ids
     with a result. Everything is validated and the rules run first; then one transaction stores the
@@ -87,23 +92,25 @@ def recommendation_create(
         raise AdvisorError(
             "Send a stored or an inline hardware report, not both.", field="hardware"
         )
-    if hardware_report is not None and not _owned_by(hardware_report, owner):
+    if hardware_report is not None and not _owned_by(hardware_report, owner, visitor):
         raise AdvisorError("that hardware report belongs to someone else", field="hardware_report")
     report = hardware_report.report if hardware_report is not None else None
     if hardware is not None:
         report = hardware_report_validate(report=hardware)
     parsed = Answers.parse(answers, hardware_report_attached=report is not None)
-    rows = _load_tests(load_tests, owner)
+    rows = _load_tests(load_tests, owner, visitor)
     facts, verdict = _facts_and_verdict(parsed, report, rows)
     title = (title or "").strip()[:TITLE_MAX_LENGTH] or _default_title(parsed)[:TITLE_MAX_LENGTH]
     owner_row = owner if owner is not None and getattr(owner, "is_authenticated", False) else None
+    visitor = "" if owner_row is not None else visitor
     with transaction.atomic():
         if hardware is not None:
             hardware_report = hardware_report_store(
-                report=report, source=HardwareSource.UPLOAD, owner=owner_row
+                report=report, source=HardwareSource.UPLOAD, owner=owner_row, visitor=visitor
             )
         assessment = Assessment.objects.create(
             owner=owner_row,
+            visitor=visitor,
             title=title,
             answers=parsed.as_dict(),
             hardware_report=hardware_report,

@@ -15,13 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, BrokerUnavailableError
 from advisor.forms.loadtest import ANY_WORKER, LoadTestForm
 from advisor.loadtest import policy
 from advisor.loadtest.config import DEFAULT_REQUESTS_PER_LEVEL
 from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest
-from advisor.services.loadtests import loadtest_cancel, loadtest_create, loadtest_reap_stale
-from advisor.views.access import by_id, owner_of, visible
+from advisor.services.loadtests import loadtest_cancel, loadtest_create
+from advisor.views.access import by_id, owned, owner_of, visible, visitor_of
 from advisor.views.charts import Run, chart_specs, server_name, targets_from_config
 
 # Most runs the list and a comparison show.
@@ -105,7 +105,6 @@ def _form(request: HttpRequest, data=None, initial=None) -> LoadTestForm:
 
 @require_GET
 def loadtest_list(request: HttpRequest) -> HttpResponse:
-    loadtest_reap_stale()  # a dead worker's run shows as failed, never running forever
     runs = visible(LoadTest.objects.all(), request)[:LIST_LIMIT]
     return render(request, "loadtests/list.html", {"runs": runs})
 
@@ -138,11 +137,14 @@ def loadtest_new(request: HttpRequest) -> HttpResponse:
         try:
             load_test = loadtest_create(
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 config=form.cleaned_data["config"],
                 queue=form.cleaned_data.get("queue") or "",
             )
         except AdvisorError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if isinstance(exc, BrokerUnavailableError):
+                return render(request, "loadtests/new.html", {"form": form}, status=503)
         else:
             assessment = form.cleaned_data.get("assessment")
             if assessment is not None:
@@ -193,7 +195,6 @@ def _detail_context(load_test: LoadTest) -> dict:
 
 @require_GET
 def loadtest_detail(request: HttpRequest, pk) -> HttpResponse:
-    loadtest_reap_stale()
     load_test = get_object_or_404(visible(LoadTest.objects.all(), request), pk=pk)
     context = _detail_context(load_test)
     if request.htmx:
@@ -205,7 +206,7 @@ def loadtest_detail(request: HttpRequest, pk) -> HttpResponse:
 
 @require_POST
 def loadtest_cancel_view(request: HttpRequest, pk) -> HttpResponse:
-    load_test = get_object_or_404(visible(LoadTest.objects.all(), request), pk=pk)
+    load_test = get_object_or_404(owned(LoadTest.objects.all(), request), pk=pk)
     if load_test.is_finished:
         messages.info(
             request, f"This load test had already {load_test.get_status_display().lower()}."

@@ -21,7 +21,7 @@ from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.forms.questionnaire import QuestionnaireForm, initial_from_report
 from advisor.models import Assessment, HardwareReport, HardwareSource
 from advisor.services.assessments import recommendation_create
-from advisor.views.access import by_id, owner_of, visible
+from advisor.views.access import by_id, owner_of, visible, visitor_of
 from advisor.views.catalog import catalog_search
 
 TEMPLATE = "questionnaire.html"
@@ -78,6 +78,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
                 answers=form.cleaned_data["answers"].as_dict(),
                 hardware_report=form.cleaned_data.get("hardware_report"),
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 title=form.cleaned_data.get("title", ""),
             )
         except AdvisorValidationError as exc:

@@ -149,3 +149,28 @@ def test_it_answers_404_for_an_unknown_test(api):
     response = api.get(f"{URL}00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert response.json()["message"].startswith("You have no load test")
+
+
+def test_reading_and_polling_never_write_a_load_test(user, api):
+    """Reaping is the worker's job: listing and polling leave even a dead worker's run as it is."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    row = LoadTest.objects.create(
+        owner=user,
+        base_url="http://127.0.0.1:9",
+        status=LoadTestStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(URL).status_code == 200
+        assert api.get(f"{URL}{row.pk}/").json()["status"] == "running"
+    writes = [
+        q["sql"]
+        for q in queries
+        if "advisor_loadtest" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    assert writes == []

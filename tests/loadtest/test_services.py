@@ -58,7 +58,15 @@ def test_it_stores_a_queued_test_and_enqueues_it_on_commit(
     row.refresh_from_db()
     assert row.status == LoadTestStatus.QUEUED
     assert row.config["concurrency"] == [1, 2] and row.model_name == "test-model"
-    assert fake_app.sent == [("advisor.run_load_test", [str(row.pk)], {"queue": "host.gpu-1"})]
+    # Sent once (no publish retries that hold a request while the broker is down), dropped by a
+    # worker that only gets it after the reaper gave up on the row.
+    options = {
+        "queue": "host.gpu-1",
+        "retry": False,
+        "ignore_result": True,
+        "expires": loadtests.QUEUED_TIMEOUT_S,
+    }
+    assert fake_app.sent == [("advisor.run_load_test", [str(row.pk)], options)]
     assert row.task_id == "task-1"
 
 
@@ -141,9 +149,41 @@ def test_it_reaps_tests_whose_heartbeat_stopped():
     LoadTest.objects.filter(pk=fresh.pk).update(
         status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now()
     )
+    # Reading never reaps (a poll must not write); the worker side does.
+    assert loadtests.loadtest_get(load_test_id=stale.pk).status == LoadTestStatus.RUNNING
+    assert loadtests.loadtest_reap_stale() == 1
     assert loadtests.loadtest_get(load_test_id=stale.pk).status == LoadTestStatus.FAILED
     assert loadtests.loadtest_get(load_test_id=fresh.pk).status == LoadTestStatus.RUNNING
     assert "heartbeat" in LoadTest.objects.get(pk=stale.pk).error
+
+
+def test_it_fails_tests_no_worker_took_within_the_bound():
+    """A test sent to host.0 with no worker there (or a broker that lost it) fails after
+    QUEUED_TIMEOUT_S instead of sitting queued for good; a recent one keeps waiting."""
+    old = loadtests.loadtest_create(
+        config=config("http://127.0.0.1:9"), queue="host.0", enqueue=False
+    )
+    recent = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    created = timezone.now() - timedelta(seconds=loadtests.QUEUED_TIMEOUT_S + 1)
+    LoadTest.objects.filter(pk=old.pk).update(created_at=created)
+    assert loadtests.loadtest_reap_stale() == 1
+    old.refresh_from_db()
+    assert old.status == LoadTestStatus.FAILED and old.finished_at
+    assert old.stopped_reason == "no worker took it" and "-Q host.<name>" in old.error
+    assert LoadTest.objects.get(pk=recent.pk).status == LoadTestStatus.QUEUED
+    # The task, should a worker get it after all, finds the row no longer queued: it runs nothing.
+    assert loadtests.loadtest_run(load_test_id=old.pk).status == LoadTestStatus.FAILED
+
+
+def test_the_reap_task_runs_the_reaper():
+    from advisor.tasks.loadtests import reap_load_tests
+
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=row.pk).update(
+        status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert reap_load_tests.apply().get() == 1
+    assert LoadTest.objects.get(pk=row.pk).status == LoadTestStatus.FAILED
 
 
 def test_it_fails_with_the_reason_when_the_policy_changed_before_the_run(settings):

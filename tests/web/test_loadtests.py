@@ -128,22 +128,22 @@ def test_it_draws_the_assessments_prediction_beside_the_measurement(client):
     assert "vLLM measured" in html and "vLLM predicted" in html and "Ollama predicted" in html
 
 
-def test_it_cancels_a_running_test(client):
-    run = make_load_test(status=LoadTestStatus.RUNNING, levels=())
+def test_it_cancels_a_running_test(client, visitor):
+    run = make_load_test(status=LoadTestStatus.RUNNING, levels=(), visitor=visitor)
     response = client.post(f"/loadtests/{run.pk}/cancel/")
     run.refresh_from_db()
     assert response.status_code == 302 and run.cancel_requested
 
 
-def test_it_cancels_a_queued_test_at_once(client):
-    run = make_load_test(status=LoadTestStatus.QUEUED, levels=())
+def test_it_cancels_a_queued_test_at_once(client, visitor):
+    run = make_load_test(status=LoadTestStatus.QUEUED, levels=(), visitor=visitor)
     client.post(f"/loadtests/{run.pk}/cancel/")
     run.refresh_from_db()
     assert run.status == LoadTestStatus.CANCELLED
 
 
-def test_it_says_a_finished_test_cannot_be_cancelled(client):
-    run = make_load_test(status=LoadTestStatus.SUCCEEDED)
+def test_it_says_a_finished_test_cannot_be_cancelled(client, visitor):
+    run = make_load_test(status=LoadTestStatus.SUCCEEDED, visitor=visitor)
     response = client.post(f"/loadtests/{run.pk}/cancel/", follow=True)
     assert "had already succeeded" in response.content.decode()
 
@@ -166,14 +166,27 @@ def test_it_lists_runs_with_compare_checkboxes(client):
     assert f'id="compare-{run.pk}"' in html and 'action="/loadtests/compare/"' in html
 
 
-def test_it_marks_a_run_whose_worker_died_as_failed(client):
+def test_the_list_and_the_poll_never_write(client):
+    """Reads never write: a run whose worker died stays as stored until the worker-side reaper
+    fails it (no UPDATE on each 1 s htmx poll); the next poll then shows it failed."""
     from datetime import timedelta
 
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
+
+    from advisor.services.loadtests import loadtest_reap_stale
 
     run = make_load_test(
         status=LoadTestStatus.RUNNING, levels=(), heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/loadtests/")
+        polled = client.get(f"/loadtests/{run.pk}/", **HTMX)
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    assert polled.status_code == 200  # still polling: the row still reads running
+    loadtest_reap_stale()
     html = client.get(f"/loadtests/{run.pk}/").content.decode()
     assert "Failed" in html and "stopped reporting" in html
 

@@ -7,6 +7,7 @@ A target is a name, the backends it serves and a ``render(inp) -> list[BundleFil
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -61,8 +62,39 @@ class _BundleDumper(yaml.SafeDumper):
         return True
 
 
+# Plain scalars that some YAML reader takes for something other than a string. PyYAML quotes only
+# what its own YAML 1.1 resolver would misread; YAML 1.2 readers (Docker Compose) and Go's
+# YAML 1.1 readers (Kubernetes, sigs.k8s.io/yaml on go-yaml v2) also read `1e3`, `0o17`, `-.5` as
+# numbers and `y`/`n` as booleans. The union of both schemas: YAML 1.2.2 section 10.3.2 "Core
+# Schema" tag resolution (https://yaml.org/spec/1.2.2/#1032-tag-resolution) and the YAML 1.1
+# types (https://yaml.org/type/bool.html, int.html, float.html, null.html, timestamp.html,
+# merge.html, value.html).
+_NOT_A_PLAIN_STRING = re.compile(
+    r"""
+    ~ | null | Null | NULL                                            # null (1.1 and 1.2)
+    | y | Y | yes | Yes | YES | n | N | no | No | NO                  # bool (1.1)
+    | true | True | TRUE | false | False | FALSE                      # bool (1.1 and 1.2)
+    | on | On | ON | off | Off | OFF                                 # bool (1.1)
+    | [-+]? [0-9_]+                                                   # int, decimal or 1.1 octal
+    | [-+]? 0b [01_]+ | [-+]? 0o? [0-7_]+ | [-+]? 0x [0-9a-fA-F_]+   # int, other bases
+    | [-+]? [0-9][0-9_]* (: [0-5]?[0-9])+ (\. [0-9_]*)?               # sexagesimal (1.1)
+    | [-+]? ( \. [0-9_]+ | [0-9][0-9_]* (\. [0-9_]*)? )
+      ( [eE] [-+]? [0-9]+ )?                                          # float (1.1 and 1.2)
+    | [-+]? \. (inf | Inf | INF) | \. (nan | NaN | NAN)                # float specials
+    | [0-9]{4} - [0-9]{1,2} - [0-9]{1,2} ( [Tt ] .* )?                  # timestamp (1.1)
+    | << | =                                                          # merge key, value key
+    """,
+    re.VERBOSE,
+)
+
+
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if "\n" in value:
+        style = "|"
+    elif _NOT_A_PLAIN_STRING.fullmatch(value):
+        style = "'"  # quoted: a string to every reader
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

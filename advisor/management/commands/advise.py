@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.jsontext import JsonTooDeep, json_loads
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.facts import Facts
@@ -33,11 +34,13 @@ def _read_json(path: str, what: str) -> object:
     except UnicodeDecodeError:
         raise CommandError(f"{what} file {path} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return json_loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(
             f"{what} file {path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except JsonTooDeep as exc:
+        raise CommandError(f"{what} file {path}: {exc}") from None
 
 
 def _field_errors(exc: AdvisorError, prefix: str = "") -> str:
