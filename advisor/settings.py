@@ -27,7 +27,7 @@ try:
         "ADVISOR_LOADTEST_ALLOWED_HOSTS", ["127.0.0.0/8", "::1", "localhost"]
     )
     ADVISOR_HEALTH_TIMEOUT_S = config.read_int("ADVISOR_HEALTH_TIMEOUT_S", 2, minimum=1)
-    # API (issue 10): throttle rates per scope, tighter for load tests (each one drives real traffic).
+    # API: throttle rates per scope, tighter for load tests (each one drives real traffic).
     ADVISOR_THROTTLE_RATES = {
         "recommendations": config.read_rate("ADVISOR_THROTTLE_RECOMMENDATIONS", "120/min"),
         "load_tests": config.read_rate("ADVISOR_THROTTLE_LOAD_TESTS", "20/hour"),
@@ -186,7 +186,7 @@ if ADVISOR_PRODUCTION:
     if ADVISOR_TRUST_X_FORWARDED_PROTO:  # only behind a proxy that sets (and strips) the header
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# REST API (advisor/api, issue 10): token auth, one error shape, pagination, scoped throttles.
+# REST API (advisor/api): token auth, one error shape, pagination, scoped throttles.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["advisor.api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["advisor.api.permissions.HasApiToken"],

@@ -16,5 +16,5 @@ urlpatterns = [
     path("accounts/logout/", accounts.logout, name="logout"),
     path("api-tokens/", tokens.token_list, name="tokens"),
     path("api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
-    path("", include("advisor.views.urls")),  # the web UI's pages (issue 9)
+    path("", include("advisor.views.urls")),  # the web UI's pages
 ]

@@ -30,7 +30,7 @@ HF_DIR="$MODEL_DIR/gemma3-270m-hf-bf16"
 CHAT_TEMPLATE="$ENGINES_DIR/gemma-chat-template.jinja"
 
 # A native build faults at the first token on these VMs: the CPU advertises AMX but its
-# instructions trap. Build for AVX2/AVX-512 explicitly, AMX off (issue 6, verified here).
+# instructions trap. Build for AVX2/AVX-512 explicitly, AMX off (verified on this machine, docs/engines.md).
 LLAMACPP_CMAKE_ARGS="${ADVISOR_LLAMACPP_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF}"
 # 2 cores shared with others: a modest parallel build.
 BUILD_JOBS="${ADVISOR_ENGINES_BUILD_JOBS:-2}"

@@ -89,14 +89,14 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from advisor.services.assessments import assessment_create, recommendation_create
+    from advisor.services.assessments import recommendation_create
 
     args = parse_args(argv)
     rows = {name: sweep(name, url, args) for name, url in ENGINES.items()}
     print()
     print(comparison(rows))
     peak = max(int(c) for c in args.concurrency.split(","))
-    assessment = assessment_create(
+    recommendation = recommendation_create(
         answers={
             "peak_concurrent_users": peak,
             "model": CATALOG_MODEL,
@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
         load_tests=list(rows.values()),
         title=f"Demo: {peak} users, llama.cpp vs vLLM on this CPU",
     )
-    recommendation = recommendation_create(assessment=assessment)
+    assessment = recommendation.assessment
     result = recommendation.result
     print(f"\nThe advisor says: {result['summary']}")
     ids = "&".join(f"id={row.pk}" for row in rows.values())

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # A healthy probe takes milliseconds; NVML init on a many-GPU host takes up to ~1 s. 3 s leaves room
-# while keeping the whole report under the 5 s promised when a probe hangs (issue 3).
+# while keeping the whole report under the 5 s a probe may take when it hangs (bench/probes.py measures it).
 DEFAULT_TIMEOUT_S = 3.0
 
 

@@ -24,7 +24,6 @@ loopback.
 
 from __future__ import annotations
 
-import enum
 import json
 import os
 import ssl
@@ -33,6 +32,7 @@ import urllib.parse
 
 from probes import outbound
 from probes.base import Outcome
+from probes.kinds import ServerKind
 
 # Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), the
 # demo engines of `make engines` (llama.cpp on 11435, vLLM on 8001) and the scripted servers of
@@ -56,13 +56,6 @@ VLLM_METRICS = (
     "vllm:kv_cache_usage_perc",
     "vllm:gpu_cache_usage_perc",
 )
-
-
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"
 
 
 LLAMACPP_OWNERS = frozenset({"me", "llamacpp"})

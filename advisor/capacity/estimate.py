@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import replace
 
 from advisor.capacity import kv, ollama, performance, vllm
 from advisor.capacity.calibration import calibrate
@@ -26,7 +25,7 @@ from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind
 from advisor.errors import AdvisorError
 
-__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine", "ollama_levels"]
+__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine"]
 
 # A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
 # (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
@@ -375,19 +374,3 @@ def ollama_engine(request: EstimateRequest) -> tuple[ModelSpec, ollama.OllamaFit
         if Server(server) is Server.OLLAMA:
             _, engine = calibrate(model, engine, measured, context)
     return model, fit, engine
-
-
-def ollama_levels(request: EstimateRequest) -> list[dict]:
-    """Ollama's predicted levels alone: what ``estimate(request, predict=("ollama",))`` puts in
-    ``performance``, without sizing vLLM, pricing, or Ollama's recommended settings. The rules
-    predict Ollama with each smaller slot count (up to three per recommendation) and need nothing
-    else from those runs. Raises AdvisorError as ``estimate`` does for bad names."""
-    model, _, engine = ollama_engine(request)
-    return performance.predict_levels(
-        model, engine, request.concurrency, request.avg_prompt_tokens, request.avg_output_tokens
-    )
-
-
-def estimate_with(request: EstimateRequest, **changes) -> Estimate:
-    """The same estimate with some request fields changed (handy for what-if comparisons)."""
-    return estimate(replace(request, **changes))

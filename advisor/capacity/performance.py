@@ -22,11 +22,7 @@ from dataclasses import dataclass
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GpuSpec, ModelSpec, Vendor
-
-
-class Server(enum.StrEnum):
-    VLLM = "vllm"
-    OLLAMA = "ollama"
+from probes.kinds import Backend as Server  # the one enum (probes/kinds.py) under its old name here
 
 
 class Bound(enum.StrEnum):

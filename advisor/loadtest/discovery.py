@@ -13,7 +13,6 @@ and Ollama ``/api/ps`` (``size`` vs ``size_vram``: less in VRAM means layers spi
 
 from __future__ import annotations
 
-import enum
 import json
 import ssl
 from dataclasses import asdict, dataclass, field
@@ -22,18 +21,12 @@ from urllib.parse import urlsplit
 from advisor.errors import AdvisorError
 from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
 from probes import outbound
+from probes.kinds import ServerKind
 
 DISCOVERY_TIMEOUT_S = 5.0
 SIGNAL_TIMEOUT_S = 2.0  # one sample a second: a slow answer is skipped, not waited for
 # /metrics of a busy vLLM is ~100 KiB; the model list of a big Ollama a few hundred KiB.
 MAX_BODY_BYTES = 4 * 2**20
-
-
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"  # some other OpenAI-compatible server
 
 
 # owned_by values in /v1/models: vllm/entrypoints/openai/serving_models.py ("vllm"),

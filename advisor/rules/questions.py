@@ -80,7 +80,7 @@ class AnswerField:
     catalog: str | None = None  # models | gpus | quantizations: list from advisor.capacity.catalog
     unit: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["choices"] = [{"value": v, "label": label} for v, label in self.choices]
         data["default"] = list(self.default) if isinstance(self.default, tuple) else self.default

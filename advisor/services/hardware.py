@@ -126,14 +126,22 @@ def hardware_report_create(
         raise AdvisorError(
             f"Unknown source {source!r}; use one of {choices}.", field="source"
         ) from None
-    validated = hardware_report_validate(report=report)
+    return hardware_report_store(
+        report=hardware_report_validate(report=report), source=source, owner=owner, visitor=visitor
+    )
+
+
+def hardware_report_store(
+    *, report: dict, source: HardwareSource, owner=None, visitor: str = ""
+) -> HardwareReport:
+    """Store a report ``hardware_report_validate`` returned (the caller owns the transaction)."""
     return HardwareReport.objects.create(
         owner=owner,
         visitor="" if owner is not None else visitor,
         source=source,
-        host_name=validated["host"]["hostname"][:255],
-        schema_version=validated["schema_version"],
-        report=validated,
+        host_name=report["host"]["hostname"][:255],
+        schema_version=report["schema_version"],
+        report=report,
     )
 
 

@@ -67,14 +67,6 @@ def percent(value) -> str:
 
 
 @register.filter
-def get_item(mapping, key):
-    """``mapping[key]`` for dicts in templates; None when absent."""
-    if isinstance(mapping, dict):
-        return mapping.get(key)
-    return None
-
-
-@register.filter
 def label(value) -> str:
     """A snake_case name as words ("multi_lora" -> "Multi lora")."""
     text = str(value or "").replace("_", " ").strip()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisor.errors import AdvisorError
 from advisor.models import Assessment
-from advisor.services.assessments import recommendation_create
+from advisor.services.assessments import recommendation_refresh
 from advisor.views.access import visible
 from advisor.views.charts import (
     METRICS,
@@ -123,7 +123,7 @@ def assessment_recommend(request: HttpRequest, pk) -> HttpResponse:
     """Recommend again with the evidence attached now; errors come back on the page."""
     assessment = _assessment(request, pk)
     try:
-        recommendation_create(assessment=assessment)
+        recommendation_refresh(assessment=assessment)
     except AdvisorError as exc:
         messages.error(request, f"Could not recommend again: {exc.message}")
     return redirect("assessment", assessment.pk)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.forms.questionnaire import QuestionnaireForm, initial_from_report
 from advisor.models import Assessment, HardwareReport, HardwareSource
-from advisor.services.assessments import assessment_create, recommendation_create
+from advisor.services.assessments import recommendation_create
 from advisor.views.access import by_id, owner_of, visible, visitor_of
 from advisor.views.catalog import catalog_search
 
@@ -74,14 +74,13 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
     form = _form(request, request.POST)
     if form.is_valid():
         try:
-            assessment = assessment_create(
+            recommendation = recommendation_create(
                 answers=form.cleaned_data["answers"].as_dict(),
                 hardware_report=form.cleaned_data.get("hardware_report"),
                 owner=owner_of(request),
                 visitor=visitor_of(request),
                 title=form.cleaned_data.get("title", ""),
             )
-            recommendation_create(assessment=assessment)
         except AdvisorValidationError as exc:
             for name, messages in exc.errors.items():
                 for message in messages:
@@ -89,7 +88,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         except AdvisorError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return redirect("assessment", assessment.pk)
+            return redirect("assessment", recommendation.assessment_id)
     return render(request, TEMPLATE, _context(form, local), status=400)
 
 

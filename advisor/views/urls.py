@@ -1,4 +1,4 @@
-"""The web UI's pages and partials (issue 9); mounted at the site root by advisor/urls.py.
+"""The web UI's pages and partials; mounted at the site root by advisor/urls.py.
 
 With ADVISOR_REQUIRE_LOGIN on, every view here needs a signed-in user: access is denied by default
 (``advisor.views.access.LoginRequiredWhenEnabled``), nothing to add per URL.

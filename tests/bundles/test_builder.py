@@ -8,7 +8,7 @@ from advisor.bundles import build_bundle
 from advisor.bundles.targets import TARGETS
 from advisor.bundles.targets.base import startup_budget_s
 from advisor.releases import VLLM_ROCM_IMAGE
-from tests.bundles.factories import bundle_for, scenario
+from tests.bundles.factories import answers, bundle_for, recommendation, scenario
 
 
 def _k8s(bundle, path):
@@ -89,8 +89,9 @@ def test_it_sets_ollama_context_parallelism_and_kv_type_from_the_estimate():
     env = yaml.safe_load(bundle.file("ollama/compose.nvidia.yaml").content)["services"]["ollama"][
         "environment"
     ]
-    assert env["OLLAMA_CONTEXT_LENGTH"] == "8192"
-    assert env["OLLAMA_NUM_PARALLEL"] == "2"
+    tuned = scenario("ollama-4090")[1]["ollama"]["recommended"]
+    assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
+    assert env["OLLAMA_NUM_PARALLEL"] == str(tuned["num_parallel"])
     assert env["OLLAMA_KV_CACHE_TYPE"] == "q8_0" and env["OLLAMA_FLASH_ATTENTION"] == "1"
     assert env["OLLAMA_HOST"] == "0.0.0.0:11434"
 
@@ -102,7 +103,9 @@ def test_it_keeps_a_laptop_ollama_on_loopback_and_a_cpu_box_without_gpus():
     container = _container(_k8s(cpu, "ollama/kubernetes.yaml")["Deployment"])
     assert "resources" not in container
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env["OLLAMA_FLASH_ATTENTION"] == "0" and env["OLLAMA_CONTEXT_LENGTH"] == "4096"
+    tuned = scenario("ollama-cpu")[1]["ollama"]["recommended"]
+    assert env["OLLAMA_FLASH_ATTENTION"] == "0"
+    assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
     assert "compose.cpu.yaml" in cpu.file("README.md").content
 
 
@@ -116,13 +119,14 @@ def test_it_pulls_the_model_before_ollama_serves_on_kubernetes():
 
 def test_it_explains_every_choice_with_the_recommendations_reasons_and_figures():
     bundle = bundle_for("vllm-h100")
+    est = scenario("vllm-h100")[1]
     readme = bundle.file("README.md").content
     assert "200 peak concurrent users is far above" in readme  # decisive reason
     assert "[ops.skills]" in readme and "Against" in readme  # opposing reason
     assert "Predicted p95 at 200 users" in readme  # warning
     assert "peak concurrent users below 4" in readme  # switch trigger
-    assert "425,984 tokens" in readme  # KV cache figure
-    assert "| 1 | 120.0 | 30.0 | 8.0 | 2,100.0 |" in readme  # predicted performance
+    assert f"{est['vllm']['kv_cache_tokens']:,} tokens" in readme  # KV cache figure
+    assert "\n| 1 | " in readme and "\n| 200 | " in readme  # predicted performance rows
     for flag in ("--max-num-seqs", "--max-model-len", "--gpu-memory-utilization"):
         assert f"`{flag}`" in readme
     for path in bundle.paths:
@@ -150,7 +154,7 @@ def test_it_registers_one_target_per_flavour():
 def test_it_has_a_minimum_startup_budget_for_unknown_weights():
     from advisor.bundles import bundle_input_from
 
-    inp = bundle_input_from({"backend": "vllm"}, None, {"model": "x/y"})
+    inp = bundle_input_from(recommendation("vllm"), None, answers(model="x/y"))
     assert startup_budget_s(inp, engine_init_s=0) == 120
 
 

@@ -10,8 +10,8 @@ import yaml
 from advisor.bundles import build_bundle
 from advisor.bundles.upstream import check_ollama_env, check_vllm_args
 from advisor.rules.answers import Answers
-from advisor.rules.engine import recommend
-from advisor.rules.evidence import facts_build
+from advisor.rules.assemble import facts_build
+from advisor.rules.recommend import recommend
 from tests.bundles.validators import compose_errors, kubernetes_errors, run_shell_checks
 
 CASES = {

@@ -217,7 +217,10 @@ def test_it_runs_the_load_test_script_through_the_advisors_cli(tmp_path):
         )
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
-    assert [level["concurrency"] for level in data["levels"]] == [1, 2, 4]
+    assert [level["concurrency"] for level in data["levels"]] == [1, 2, 4], (
+        data["stop_code"],
+        data["stopped_reason"],
+    )
     assert all(level["failed"] == 0 for level in data["levels"])
     assert data["target"]["model"] == model
 

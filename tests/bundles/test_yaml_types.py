@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from advisor.bundles import build_bundle
 from advisor.bundles.targets.base import yaml_dump
-from tests.bundles.factories import answers, estimate, recommendation
+from tests.bundles.factories import answers, recommendation
 from tests.bundles.validators import KUBERNETES_VERSION, compose_validator
 
 # Plain, each of these is a number, a boolean, a null, a date or a special key to some reader.
@@ -43,7 +43,7 @@ def test_it_leaves_plain_strings_plain(value):
 
 @pytest.mark.parametrize("model", ["1e3", "12e4", "0o17", "1_000", "2026-12-03"])
 def test_a_vllm_bundle_keeps_a_numeric_looking_model_name_a_string(model):
-    bundle = build_bundle(recommendation("vllm"), estimate(), answers(model=model, name=model))
+    bundle = build_bundle(recommendation("vllm"), None, answers(model=model))
     compose = yaml12_load_all(bundle.file("vllm/compose.nvidia.yaml").content)[0]
     assert compose["services"]["vllm"]["command"][0] == model
     assert not list(compose_validator().iter_errors(compose))
@@ -55,7 +55,7 @@ def test_a_vllm_bundle_keeps_a_numeric_looking_model_name_a_string(model):
 
 @pytest.mark.parametrize("model", ["1e3", "0o17"])
 def test_an_ollama_bundle_keeps_a_numeric_looking_model_name_a_string(model):
-    bundle = build_bundle(recommendation("ollama"), estimate(), answers(model=model, name=model))
+    bundle = build_bundle(recommendation("ollama"), None, answers(model=model))
     for path in ("ollama/compose.cpu.yaml",):
         compose = yaml12_load_all(bundle.file(path).content)[0]
         assert compose["services"]["pull-model"]["entrypoint"] == ["ollama", "pull", model]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from advisor.capacity.catalog import resolve_gpu
-from advisor.capacity.estimate import EstimateRequest, estimate, ollama_levels
+from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.specs import GIB
 from advisor.errors import AdvisorError
 
@@ -219,13 +219,13 @@ def test_it_predicts_only_the_servers_asked_for_and_the_same_levels():
     ],
 )
 def test_it_predicts_ollama_alone_exactly_as_the_whole_estimate_does(changes):
-    """``ollama_levels`` (the rules' smaller Ollama sizings) skips the rest of the estimate."""
+    """``predict=("ollama",)`` (the rules' smaller Ollama sizings) leaves vLLM's levels out."""
     request = EstimateRequest(
         **{"model": "llama-3.1-8b", "gpu": "h100", "concurrency": (1, 2, 8), "num_parallel": 2}
         | changes
     )
-    whole = estimate(request, predict=("ollama",)).performance
-    assert ollama_levels(request) == list(whole)
+    whole = [row for row in estimate(request).performance if row["server"] == "ollama"]
+    assert list(estimate(request, predict=("ollama",)).performance) == whole
 
 
 def test_it_replaces_the_budget_with_a_measured_one_and_shows_the_models_error():

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import yaml
 
 from advisor.bundles.archive import MODE_EXECUTABLE, BundleFile
-from advisor.bundles.inputs import Backend, BundleInput, GpuVendor
+from advisor.bundles.inputs import BundleInput, GpuVendor
+from probes.kinds import Backend
 
 # Start-up budget for orchestrators (Kubernetes startupProbe, compose start_period). Assumptions,
 # deliberately slow so a first start is not killed half-way; README shows the result.

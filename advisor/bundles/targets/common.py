@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets import ollama_compose, vllm_compose
 from advisor.bundles.targets.base import READ_ENV_FILE, Target, shell_script, shell_words
 from advisor.releases import OLLAMA_IMAGE, VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
 SMOKE_TEST = "scripts/smoke-test.sh"
 LOAD_TEST = "scripts/loadtest.sh"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import OLLAMA_PORT, Backend, BundleInput
+from advisor.bundles.inputs import OLLAMA_PORT, BundleInput
 from advisor.bundles.targets.base import OLLAMA_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
 from advisor.releases import OLLAMA_IMAGE, OLLAMA_ROCM_IMAGE
+from probes.kinds import Backend
 
 # The compose interpolation variable for another image (set in .env); Ollama never reads it.
 IMAGE_VAR = "BUNDLE_OLLAMA_IMAGE"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import plistlib
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import Target, on_mac, shell_script, shell_words
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.upstream import check_modelfile
+from probes.kinds import Backend
 
 OVERRIDE = "ollama/systemd/override.conf"
 SETUP_LINUX = "ollama/setup-linux.sh"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import OLLAMA_PORT, Backend, BundleInput, GpuVendor
+from advisor.bundles.inputs import OLLAMA_PORT, BundleInput, GpuVendor
 from advisor.bundles.targets import kube
 from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
@@ -14,6 +14,7 @@ from advisor.bundles.targets.base import (
 from advisor.bundles.targets.ollama_compose import MODELS_DIR
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
 from advisor.releases import OLLAMA_IMAGE, OLLAMA_ROCM_IMAGE
+from probes.kinds import Backend
 
 PATH = "ollama/kubernetes.yaml"
 COMPONENT = "ollama"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
     VLLM_ENGINE_INIT_S,
@@ -23,6 +23,7 @@ from advisor.releases import (
     VLLM_RELEASE,
     VLLM_ROCM_IMAGE,
 )
+from probes.kinds import Backend
 
 PATH = "README.md"
 BACKEND_NAMES = {Backend.VLLM: "vLLM", Backend.OLLAMA: "Ollama"}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput
+from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets.base import VLLM_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
 from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
 # Compose interpolation variables (set in .env to run other images); named so nobody mistakes
 # them for variables vLLM itself reads.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import (
     READ_ENV_FILE,
     VLLM_ENGINE_INIT_S,
@@ -13,6 +13,7 @@ from advisor.bundles.targets.base import (
     startup_budget_s,
 )
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
+from probes.kinds import Backend
 
 SERVE_SCRIPT = "vllm/serve.sh"
 SYSTEMD_UNIT = "vllm/vllm.service"

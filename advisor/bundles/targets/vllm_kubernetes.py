@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput, GpuVendor
+from advisor.bundles.inputs import VLLM_PORT, BundleInput, GpuVendor
 from advisor.bundles.targets import kube
 from advisor.bundles.targets.base import (
     VLLM_ENGINE_INIT_S,
@@ -14,6 +14,7 @@ from advisor.bundles.targets.base import (
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
 from advisor.bundles.targets.vllm_compose import HF_CACHE
 from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
 PATH = "vllm/kubernetes.yaml"
 COMPONENT = "vllm"
