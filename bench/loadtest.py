@@ -253,7 +253,7 @@ def measure(
     url: str, *, concurrency: int, requests: int, tokens: int, tls: ssl.SSLContext | None = None
 ) -> dict:
     from advisor.loadtest import LoadTestConfig, run_load_test
-    from advisor.loadtest.discovery import ServerKind, Target
+    from advisor.loadtest.discovery import DiscoveredServer, ServerKind
 
     _get(url, "/reset", tls)
     config = LoadTestConfig(
@@ -269,7 +269,9 @@ def measure(
         request_timeout_s=120,
     )
     cpu = time.process_time()
-    result = run_load_test(config, target=Target(url, ServerKind.OPENAI, "openai"), tls=tls)
+    result = run_load_test(
+        config, target=DiscoveredServer(url, ServerKind.OPENAI, "openai"), tls=tls
+    )
     cpu = time.process_time() - cpu
     server = _get(url, "/stats", tls)
     level = result.levels[0]

@@ -144,7 +144,9 @@ def check_limits(config: LoadTestConfig) -> None:
         )
 
 
-def check_hourly_limit(started_in_last_hour: int, *, limit: int = LOADTESTS_PER_USER_PER_HOUR):
+def check_hourly_limit(
+    started_in_last_hour: int, *, limit: int = LOADTESTS_PER_USER_PER_HOUR
+) -> None:
     if started_in_last_hour >= limit:
         raise AdvisorError(
             f"you started {started_in_last_hour} load tests in the last hour; the limit is {limit}",
