@@ -1,7 +1,8 @@
 """How fast is the load generator? Against a fast local server in another process, on one core.
 
-Targets (issue 5): at least 1,000 concurrent streams and 50,000 streamed tokens/s on one core,
-under 1 ms of added latency per request; report CPU seconds per 1,000 tokens.
+Targets, so that the client is never what limits a measurement: at least 1,000 concurrent streams
+and 50,000 streamed tokens/s on one core, under 1 ms of added latency per request; report CPU
+seconds per 1,000 tokens.
 
 The server (``--serve``, started here in a subprocess) is a bare asyncio HTTP/1.1 server on
 non-blocking sockets: one clock tick every ``--itl`` seconds writes one SSE token chunk to every

@@ -28,7 +28,8 @@ from advisor.loadtest.wire import WireClient
 from probes import outbound
 from probes.kinds import ServerKind
 
-# Early stop (issue 5): a sweep stops when fewer than 90% of requests succeed ...
+# Early stop, so a sweep does not keep loading a server that is already failing: it stops when
+# fewer than 90% of requests succeed ...
 MIN_SUCCESS_RATE = 0.9
 # ... or p95 E2E passes 10x its value at the first (single-user) level: latency collapse.
 COLLAPSE_FACTOR = 10.0
