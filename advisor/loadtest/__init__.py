@@ -1,4 +1,4 @@
-"""The load-test engine (pure asyncio, no Django): see docs/loadtest.md.
+"""The load generator (pure asyncio, no Django): see docs/loadtest.md.
 
 Public names (docs/CONTRACTS.md): ``LoadTestConfig``, ``run_load_test``, ``discover``,
 ``LoadTestResult``, ``DiscoveredServer`` (what answers at the base URL).

@@ -146,7 +146,7 @@ class LoadTestConfig:
         return self.base_url.rstrip("/")
 
     def validate(self) -> None:
-        """Raise ``AdvisorError(field=...)`` for the first field the engine cannot run with (on
+        """Raise ``AdvisorError(field=...)`` for the first field the generator cannot run with (on
         construction; ``check_bounds`` adds the product's size limits)."""
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

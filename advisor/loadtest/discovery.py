@@ -98,7 +98,8 @@ def discover(
 
     ``destination``: the policy's check of ``base_url`` (``policy.check_target``); without one
     the target is checked against the loopback-only default. ``tls``: the https context
-    (default: certificates verified). Blocking; the engine runs it on a thread.
+    (default: certificates verified). Blocking; the load generator runs it on a
+    thread.
     """
     base = base_url.rstrip("/")
     if destination is None:
@@ -192,7 +193,7 @@ def sample_signals(
     target: DiscoveredServer, *, destination: CheckedTarget, tls: ssl.SSLContext | None = None
 ) -> dict[str, float | bool]:
     """One sample of the server's own view; {} when the server has none or does not answer.
-    Blocking (a short timeout); the engine runs it on a thread."""
+    Blocking (a short timeout); the load generator runs it on a thread."""
     site = _Site(target.base_url, destination, tls, SIGNAL_TIMEOUT_S)
     try:
         if target.kind is ServerKind.VLLM:

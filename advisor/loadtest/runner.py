@@ -1,8 +1,8 @@
 """The sync entry point for the Celery task and the CLI: ``run_load_test(config, ...)``.
 
-The asyncio engine runs on its own thread so the callbacks (which may write to a database) never
-stall the event loop that timestamps the chunks; the calling thread polls ``should_cancel`` every
-``CANCEL_POLL_S`` and reports progress every ``progress_interval_s``.
+The asyncio load generator runs on its own thread so the callbacks (which may write to a
+database) never stall the event loop that timestamps the chunks; the calling thread polls
+``should_cancel`` every ``CANCEL_POLL_S`` and reports progress every ``progress_interval_s``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from advisor.loadtest.config import LoadTestConfig
 from advisor.loadtest.discovery import DiscoveredServer
-from advisor.loadtest.engine import CANCEL_POLL_S, LoadGenerator
+from advisor.loadtest.generator import CANCEL_POLL_S, LoadGenerator
 from advisor.loadtest.policy import CheckedTarget
 from advisor.loadtest.result import LoadTestResult, Progress
 
@@ -41,7 +41,7 @@ def run_load_test(
     exception from a callback cancels the run and propagates.
     """
     generator = LoadGenerator(config, destination=destination, target=target, tls=tls)
-    results: list[LoadTestResult] = []  # filled by the engine's thread
+    results: list[LoadTestResult] = []  # filled by the generator's thread
     errors: list[BaseException] = []
 
     def work() -> None:

@@ -19,7 +19,7 @@ clock as plain http. Certificates and host names are verified (``probes.outbound
 
 Scope: what a load test sends, a POST with a JSON body, answered by a body in chunked,
 Content-Length or read-to-close framing; keep-alive reuse of idle connections; redirects are not
-followed (a 3xx is an ``http_3xx`` error, as everywhere in the engine). It connects only to the
+followed (a 3xx is an ``http_3xx`` error, as everywhere in the load test). It connects only to the
 addresses the policy checked (a ``probes.outbound.Destination``), never resolving a name itself.
 """
 

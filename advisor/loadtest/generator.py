@@ -1,8 +1,8 @@
 """The load generator: warm-up, then a closed-loop sweep, an open-loop Poisson run or an SLO search.
 
-``LoadGenerator(config).run()`` is a coroutine; ``advisor.loadtest.runner.run_load_test`` is the sync
-entry point that runs it on its own thread. ``LoadGenerator.cancel()`` and ``LoadGenerator.snapshot()`` are safe
-to call from other threads.
+``LoadGenerator(config).run()`` is a coroutine; ``advisor.loadtest.runner.run_load_test`` is the
+sync entry point that runs it on its own thread. ``LoadGenerator.cancel()`` and
+``LoadGenerator.snapshot()`` are safe to call from other threads.
 """
 
 from __future__ import annotations
