@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -189,7 +189,7 @@ def _lookup(index: dict[str, _Spec], kind: str, name: str, label: str) -> _Spec:
 
 
 def _unknown_message(
-    index: dict[str, ModelSpec] | dict[str, GpuSpec] | dict[str, Quantization],
+    index: Mapping[str, ModelSpec | GpuSpec | Quantization],
     kind: str,
     text: str,
     label: str,
