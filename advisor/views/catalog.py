@@ -21,6 +21,8 @@ from advisor.capacity import catalog
 MAX_OPTIONS = 30
 # Longest query we search for; catalog names are far shorter.
 MAX_QUERY_CHARS = 200
+
+
 def _gpus_with_memory_sizes() -> list:
     """Every catalog GPU, and for a chip sold in several memory sizes (Apple's unified memory:
     an M3 Max ships with 36 to 128 GB) one entry per size, so the picker asks which one."""
