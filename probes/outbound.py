@@ -152,12 +152,13 @@ class _Connection(http.client.HTTPConnection):
 
     def __init__(self, destination: Destination, timeout_s: float, tls: ssl.SSLContext | None):
         super().__init__(destination.host, destination.port, timeout=timeout_s)
+        self.timeout_s = timeout_s  # http.client types its own ``timeout`` as optional
         self.destination = destination
         self.tls = tls
         self.default_port = SCHEMES[destination.scheme]  # Host: omits the port when default
 
     def connect(self) -> None:
-        sock = connect(self.destination, self.timeout)
+        sock = connect(self.destination, self.timeout_s)
         if self.destination.tls:
             context = self.tls or tls_context()
             sock = context.wrap_socket(sock, server_hostname=self.destination.host)

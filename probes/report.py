@@ -13,6 +13,7 @@ import functools
 import platform
 import socket
 from pathlib import Path
+from typing import Any
 
 from probes import outbound, servers
 from probes.base import DEFAULT_TIMEOUT_S, ProbeFn, Status, run_probes
@@ -35,7 +36,7 @@ def _os_version() -> str:
     return platform.version()
 
 
-def host_info(container: dict | None) -> dict:
+def host_info(container: dict[str, Any] | None) -> dict[str, Any]:
     """The ``host`` section: who and what this machine is."""
     return {
         "hostname": socket.gethostname(),
@@ -54,7 +55,7 @@ def collect_report(
     server_check: outbound.Check | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     probes: dict[str, ProbeFn] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run the probes (default: the registry) under ``timeout_s`` in all and build the report.
 
     ``server_urls`` are probed for LLM servers on top of the defaults and
@@ -69,7 +70,7 @@ def collect_report(
         )
     outcomes = run_probes(registry, timeout_s=timeout_s)
 
-    def section(name: str) -> dict:
+    def section(name: str) -> dict[str, Any]:
         outcome = outcomes.get(name)
         return outcome.data if outcome is not None and outcome.status != Status.ERROR else {}
 

@@ -29,6 +29,7 @@ import os
 import ssl
 import threading
 import urllib.parse
+from typing import Any
 
 from probes import outbound
 from probes.base import Outcome
@@ -109,7 +110,7 @@ def configured_urls(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     return urls
 
 
-def _json(site: _Site, path: str):
+def _json(site: _Site, path: str) -> Any:
     status, body = fetch(site.destination, site.prefix + path)
     if status != 200:
         return None
@@ -119,7 +120,7 @@ def _json(site: _Site, path: str):
         return None
 
 
-def _ollama(site: _Site, version: str) -> dict:
+def _ollama(site: _Site, version: str) -> dict[str, Any]:
     tags = _json(site, "/api/tags") or {}
     running = _json(site, "/api/ps") or {}
     return {
@@ -161,10 +162,10 @@ def _metrics_text(site: _Site) -> str | None:
     return body.decode("utf-8", "replace") if status == 200 else None
 
 
-def _openai(site: _Site, listing: dict) -> dict:
+def _openai(site: _Site, listing: dict[str, Any]) -> dict[str, Any]:
     entries = [m for m in listing.get("data", []) if isinstance(m, dict)]
     owners = {str(m.get("owned_by", "")) for m in entries}
-    server: dict = {
+    server: dict[str, Any] = {
         "base_url": site.base_url,
         "models": [m.get("id") for m in entries],
         "version": None,
@@ -185,7 +186,9 @@ def _openai(site: _Site, listing: dict) -> dict:
     return server
 
 
-def identify(base_url: str, *, check: outbound.Check | None = None) -> tuple[dict | None, str]:
+def identify(
+    base_url: str, *, check: outbound.Check | None = None
+) -> tuple[dict[str, Any] | None, str]:
     """Ask one base URL what it is: (server or None, why not). Raises OSError if nothing answers,
     ``outbound.Refused`` when ``check`` refuses its addresses or it answers with a redirect."""
     site = _Site(base_url, check)
@@ -217,7 +220,7 @@ def probe(
     trusted = urls if urls is not None else configured_urls()
     given = [url for url in dict.fromkeys(normalize_url(u) for u in extra) if url not in trusted]
     targets = [*trusted, *given]
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
 
     def visit(base_url: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from advisor.bundles.names import BUNDLE_NAME_MAX, check_model_name, dns_label
@@ -27,17 +26,10 @@ from advisor.bundles.readers import (
     texts,
 )
 from advisor.capacity.catalog import resolve_gpu, resolve_model
+from advisor.capacity.specs import ModelSpec, Vendor
 from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
 from probes.kinds import Backend
-
-
-class GpuVendor(StrEnum):
-    NVIDIA = "nvidia"
-    AMD = "amd"
-    APPLE = "apple"
-    CPU = "cpu"
-
 
 # Defaults when there is no estimate, each the server's own default.
 VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm engine/arg_utils.py: the default below 70 GiB GPUs
@@ -114,7 +106,7 @@ class BundleInput:
     model_id: str  # what the user asked for (catalog id, repo id or tag)
     hf_repo: str  # what vLLM loads
     ollama_tag: str  # what Ollama pulls
-    gpu_vendor: GpuVendor
+    gpu_vendor: Vendor | None  # None: no GPU, the CPU serves
     gpu_name: str
     gpu_count: int
     platform: str
@@ -181,7 +173,8 @@ def bundle_input_from(
 
     # The rules engine records the hardware it sized the verdict for (also when a hardware report,
     # not the answers, chose it): render that hardware.
-    facts = rec.get("facts") if isinstance(rec.get("facts"), Mapping) else {}
+    raw_facts = rec.get("facts")
+    facts: Mapping[str, Any] = raw_facts if isinstance(raw_facts, Mapping) else {}
     for key in ("gpu", "gpu_count", "platform"):
         if facts.get(key) is not None:
             ans[key] = facts[key]
@@ -193,10 +186,10 @@ def bundle_input_from(
     gpu_name = one_line(nested(est, "gpu", "name") or ans["gpu"] or "")
     vendor = _vendor(gpu_name, gpu_count, est)
 
-    context_length = read_int(ans["context_length"], default=None, field="context_length")
-    peak = read_int(ans["peak_concurrent_users"], default=None, field="peak_concurrent_users")
+    context_length = read_int(ans["context_length"], field="context_length")
+    peak = read_int(ans["peak_concurrent_users"], field="peak_concurrent_users")
     features = frozenset(str(f) for f in ans["features"])
-    lora_adapters = read_int(ans["lora_adapters"], default=None, field="lora_adapters")
+    lora_adapters = read_int(ans["lora_adapters"], field="lora_adapters")
     deployment_target = str(ans["deployment_target"])
 
     return BundleInput(
@@ -213,12 +206,8 @@ def bundle_input_from(
         deployment_target=deployment_target,
         peak_concurrent_users=peak,
         context_length=context_length,
-        avg_prompt_tokens=read_int(
-            ans["avg_prompt_tokens"], default=None, field="avg_prompt_tokens"
-        ),
-        avg_output_tokens=read_int(
-            ans["avg_output_tokens"], default=None, field="avg_output_tokens"
-        ),
+        avg_prompt_tokens=read_int(ans["avg_prompt_tokens"], field="avg_prompt_tokens"),
+        avg_output_tokens=read_int(ans["avg_output_tokens"], field="avg_output_tokens"),
         features=features,
         lora_adapters=lora_adapters,
         vllm=_vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters),
@@ -239,9 +228,17 @@ def bundle_input_from(
     )
 
 
-def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters):
+def _vllm_settings(
+    est: Mapping[str, Any],
+    ans: Mapping[str, Any],
+    gpu_count: int,
+    context_length: int,
+    peak: int,
+    features: frozenset[str],
+    lora_adapters: int,
+) -> VllmSettings:
     # No estimate: vLLM's own defaults, sized by the answers.
-    v = (
+    v: Mapping[str, Any] = (
         est["vllm"]
         if est
         else {
@@ -255,7 +252,7 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
             "fits": None,
         }
     )
-    tp = read_int(v["tensor_parallel_size"], default=None, field="tensor_parallel_size")
+    tp = read_int(v["tensor_parallel_size"], field="tensor_parallel_size")
     quant_answer = str(ans["quantization"]).lower()
     if quant_answer == "auto":  # the format the estimate sized vLLM for
         quant_answer = str(v["quantization"]).lower()
@@ -266,10 +263,10 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
     multi_lora = "multi_lora" in features or lora_adapters > 0
     return VllmSettings(
         tensor_parallel_size=max(tp, 1),
-        max_model_len=read_int(v["max_model_len"], default=None, field="max_model_len"),
-        max_num_seqs=read_int(v["max_num_seqs"], default=None, field="max_num_seqs"),
+        max_model_len=read_int(v["max_model_len"], field="max_model_len"),
+        max_num_seqs=read_int(v["max_num_seqs"], field="max_num_seqs"),
         gpu_memory_utilization=read_float(
-            v["gpu_memory_utilization"], default=None, field="gpu_memory_utilization"
+            v["gpu_memory_utilization"], field="gpu_memory_utilization"
         ),
         quantization=VLLM_QUANTIZATION_BY_ANSWER.get(quant_answer),
         kv_cache_dtype=kv_dtype,
@@ -285,7 +282,14 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
     )
 
 
-def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
+def _ollama_settings(
+    est: Mapping[str, Any],
+    ans: Mapping[str, Any],
+    vendor: Vendor | None,
+    context_length: int,
+    peak: int,
+    deployment_target: str,
+) -> OllamaSettings:
     local_only = deployment_target in ("laptop", "workstation")
     if est:
         # The capacity model's tuned settings win over the sizing at the defaults (the top-level
@@ -304,15 +308,15 @@ def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
     if kv_type not in OLLAMA_KV_CACHE_TYPES:
         kv_type = "f16"
     return OllamaSettings(
-        num_ctx=read_int(num_ctx, default=None, field="num_ctx"),
-        num_parallel=max(1, read_int(num_parallel, default=None, field="num_parallel")),
+        num_ctx=read_int(num_ctx, field="num_ctx"),
+        num_parallel=max(1, read_int(num_parallel, field="num_parallel")),
         # One model per server: a second would evict it and cost a reload (seconds to minutes).
         max_loaded_models=1,
         # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
         keep_alive="30m" if local_only else "-1",
         # A quantized KV cache needs flash attention (Ollama FAQ); otherwise on for GPUs.
         flash_attention=kv_type != "f16"
-        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not GpuVendor.CPU),
+        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not None),
         kv_cache_type=kv_type,
         max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
         host=f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}",
@@ -323,7 +327,7 @@ def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
     )
 
 
-def _model_names(model_id: str, est: Mapping, ans: Mapping) -> tuple[str, str]:
+def _model_names(model_id: str, est: Mapping[str, Any], ans: Mapping[str, Any]) -> tuple[str, str]:
     """(Hugging Face repo id, Ollama tag) for the model: from the estimate, the catalog, or the id."""
     hf_repo = nested(est, "model", "hf_repo")
     tag = nested(est, "model", "ollama_tag")
@@ -337,16 +341,17 @@ def _model_names(model_id: str, est: Mapping, ans: Mapping) -> tuple[str, str]:
     return check_model_name(hf_repo, field="model"), check_model_name(tag, field="model")
 
 
-def _catalog_model(model_id: str):
+def _catalog_model(model_id: str) -> ModelSpec | None:
     try:
         return resolve_model(model_id)
     except AdvisorError:
         return None  # a custom model: the id itself is used for both servers
 
 
-def _vendor(gpu_name: str, gpu_count: int, est: Mapping) -> GpuVendor:
+def _vendor(gpu_name: str, gpu_count: int, est: Mapping[str, Any]) -> Vendor | None:
+    """The GPUs' vendor; None when no GPU serves (``gpu_count`` 0)."""
     if gpu_count == 0:
-        return GpuVendor.CPU
+        return None
     vendor = nested(est, "gpu", "vendor")
     if not vendor and gpu_name:
         try:
@@ -362,12 +367,12 @@ def _vendor(gpu_name: str, gpu_count: int, est: Mapping) -> GpuVendor:
         else:
             vendor = "nvidia"
     try:
-        return GpuVendor(str(vendor).lower())
+        return Vendor(str(vendor).lower())
     except ValueError:
-        return GpuVendor.NVIDIA
+        return Vendor.NVIDIA
 
 
-def _reasons(rec: Mapping) -> tuple[ReasonLine, ...]:
+def _reasons(rec: Mapping[str, Any]) -> tuple[ReasonLine, ...]:
     return tuple(
         ReasonLine(item["rule_id"], str(item["message"]).strip(), kind)
         for kind in ("decisive", "supporting", "opposing")
@@ -375,7 +380,7 @@ def _reasons(rec: Mapping) -> tuple[ReasonLine, ...]:
     )
 
 
-def _weights_bytes(est: Mapping, backend: Backend) -> int | None:
+def _weights_bytes(est: Mapping[str, Any], backend: Backend) -> int | None:
     """The weights the chosen server downloads: Ollama's GGUF build is smaller than bf16."""
     if not est:
         return None

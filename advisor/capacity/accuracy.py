@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,16 +62,21 @@ class Row:
         return self.fits_measured == self.fits_predicted
 
 
-def load_corpus(path: Path) -> list[dict]:
+# A corpus point is a YAML mapping whose keys depend on its kind (see the corpus file's header).
+Point = Mapping[str, Any]
+
+
+def load_corpus(path: Path) -> list[Point]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["points"]
+        points: list[Point] = yaml.safe_load(handle)["points"]
+    return points
 
 
 def _error(predicted: float, measured: float) -> float:
     return (predicted - measured) / abs(measured) if measured else math.inf
 
 
-def _vllm_capacity(point: dict, *, budget_gib: float | None = None) -> vllm.VllmCapacity:
+def _vllm_capacity(point: Point, *, budget_gib: float | None = None) -> vllm.VllmCapacity:
     settings = dict(point.get("settings") or {})
     model = resolve_model(point["model"])
     gpu = resolve_gpu(point["gpu"]) if point.get("gpu") else None
@@ -101,7 +107,7 @@ def _vllm_capacity(point: dict, *, budget_gib: float | None = None) -> vllm.Vllm
     )
 
 
-def _speed(point: dict) -> tuple[float, str]:
+def _speed(point: Point) -> tuple[float, str]:
     settings = point["settings"]
     request = EstimateRequest(
         model=point["model"],
@@ -125,7 +131,7 @@ def _speed(point: dict) -> tuple[float, str]:
     return performance.single_stream_decode_tps(model, engine, context), "tokens/s"
 
 
-def _ollama_memory(point: dict) -> tuple[float, float]:
+def _ollama_memory(point: Point) -> tuple[float, float]:
     settings = point["settings"]
     request = EstimateRequest(
         model=point["model"],
@@ -140,7 +146,7 @@ def _ollama_memory(point: dict) -> tuple[float, float]:
     return fit.memory_bytes / GB, fit.gpu_fraction
 
 
-def evaluate_point(point: dict) -> Row:
+def evaluate_point(point: Point) -> Row:
     """One corpus point through the model. Raises AdvisorError for a name the catalog lacks."""
     kind, measured = point["kind"], point["measured"]
     common = {
@@ -211,7 +217,7 @@ def evaluate_point(point: dict) -> Row:
     raise ValueError(f"Unknown corpus kind {kind!r} in {point['id']}.")
 
 
-def evaluate(points: Iterable[dict]) -> list[Row]:
+def evaluate(points: Iterable[Point]) -> list[Row]:
     return [evaluate_point(point) for point in points]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from advisor.capacity.performance import (
     Bound,
@@ -31,7 +32,7 @@ class Calibration:
     efficiency_after: float
     fitted_tps: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             key: round(value, 4) if isinstance(value, float) else value
             for key, value in asdict(self).items()

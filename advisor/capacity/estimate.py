@@ -19,11 +19,12 @@ from advisor.capacity.catalog import (
     resolve_quantization,
 )
 from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
-from advisor.capacity.performance import Engine, Server
+from advisor.capacity.performance import Engine, PredictedLevel
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind
 from advisor.errors import AdvisorError
+from probes.kinds import Backend
 
 __all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine"]
 
@@ -65,7 +66,13 @@ def _kv_types(name: str) -> tuple[Quantization, str]:
     return resolve_kv_dtype("auto"), kv_type.id.removeprefix("kv-")
 
 
-def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.VllmCapacity, bool]:
+def _choose_vllm(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    weights: int,
+    kv_dtype_bytes: float,
+) -> tuple[vllm.VllmCapacity, bool]:
     """Smallest valid TP size that fits the requested (or full) context; else auto-fit the length."""
     count = request.gpu_count
     if request.data_parallel_size:
@@ -124,18 +131,26 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
     return run(sizes[-1], request.max_model_len), False
 
 
-def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> Engine:
+def _vllm_engine(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    capacity: vllm.VllmCapacity,
+    replicas: int,
+    weights: int,
+    kv_bytes: float,
+) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
     prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
     slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
     if gpu is None:
         return Engine(
-            Server.VLLM,
+            Backend.VLLM,
             weights,
             kv_bytes,
             cpu_bw,
             request.cpu_tflops or DEFAULT_CPU_TFLOPS,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM],
+            performance.CPU_BANDWIDTH_EFFICIENCY[Backend.VLLM],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.VLLM_PER_SEQUENCE_STEP_S,
             max(0, slots),
@@ -144,7 +159,7 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
     tp = capacity.tensor_parallel_size
     scaling = performance.TP_SCALING_PER_DOUBLING ** math.log2(tp)
     return Engine(
-        Server.VLLM,
+        Backend.VLLM,
         weights,
         kv_bytes,
         gpu.bandwidth_gbps * tp * scaling,
@@ -162,16 +177,24 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
     )
 
 
-def _ollama_engine(model, gpu, request, fit, ollama_weights, ollama_kv_bytes, quant) -> Engine:
+def _ollama_engine(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    fit: ollama.OllamaFit,
+    ollama_weights: int,
+    ollama_kv_bytes: float,
+    quant: Quantization,
+) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
     if gpu is None:
         return Engine(
-            Server.OLLAMA,
+            Backend.OLLAMA,
             ollama_weights,
             ollama_kv_bytes,
             cpu_bw,
             request.cpu_tflops or DEFAULT_CPU_TFLOPS,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA],
+            performance.CPU_BANDWIDTH_EFFICIENCY[Backend.OLLAMA],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.OLLAMA_PER_SEQUENCE_STEP_S,
             fit.num_parallel,
@@ -180,7 +203,7 @@ def _ollama_engine(model, gpu, request, fit, ollama_weights, ollama_kv_bytes, qu
     backend = performance.llamacpp_family(gpu)
     sixteen_bit = quant.bits_per_weight >= 16
     return Engine(
-        Server.OLLAMA,
+        Backend.OLLAMA,
         ollama_weights,
         ollama_kv_bytes,
         gpu.bandwidth_gbps,
@@ -202,13 +225,20 @@ def _model_and_gpu(request: EstimateRequest) -> tuple[ModelSpec, GpuSpec | None]
     model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
     gpu = None
     if request.gpu_count > 0:
-        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu)
+        # A blank GPU never passes EstimateRequest's checks; resolve_gpu would refuse it anyway.
+        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu or "")
         if request.gpu_memory_gib:
             gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
     return model, gpu
 
 
-def _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name) -> ollama.OllamaFit:
+def _ollama_fit(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    ollama_weights: int,
+    ollama_kv_name: str,
+) -> ollama.OllamaFit:
     vram = gpu.usable_memory_bytes if gpu else 0
     return ollama.ollama_fit(
         model,
@@ -223,7 +253,7 @@ def _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name) -> ollama.O
     )
 
 
-def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)) -> Estimate:
+def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend)) -> Estimate:
     """Resolve the names, size both servers, predict each concurrency level and price it.
 
     ``predict`` names the servers ("vllm", "ollama") whose concurrency levels ``performance``
@@ -231,7 +261,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     Ollama sizings need only Ollama's levels and skip vLLM's. Raises AdvisorError (field model /
     gpu / quantization / kv_cache_dtype / ...) for bad input.
     """
-    servers = {Server(name) for name in predict}
+    servers = {Backend(name) for name in predict}
     notes: list[str] = []
     model, gpu = _model_and_gpu(request)
     vllm_quant, ollama_quant = _quantizations(model, request.quantization, notes)
@@ -267,27 +297,27 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     )
 
     engines = {
-        Server.VLLM: _vllm_engine(
+        Backend.VLLM: _vllm_engine(
             model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
         ),
-        Server.OLLAMA: _ollama_engine(
+        Backend.OLLAMA: _ollama_engine(
             model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
         ),
     }
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     calibrations = []
     for server, measured in (request.measured_decode_tps or {}).items():
-        result, fitted = calibrate(model, engines[Server(server)], measured, context)
-        engines[Server(server)] = fitted
+        result, fitted = calibrate(model, engines[Backend(server)], measured, context)
+        engines[Backend(server)] = fitted
         calibrations.append(result.as_dict())
 
-    levels: list[dict] = []
-    if Server.VLLM not in servers:
+    levels: list[PredictedLevel] = []
+    if Backend.VLLM not in servers:
         pass  # not asked for: no levels, no note about them
-    elif capacity.fits and engines[Server.VLLM].slots > 0:
+    elif capacity.fits and engines[Backend.VLLM].slots > 0:
         levels += performance.predict_levels(
             model,
-            engines[Server.VLLM],
+            engines[Backend.VLLM],
             request.concurrency,
             request.avg_prompt_tokens,
             request.avg_output_tokens,
@@ -305,10 +335,10 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"At {busiest} users Ollama's queue passes OLLAMA_MAX_QUEUE ({ollama.MAX_QUEUE}): "
             "it answers HTTP 503 to the excess instead of queueing them as modelled."
         )
-    if Server.OLLAMA in servers:
+    if Backend.OLLAMA in servers:
         levels += performance.predict_levels(
             model,
-            engines[Server.OLLAMA],
+            engines[Backend.OLLAMA],
             request.concurrency,
             request.avg_prompt_tokens,
             request.avg_output_tokens,
@@ -371,6 +401,6 @@ def ollama_engine(request: EstimateRequest) -> tuple[ModelSpec, ollama.OllamaFit
     )
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     for server, measured in (request.measured_decode_tps or {}).items():
-        if Server(server) is Server.OLLAMA:
+        if Backend(server) is Backend.OLLAMA:
             _, engine = calibrate(model, engine, measured, context)
     return model, fit, engine

@@ -73,7 +73,7 @@ def expert_parallel_weights_per_gpu(model: ModelSpec, total_weights_bytes: int, 
     ``performance.weights_read_per_step``."""
     if not model.is_moe or gpus <= 1:
         return int(total_weights_bytes)
-    experts, active = model.num_experts, model.num_experts_active
+    experts, active = model.expert_counts
     expert_params = (model.params_total - model.params_active) * experts / (experts - active)
     share = min(1.0, expert_params / model.params_total)
     return int(math.ceil(total_weights_bytes * (share / gpus + (1 - share))))
@@ -91,7 +91,7 @@ def kv_bytes_per_token_per_layer(
     if model.uses_mla:
         # MLA caches the compressed latent (kv_lora_rank) + the decoupled RoPE key, shared by all
         # heads, so every TP rank holds the full latent (vllm MLAAttentionSpec).
-        return (model.kv_lora_rank + model.qk_rope_head_dim) * kv_dtype_bytes
+        return sum(model.mla_dims) * kv_dtype_bytes
     heads = kv_heads_per_rank(model, tensor_parallel_size)
     return 2 * heads * model.head_dim * kv_dtype_bytes
 

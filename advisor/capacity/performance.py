@@ -19,10 +19,11 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GpuSpec, ModelSpec, Vendor
-from probes.kinds import Backend as Server  # the one enum (probes/kinds.py) under its old name here
+from probes.kinds import Backend
 
 
 class Bound(enum.StrEnum):
@@ -38,7 +39,7 @@ class Bound(enum.StrEnum):
 # (16.06 GB / 3.35 TB/s) -> 0.74. CPUs: llama.cpp reaches about 60% of DRAM bandwidth; vLLM's CPU
 # backend less.
 VLLM_BANDWIDTH_EFFICIENCY = 0.74
-CPU_BANDWIDTH_EFFICIENCY = {Server.OLLAMA: 0.6, Server.VLLM: 0.3}
+CPU_BANDWIDTH_EFFICIENCY = {Backend.OLLAMA: 0.6, Backend.VLLM: 0.3}
 # llama.cpp (what Ollama runs) decode: a share of memory bandwidth plus a fixed cost per layer and
 # token (kernel launches and the small ops between the matrix-vector products), per device family.
 # FITTED (`fit_set: true` in tests/data/capacity_corpus.yaml) by minimising the 80th-percentile
@@ -85,7 +86,7 @@ OLLAMA_PER_SEQUENCE_STEP_S = 0.0005
 # servers). vLLM overlaps its CPU work with the GPU, so the floor is a max(), not an addition.
 VLLM_MIN_STEP_S = 0.003
 OLLAMA_MIN_STEP_S = 0.002
-MIN_STEP_S = {Server.VLLM: VLLM_MIN_STEP_S, Server.OLLAMA: OLLAMA_MIN_STEP_S}
+MIN_STEP_S = {Backend.VLLM: VLLM_MIN_STEP_S, Backend.OLLAMA: OLLAMA_MIN_STEP_S}
 # Tensor parallelism all-reduces the activations twice per layer (after attention and after the
 # MLP; Megatron-LM, Shoeybi et al. 2019); a small all-reduce inside one node costs about 10 us
 # (NCCL all_reduce_perf latency for KB-sized messages over NVLink / Infinity Fabric).
@@ -118,7 +119,7 @@ class Engine:
     ``per_sequence_step_s``. Without it every sequence costs ``per_sequence_step_s``.
     """
 
-    server: Server
+    server: Backend
     weights_bytes: int
     kv_dtype_bytes: float
     bandwidth_gbps: float
@@ -152,7 +153,7 @@ def weights_read_per_step(model: ModelSpec, weights_bytes: int, batch: int) -> f
     experts at least one of ``batch`` tokens routes to (1 - (1 - k/E)^batch of them)."""
     if not model.is_moe or model.params_active >= model.params_total:
         return float(weights_bytes)
-    experts, active = model.num_experts, model.num_experts_active
+    experts, active = model.expert_counts
     expert_params = (model.params_total - model.params_active) * experts / (experts - active)
     shared_params = model.params_total - expert_params
     touched = 1 - (1 - active / experts) ** max(1, batch)
@@ -226,18 +227,52 @@ def prefill_seconds(model: ModelSpec, engine: Engine, prompt_tokens: int) -> flo
     return max(compute_s, memory_s)
 
 
-def _stats(mean_service_s: float, wait_s: float = 0.0) -> dict:
+class Stats(TypedDict):
+    """One latency metric in milliseconds, as the load test reports it."""
+
+    mean: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+
+
+class PredictedLevel(TypedDict):
+    """One concurrency level as the model predicts it, in the load test's metric names."""
+
+    server: str
+    source: str
+    concurrency: int
+    running: int
+    queued: int
+    bound: str
+    request_throughput: float
+    output_token_throughput: float
+    ttft_ms: Stats
+    itl_ms: Stats
+    tpot_ms: Stats
+    e2el_ms: Stats
+
+
+def _stats(mean_service_s: float, wait_s: float = 0.0) -> Stats:
     """{mean, p50, p90, p95, p99} in milliseconds from a mean service time and a mean queue wait."""
-    result = {"mean": round((mean_service_s + wait_s) * 1000, 3)}
-    for name, spread in SERVICE_SPREAD.items():
-        value = mean_service_s * spread + wait_s * WAIT_SPREAD[name]
-        result[name] = round(value * 1000, 3)
-    return result
+
+    def percentile(name: str) -> float:
+        value = mean_service_s * SERVICE_SPREAD[name] + wait_s * WAIT_SPREAD[name]
+        return round(value * 1000, 3)
+
+    return {
+        "mean": round((mean_service_s + wait_s) * 1000, 3),
+        "p50": percentile("p50"),
+        "p90": percentile("p90"),
+        "p95": percentile("p95"),
+        "p99": percentile("p99"),
+    }
 
 
 def predict_level(
     model: ModelSpec, engine: Engine, concurrency: int, prompt_tokens: int, output_tokens: int
-) -> dict:
+) -> PredictedLevel:
     """One concurrency level: a load-test-shaped dict with ``"source": "model"``."""
     return predict_levels(model, engine, (concurrency,), prompt_tokens, output_tokens)[0]
 
@@ -248,7 +283,7 @@ def predict_levels(
     levels: tuple[int, ...] | list[int],
     prompt_tokens: int,
     output_tokens: int,
-) -> list[dict]:
+) -> list[PredictedLevel]:
     """``predict_level`` for each of ``levels``. What does not depend on the level (the prompt's
     prefill, a sequence's KV bytes and FLOPs per step, the bandwidth) is computed once: a
     recommendation predicts about 40 levels."""
@@ -259,7 +294,7 @@ def predict_levels(
     bandwidth = _effective_bandwidth(engine)
     prefill_s = prefill_seconds(model, engine, prompt_tokens)
     chunks = math.ceil(max(1, prompt_tokens) / max(1, engine.max_num_batched_tokens))
-    predicted = []
+    predicted: list[PredictedLevel] = []
     for concurrency in levels:
         users = max(1, int(concurrency))
         per_replica = math.ceil(users / max(1, engine.replicas))
@@ -288,7 +323,7 @@ def predict_levels(
                 "output_token_throughput": round(request_rate * output, 2),
                 "ttft_ms": _stats(ttft_s, wait_s),
                 "itl_ms": tpot,
-                "tpot_ms": dict(tpot),
+                "tpot_ms": tpot.copy(),
                 "e2el_ms": _stats(e2el_s, wait_s),
             }
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
+from advisor.capacity.specs import GpuSpec, ModelSpec
 from advisor.capacity.vllm_memory import release
 from advisor.errors import AdvisorError
 
@@ -24,7 +26,8 @@ MAX_LEVELS = 16
 MAX_TOKENS = 10_000_000
 
 
-def _positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX_TOKENS) -> int:
+# Loose input (form strings, JSON numbers, CLI text) is untyped until these checks: ``Any`` below.
+def _positive_int(name: str, value: Any, *, minimum: int = 1, maximum: int = MAX_TOKENS) -> int:
     if isinstance(value, bool):
         raise AdvisorError(f"{name} must be a whole number.", field=name)
     try:
@@ -41,7 +44,7 @@ def _positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX_TOKE
 
 
 def _number(
-    name: str, value, *, minimum: float, maximum: float, inclusive_min: bool = True
+    name: str, value: Any, *, minimum: float, maximum: float, inclusive_min: bool = True
 ) -> float:
     if isinstance(value, bool):
         raise AdvisorError(f"{name} must be a number.", field=name)
@@ -56,8 +59,9 @@ def _number(
     return number
 
 
-def parse_concurrency(value) -> tuple[int, ...]:
+def parse_concurrency(value: Any) -> tuple[int, ...]:
     """ "1,8,32" or [1, 8, 32] -> (1, 8, 32), sorted and de-duplicated."""
+    parts: list[Any]
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -94,8 +98,8 @@ class EstimateRequest:
     ``ollama_measured_size_gib`` (``/api/ps`` ``size``).
     """
 
-    model: object
-    gpu: object = None
+    model: str | ModelSpec
+    gpu: str | GpuSpec | None = None
     gpu_count: int = 1
     quantization: str = "auto"
     max_model_len: int | None = None
@@ -135,7 +139,8 @@ class EstimateRequest:
             self.gpu is None or (isinstance(self.gpu, str) and not self.gpu.strip())
         ):
             raise AdvisorError("Choose a GPU, or set the GPU count to 0 for CPU only.", field="gpu")
-        if self.gpu_memory_utilization in (None, ""):
+        utilization: object = self.gpu_memory_utilization  # loose input until checked
+        if utilization in (None, ""):
             set_(self, "gpu_memory_utilization", None)
         else:
             set_(
@@ -172,7 +177,7 @@ class EstimateRequest:
                 name,
                 None if value in (None, "") else _positive_int(name, value, maximum=maximum),
             )
-        for name, maximum in (
+        for name, limit in (
             ("kv_cache_budget_gib", 100_000.0),
             ("ollama_measured_size_gib", 100_000.0),
             ("gpu_hourly_cost_usd", 10_000.0),
@@ -182,8 +187,8 @@ class EstimateRequest:
             ("cpu_tflops", 100_000.0),
             ("cpu_hourly_cost_usd", 10_000.0),
         ):
-            value = getattr(self, name)
-            if value in (None, ""):
+            amount = getattr(self, name)
+            if amount in (None, ""):
                 set_(self, name, None)
                 continue
             # Prices may be zero (hardware already paid for); sizes and rates must be positive.
@@ -191,7 +196,7 @@ class EstimateRequest:
             set_(
                 self,
                 name,
-                _number(name, value, minimum=0.0, maximum=maximum, inclusive_min=not positive),
+                _number(name, amount, minimum=0.0, maximum=limit, inclusive_min=not positive),
             )
         if self.measured_decode_tps is not None:
             if not isinstance(self.measured_decode_tps, Mapping):
@@ -199,7 +204,7 @@ class EstimateRequest:
                     'measured_decode_tps must map a server to tokens/s, e.g. {"vllm": 95}.',
                     field="measured_decode_tps",
                 )
-            cleaned = {}
+            cleaned: dict[str, float] = {}
             for server, value in self.measured_decode_tps.items():
                 if server not in {"vllm", "ollama"}:
                     raise AdvisorError(
@@ -228,7 +233,7 @@ class EstimateRequest:
             )
 
     @classmethod
-    def parse(cls, data: Mapping) -> EstimateRequest:
+    def parse(cls, data: Mapping[str, Any]) -> EstimateRequest:
         """A request from loose input (form or JSON); unknown keys are an error, blanks mean default."""
         if not isinstance(data, Mapping):
             raise AdvisorError("Send the estimate request as a JSON object.")
@@ -239,7 +244,7 @@ class EstimateRequest:
         values = {key: value for key, value in data.items() if value not in (None, "")}
         return cls(**values)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         for key in ("model", "gpu"):
             value = data[key]

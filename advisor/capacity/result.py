@@ -6,8 +6,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from advisor.capacity.ollama import DEFAULT_NUM_PARALLEL, MAX_QUEUE, OllamaFit, default_num_ctx
+from advisor.capacity.cost import CostSummary
+from advisor.capacity.ollama import (
+    DEFAULT_NUM_PARALLEL,
+    MAX_QUEUE,
+    OllamaFit,
+    OllamaSettings,
+    default_num_ctx,
+)
+from advisor.capacity.performance import PredictedLevel
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization
 from advisor.capacity.vllm import VllmCapacity
@@ -27,13 +36,13 @@ class Estimate:
     vllm_replicas: int
     vllm_max_model_len_auto: bool
     ollama: OllamaFit
-    ollama_recommended: dict
-    performance: tuple[dict, ...]
-    calibration: tuple[dict, ...]
-    cost: dict
+    ollama_recommended: OllamaSettings
+    performance: tuple[PredictedLevel, ...]
+    calibration: tuple[dict[str, Any], ...]
+    cost: CostSummary
     notes: tuple[str, ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         capacity = self.vllm.as_dict()
         capacity["data_parallel_replicas"] = self.vllm_replicas
         capacity["max_model_len_auto"] = self.vllm_max_model_len_auto

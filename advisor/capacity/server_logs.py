@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from advisor.capacity.specs import GIB, MIB
 from advisor.errors import AdvisorError
@@ -31,7 +32,7 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _last(pattern: str, text: str) -> re.Match | None:
+def _last(pattern: str, text: str) -> re.Match[str] | None:
     """The last match: a log restarted several times describes the run that is up."""
     matches = list(re.finditer(pattern, text))
     return matches[-1] if matches else None
@@ -46,7 +47,7 @@ class VllmCacheInfo:
     gpu_memory_utilization: float | None
     cache_dtype: str | None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -88,7 +89,7 @@ class VllmStartup:
     total_gpu_memory_bytes: int | None
     refused: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -156,7 +157,7 @@ class OllamaLoad:
             return self.gpu_layers / self.total_layers
         return None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["gpu_fraction"] = self.gpu_fraction
         return data
@@ -218,11 +219,11 @@ def measured_fields(
     vllm_log: str | None = None,
     vllm_metrics: str | None = None,
     ollama_ps: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """``EstimateRequest`` fields from the user's server output: a start-up log's KV budget (or
     block count), ``/metrics``' block count and utilization, ``/api/ps``' size. What a text does
     not hold is left out; a text that holds nothing readable raises AdvisorError (its field)."""
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     if vllm_log:
         log = parse_vllm_startup_log(vllm_log)
         if log.available_kv_cache_bytes is not None:

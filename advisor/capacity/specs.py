@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 MIB = 1024**2
 GIB = 1024**3
@@ -81,6 +82,22 @@ class ModelSpec:
         return self.kv_lora_rank is not None
 
     @property
+    def expert_counts(self) -> tuple[int, int]:
+        """(routed experts, experts each token runs) of a MoE. Raises ValueError when the spec
+        lacks either count."""
+        if not self.num_experts or self.num_experts_active is None:
+            raise ValueError(f"{self.id} does not give both expert counts.")
+        return self.num_experts, self.num_experts_active
+
+    @property
+    def mla_dims(self) -> tuple[int, int]:
+        """(kv_lora_rank, qk_rope_head_dim) of an MLA model. Raises ValueError when the spec lacks
+        either."""
+        if self.kv_lora_rank is None or self.qk_rope_head_dim is None:
+            raise ValueError(f"{self.id} does not give both MLA dimensions.")
+        return self.kv_lora_rank, self.qk_rope_head_dim
+
+    @property
     def num_sliding_layers(self) -> int:
         """Layers that keep only ``sliding_window`` tokens of KV (0 when the model has no window)."""
         if not self.sliding_window:
@@ -96,7 +113,7 @@ class ModelSpec:
     def num_full_layers(self) -> int:
         return self.num_layers - self.num_sliding_layers
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["aliases"] = list(self.aliases)
         return data
@@ -144,7 +161,7 @@ class GpuSpec:
         A probe reads what the driver reports, so that is also the CUDA total."""
         return replace(self, memory_bytes=int(memory_bytes), cuda_total_bytes=None)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["vendor"] = str(self.vendor)
         data["driver_names"] = list(self.driver_names)
@@ -169,7 +186,7 @@ class Quantization:
     def bytes_per_weight(self) -> float:
         return self.bits_per_weight / 8
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = str(self.kind)
         data["servers"] = list(self.servers)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from advisor.capacity import kv, vllm_memory
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec
@@ -72,7 +73,7 @@ def blocks_per_request(
     """Blocks one request of ``tokens`` holds across every group at its longest."""
     full = math.ceil(tokens / kv.BLOCK_SIZE)
     blocks = groups.full_groups * full
-    if groups.sliding_groups:
+    if groups.sliding_groups and model.sliding_window:  # sliding groups exist only with a window
         window = min(model.sliding_window - 1 + max_num_batched_tokens, tokens)
         blocks += groups.sliding_groups * (math.ceil(window / kv.BLOCK_SIZE) + 1)
     return blocks
@@ -128,7 +129,7 @@ class VllmCapacity:
         need = blocks_per_request(model, groups, max(1, tokens), self.max_num_batched_tokens)
         return self.num_gpu_blocks / need if need else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # Every field is a number or bool (notes aside): no deep copy needed.
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)

@@ -271,7 +271,7 @@ def memory_terms(
     forward = int(max_num_batched_tokens * model.hidden_size * per_hidden)
     forward = forward // tp if tp > 1 else forward
     sampler = int(max_num_seqs * model.vocab_size * rel.sampler_bytes_per_logit)
-    rotary_dim = model.qk_rope_head_dim if model.uses_mla else model.head_dim
+    rotary_dim = model.mla_dims[1] if model.uses_mla else model.head_dim
     return MemoryTerms(
         total=total,
         requested=math.ceil(total * gpu_memory_utilization),

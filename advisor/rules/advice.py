@@ -10,6 +10,7 @@ from typing import Any
 
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Facts, metric
+from advisor.rules.hardware import answers_override_report
 from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
@@ -80,6 +81,9 @@ def warnings(
     facts: Facts, verdict: Verdict, fit: dict[str, Any], label: str, flip: int | None
 ) -> tuple[Any, ...]:
     backend, out = verdict.backend, []
+    overridden = answers_override_report(facts.answers, facts.hardware)
+    if overridden:
+        out.append(_warning("answers_override_report", overridden))
     if verdict.conflict:
         rules = ", ".join(r.rule_id for r in verdict.required)
         out.append(

@@ -30,11 +30,12 @@ SLO_LABELS = {"slo_ttft_ms": "TTFT", "slo_tpot_ms": "TPOT", "slo_e2e_p95_ms": "E
 
 
 def ms(value: float | None) -> str:
+    """A latency for people: "850 ms", "4.8 s", "1.2 h"."""
     if value is None:
         return "n/a"
     if value >= 3_600_000:
         return f"{value / 3_600_000:.1f} h"
-    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms"
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
 def gib(value: float | None) -> str:

@@ -137,7 +137,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
             "aspect": "Built for",
             "vllm": "Production GPU serving",
             "ollama": "Local, single-user prototyping",
-            "yours": f"{facts.answers.use_case.value}, {facts.users} peak concurrent users",
+            "yours": f"{facts.answers.use_case.value}, {_users(facts.users, 'peak concurrent')}",
         },
         {
             "aspect": "Concurrency",
@@ -156,7 +156,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
                 f"{_ollama_slots(ollama.get('num_parallel') or 1)}; "
                 f"{_latency(facts, Backend.OLLAMA)}"
             ),
-            "yours": f"{facts.users} peak concurrent users (a handful is {HANDFUL_USERS})",
+            "yours": f"{_users(facts.users, 'peak concurrent')} (a handful is {HANDFUL_USERS})",
         },
         {
             "aspect": "Apple Silicon",
@@ -204,7 +204,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
                 "aspect": "$ per 1M output tokens",
                 "vllm": f"${row['cost'][Backend.VLLM]:.2f} ({row['source']})",
                 "ollama": f"${row['cost'][Backend.OLLAMA]:.2f} ({row['source']})",
-                "yours": f"at {row['concurrency']} concurrent users",
+                "yours": f"at {_users(row['concurrency'], 'concurrent')}",
             }
         )
     return tuple(rows)
@@ -228,8 +228,10 @@ def _ollama_slots(num_parallel: int) -> str:
     )
 
 
-def _users(n: int) -> str:
-    return f"{n} user" if n == 1 else f"{n} users"
+def _users(n: int, kind: str = "") -> str:
+    """ "1 peak concurrent user", "40 peak concurrent users": a count and its noun, agreeing."""
+    noun = "user" if n == 1 else "users"
+    return f"{n} {kind} {noun}" if kind else f"{n} {noun}"
 
 
 def _ollama_fits(facts: Facts) -> bool | None:

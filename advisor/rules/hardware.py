@@ -87,3 +87,26 @@ def effective_hardware(
     if apple and count > 1:
         raise AdvisorError("a Mac has exactly one (unified-memory) GPU", field="gpu_count")
     return gpu, count, platform, notes
+
+
+def answers_override_report(answers: Answers, report: dict[str, Any] | None) -> str | None:
+    """A warning when GPU answers override an attached report that found other hardware (say a
+    probe of a GPU-less VM, then an H100 typed in): the answers are used, and the user should
+    know the report is not. None when nothing is attached or the two agree."""
+    if report is None or (answers.gpu is None and answers.gpu_count != 0):
+        return None
+    found, found_count, _ = _report_gpus(report)
+    if answers.gpu_count == 0:
+        wanted, wanted_count = None, 0
+    else:
+        wanted, wanted_count = catalog.resolve_gpu(str(answers.gpu)), answers.gpu_count or 1
+    if (getattr(found, "id", None), found_count) == (getattr(wanted, "id", None), wanted_count):
+        return None
+    host = str(((report.get("host") or {}).get("hostname")) or "the probed host")
+    said = f"{wanted_count}x {wanted.name}" if wanted else "no GPU (CPU only)"
+    seen = f"{found_count}x {found.name}" if found else "no usable GPU"
+    return (
+        f"Your answers say {said}, but the attached hardware report ({host}) found {seen}. "
+        "The answers were used. If the report describes the serving host, change the GPU "
+        "answers; if not, detach the report."
+    )

@@ -211,7 +211,8 @@ ANSWER_FIELDS: tuple[AnswerField, ...] = (
         "gpu",
         "GPU",
         "catalog",
-        "Catalog id or the name the driver reports (NVIDIA H100 80GB HBM3, Apple M3 Max). "
+        "Catalog id or the name the driver reports (NVIDIA H100 80GB HBM3). On a Mac, pick the "
+        "chip with its unified memory (apple-m3-max-64gb): the same chip ships with 36 to 128 GB. "
         "Optional when a hardware report is attached.",
         catalog="gpus",
     ),

@@ -21,9 +21,22 @@ from advisor.capacity import catalog
 MAX_OPTIONS = 30
 # Longest query we search for; catalog names are far shorter.
 MAX_QUERY_CHARS = 200
+
+
+def _gpus_with_memory_sizes() -> list:
+    """Every catalog GPU, and for a chip sold in several memory sizes (Apple's unified memory:
+    an M3 Max ships with 36 to 128 GB) one entry per size, so the picker asks which one."""
+    entries = []
+    for gpu in catalog.list_gpus():
+        entries.append(gpu)
+        for size in gpu.memory_options_gib:
+            entries.append(catalog.resolve_gpu(f"{gpu.id}-{size}gb"))
+    return entries
+
+
 KINDS = {
     "models": ("Models", catalog.list_models),
-    "gpus": ("GPUs", catalog.list_gpus),
+    "gpus": ("GPUs", _gpus_with_memory_sizes),
     "quantizations": ("Quantizations", catalog.list_quantizations),
 }
 

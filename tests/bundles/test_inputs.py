@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.bundles import bundle_input_from
-from advisor.bundles.inputs import GpuVendor
+from advisor.capacity.specs import Vendor
 from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
 from probes.kinds import Backend
@@ -78,10 +78,10 @@ def test_it_collects_reasons_by_kind():
 @pytest.mark.parametrize(
     ("gpu", "count", "vendor"),
     [
-        ("NVIDIA H100 80GB HBM3", 1, GpuVendor.NVIDIA),
-        ("AMD Instinct MI300X", 1, GpuVendor.AMD),
-        ("Apple M3 Max", 1, GpuVendor.APPLE),
-        ("NVIDIA H100 80GB HBM3", 0, GpuVendor.CPU),
+        ("NVIDIA H100 80GB HBM3", 1, Vendor.NVIDIA),
+        ("AMD Instinct MI300X", 1, Vendor.AMD),
+        ("Apple M3 Max", 1, Vendor.APPLE),
+        ("NVIDIA H100 80GB HBM3", 0, None),
     ],
 )
 def test_it_finds_the_gpu_vendor(gpu, count, vendor):
@@ -102,6 +102,9 @@ def test_it_finds_the_gpu_vendor(gpu, count, vendor):
         ({}, None, {"model": "x", "gpu_count": "two"}, "gpu_count"),
         ({}, None, {"model": "x", "context_length": True}, "context_length"),
         ({"confidence": "high"}, None, {"model": "x"}, "confidence"),
+        # A number the settings need, missing: an error naming it, not a None in the files.
+        ({}, None, {"model": "x", "context_length": None}, "context_length"),
+        ({}, {"vllm": {"max_model_len": ""}}, {"model": "x"}, "max_model_len"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_field(rec, est, ans, field):

@@ -6,11 +6,11 @@ from advisor.capacity.catalog import resolve_gpu, resolve_model
 from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.performance import (
     Engine,
-    Server,
     decode_step_seconds,
     predict_level,
     weights_read_per_step,
 )
+from probes.kinds import Backend
 
 METRICS = ("ttft_ms", "itl_ms", "tpot_ms", "e2el_ms")
 
@@ -123,7 +123,7 @@ def test_it_reads_only_the_routed_experts_for_a_moe_decode_step():
 
 
 def test_it_is_compute_bound_on_a_cpu_at_high_batch():
-    engine = Engine(Server.VLLM, 16 * 10**9, 2, 60, 1.0, 0.3, 0.5, 0.0001, 256)
+    engine = Engine(Backend.VLLM, 16 * 10**9, 2, 60, 1.0, 0.3, 0.5, 0.0001, 256)
     level = predict_level(resolve_model("llama-3.1-8b"), engine, 64, 512, 128)
     assert level["bound"] == "compute"
 
@@ -137,8 +137,10 @@ def test_it_hits_the_step_floor_on_a_tiny_model():
 
 def test_it_adds_two_all_reduces_per_layer_under_tensor_parallelism():
     model = resolve_model("llama-3.1-70b")
-    single = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256)
-    sharded = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=4)
+    single = Engine(Backend.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256)
+    sharded = Engine(
+        Backend.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=4
+    )
     one, _ = decode_step_seconds(model, single, 1, 512)
     four, _ = decode_step_seconds(model, sharded, 1, 512)
     assert four - one == pytest.approx(80 * 2 * 10e-6)
@@ -161,9 +163,9 @@ def test_it_charges_pcie_all_reduces_more_than_nvlink_ones():
     """Without NVLink, each of the two all-reduces per layer goes through NCCL over PCIe (tens of
     microseconds), so an 8-way L40S step costs more than an 8-way H100 step for the same work."""
     model = resolve_model("llama-3.1-70b")
-    nvlink = Engine(Server.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=8)
+    nvlink = Engine(Backend.VLLM, 10**11, 2, 3350, 989, 0.74, 0.5, 0.0, 256, tensor_parallel_size=8)
     pcie = Engine(
-        Server.VLLM,
+        Backend.VLLM,
         10**11,
         2,
         3350,

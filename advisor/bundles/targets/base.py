@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import yaml
 
 from advisor.bundles.archive import MODE_EXECUTABLE, BundleFile
-from advisor.bundles.inputs import BundleInput, GpuVendor
+from advisor.bundles.inputs import BundleInput
+from advisor.capacity.specs import Vendor
 from probes.kinds import Backend
 
 # Start-up budget for orchestrators (Kubernetes startupProbe, compose start_period). Assumptions,
@@ -44,7 +45,7 @@ class Target:
 
 def on_mac(inp: BundleInput) -> bool:
     """The answers describe a Mac: macOS, or an Apple GPU (which only macOS drives)."""
-    return inp.platform == "macos" or inp.gpu_vendor == GpuVendor.APPLE
+    return inp.platform == "macos" or inp.gpu_vendor == Vendor.APPLE
 
 
 def startup_budget_s(inp: BundleInput, *, engine_init_s: int) -> int:
@@ -99,21 +100,23 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _BundleDumper.add_representer(str, _str_representer)
-_YAML_OPTIONS = {
-    "Dumper": _BundleDumper,
-    "sort_keys": False,
-    "default_flow_style": False,
-    "width": 100,
-}
+_YAML_WIDTH = 100  # characters per line before PyYAML folds a long scalar
 
 
 def yaml_dump(data: object, *, header: str = "") -> str:
     """YAML from plain dicts with a safe dumper (no tags, keys only from our dicts)."""
-    return _comment(header) + yaml.dump(data, **_YAML_OPTIONS)
+    return yaml_dump_all([data], header=header)
 
 
 def yaml_dump_all(documents: Iterable[object], *, header: str = "") -> str:
-    return _comment(header) + yaml.dump_all(list(documents), **_YAML_OPTIONS)
+    text = yaml.dump_all(
+        list(documents),
+        Dumper=_BundleDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=_YAML_WIDTH,
+    )
+    return _comment(header) + text
 
 
 def _comment(text: str) -> str:

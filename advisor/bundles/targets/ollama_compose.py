@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
 from advisor.bundles.inputs import OLLAMA_PORT, BundleInput
 from advisor.bundles.targets.base import OLLAMA_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
@@ -34,9 +36,9 @@ def render(inp: BundleInput) -> list[BundleFile]:
     ]
 
 
-def _compose(inp: BundleInput, flavour: str) -> dict:
+def _compose(inp: BundleInput, flavour: str) -> dict[str, Any]:
     budget = startup_budget_s(inp, engine_init_s=OLLAMA_ENGINE_INIT_S)
-    server: dict = {
+    server: dict[str, Any] = {
         "image": f"${{{IMAGE_VAR}:-{OLLAMA_ROCM_IMAGE if flavour == 'rocm' else OLLAMA_IMAGE}}}",
         "environment": env_dict(inp, host=CONTAINER_HOST),
         "ports": [f"{OLLAMA_PORT}:{OLLAMA_PORT}"],

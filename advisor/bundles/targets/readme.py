@@ -16,6 +16,7 @@ from advisor.bundles.targets.common import MAX_LOADTEST_CONCURRENCY, loadtest_co
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.targets.vllm_args import vllm_flags
 from advisor.bundles.upstream import ollama_env_table
+from advisor.capacity.specs import Vendor
 from advisor.releases import (
     OLLAMA_IMAGE,
     OLLAMA_ROCM_IMAGE,
@@ -79,8 +80,8 @@ def _reasons(inp: BundleInput) -> list[str]:
 def _start(inp: BundleInput) -> list[str]:
     lines = ["## Start", "", "Copy `.env.example` to `.env` and fill it in, then pick one:", ""]
     if inp.backend is Backend.VLLM:
-        vendor_file = "compose.rocm" if inp.gpu_vendor == "amd" else "compose.nvidia"
-        if inp.gpu_vendor in ("apple", "cpu"):
+        vendor_file = "compose.rocm" if inp.gpu_vendor is Vendor.AMD else "compose.nvidia"
+        if inp.gpu_vendor in (Vendor.APPLE, None):
             lines += [
                 f"> vLLM needs a Linux host with an NVIDIA or AMD GPU; these files assume one "
                 f"(your answers describe {_hardware(inp)}).",
@@ -108,7 +109,13 @@ def _start(inp: BundleInput) -> list[str]:
             "natively to use the GPU.",
         ]
     else:
-        flavour = {"amd": "rocm", "cpu": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
+        flavour = (
+            "cpu"
+            if inp.gpu_vendor is None
+            else "rocm"
+            if inp.gpu_vendor is Vendor.AMD
+            else "nvidia"
+        )
         lines += [
             "- Linux: `ollama/setup-linux.sh` (installs with Ollama's script "
             "`curl -fsSL https://ollama.com/install.sh | sh`, applies "
@@ -210,11 +217,11 @@ def _performance_rows(inp: BundleInput) -> list[str]:
     return rows
 
 
-def _stat(value, key: str):
+def _stat(value: object, key: str) -> object:
     return value.get(key) if isinstance(value, dict) else value
 
 
-def _num(value) -> str:
+def _num(value: object) -> str:
     return (
         f"{value:,.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
     )

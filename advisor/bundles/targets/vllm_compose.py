@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
 from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets.base import VLLM_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
@@ -46,10 +48,10 @@ def _header(inp: BundleInput, flavour: str) -> str:
     )
 
 
-def _compose(inp: BundleInput, *, rocm: bool) -> dict:
+def _compose(inp: BundleInput, *, rocm: bool) -> dict[str, Any]:
     budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
     gpus = inp.vllm.tensor_parallel_size
-    service: dict = {
+    service: dict[str, Any] = {
         "image": f"${{{ROCM_IMAGE_VAR}:-{VLLM_ROCM_IMAGE}}}"
         if rocm
         else f"${{{IMAGE_VAR}:-{VLLM_IMAGE}}}",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, BundleInput, GpuVendor
+from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets import kube
 from advisor.bundles.targets.base import (
     VLLM_ENGINE_INIT_S,
@@ -13,6 +15,7 @@ from advisor.bundles.targets.base import (
 )
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
 from advisor.bundles.targets.vllm_compose import HF_CACHE
+from advisor.capacity.specs import Vendor
 from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
 from probes.kinds import Backend
 
@@ -49,10 +52,10 @@ def render(inp: BundleInput) -> list[BundleFile]:
     ]
 
 
-def _pod_spec(inp: BundleInput, budget: int) -> dict:
+def _pod_spec(inp: BundleInput, budget: int) -> dict[str, Any]:
     gpus = inp.vllm.tensor_parallel_size
-    resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[GpuVendor.NVIDIA])
-    image = VLLM_ROCM_IMAGE if inp.gpu_vendor is GpuVendor.AMD else VLLM_IMAGE
+    resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[Vendor.NVIDIA])
+    image = VLLM_ROCM_IMAGE if inp.gpu_vendor is Vendor.AMD else VLLM_IMAGE
     secret = f"{inp.name}-secrets"
     container = {
         "name": "vllm",

@@ -40,23 +40,21 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["minutes"] <= 0:
             raise CommandError("--minutes must be above 0")
+        kinds = (
+            ("vLLM-like (every request at once)", ServerKind.VLLM, Discipline.ALL_AT_ONCE),
+            ("Ollama-like (one request at a time)", ServerKind.OLLAMA, Discipline.ONE_AT_A_TIME),
+        )
+        ports = {ServerKind.VLLM: opts["vllm_port"], ServerKind.OLLAMA: opts["ollama_port"]}
         servers = {
-            "vLLM-like (every request at once)": ScriptedServer(
-                kind=ServerKind.VLLM,
-                discipline=Discipline.ALL_AT_ONCE,
+            name: ScriptedServer(
+                kind=kind,
+                discipline=discipline,
                 ttft_s=TTFT_S,
                 itl_s=ITL_S,
                 model=opts["model"],
-                port=opts["vllm_port"],
-            ),
-            "Ollama-like (one request at a time)": ScriptedServer(
-                kind=ServerKind.OLLAMA,
-                discipline=Discipline.ONE_AT_A_TIME,
-                ttft_s=TTFT_S,
-                itl_s=ITL_S,
-                model=opts["model"],
-                port=opts["ollama_port"],
-            ),
+                port=ports[kind],
+            )
+            for name, kind, discipline in kinds
         }
         started = []
         try:
