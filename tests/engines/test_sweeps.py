@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 
 import pytest
@@ -27,6 +26,7 @@ from advisor.rules.engine import recommend
 from advisor.rules.evidence import facts_build
 from advisor.services import loadtests
 from tests.engines.conftest import LLAMACPP, MODEL, VLLM
+from tests.waiting import wait_until
 
 # django_db: pytest-django creates the test database only for the databases that marked tests
 # use, so run alone this module would otherwise reach the development database.
@@ -55,13 +55,11 @@ def vllm_generated_tokens() -> float:
 
 
 def wait_finished(pk, timeout_s: float) -> LoadTest:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def finished():
         row = LoadTest.objects.get(pk=pk)
-        if row.is_finished:
-            return row
-        time.sleep(0.5)
-    raise AssertionError(f"load test {pk} still {row.status} after {timeout_s} s")
+        return row if row.is_finished else None
+
+    return wait_until(finished, f"load test {pk} to finish", timeout_s=timeout_s, interval_s=0.5)
 
 
 def broker() -> tuple[str, str, dict]:
