@@ -114,6 +114,7 @@ def what_holds(rows: dict, isa: str) -> str:
         f"TTFT p50 from {one} to {peak} users: llama.cpp's grew {grow['llama.cpp']:.1f}x (each "
         f"request queues behind whole answers), vLLM's {grow['vLLM']:.1f}x."
     )
+    sooner = vllm[peak].metrics["ttft_ms"]["p50"] < 0.5 * llama[peak].metrics["ttft_ms"]["p50"]
     if ratio >= 1.5:
         lead = (
             f"On this CPU ({isa} code path) vLLM's batching shows in throughput: "
@@ -122,10 +123,15 @@ def what_holds(rows: dict, isa: str) -> str:
     else:
         lead = (
             f"On this CPU ({isa} code path) vLLM's batching does NOT show in throughput: "
-            f"{ratio:.1f}x llama.cpp's tokens/s at {peak} users (see docs/engines.md, 'Which "
-            "CPUs': on AVX2 vLLM's CPU kernels are slow enough that one llama.cpp stream keeps up)."
-            " What holds is the queueing:"
+            f"{ratio:.1f}x llama.cpp's tokens/s at {peak} users (docs/engines.md, 'Which CPUs')."
         )
+        if sooner:
+            lead += " What holds is the queueing: vLLM's first tokens still come much sooner."
+        else:
+            lead += (
+                " Nor does its TTFT: each vLLM step is as slow as a whole queue here"
+                " (on AVX2, run vLLM in float32: ADVISOR_VLLM_DTYPE)."
+            )
     return f"{lead}\n{ttft}"
 
 
