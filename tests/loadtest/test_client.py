@@ -169,6 +169,25 @@ def test_wire_timestamps_do_not_wait_for_a_busy_client(transport):
     still times it when it arrived (the kernel's stamp), aiohttp when it got to it. (Only one
     chunk lands in the stall: the kernel merges packets queued on one socket and keeps the
     latest stamp, so chunks that pile up behind a stalled reader share the last one's time.)"""
+    # The wire client's error is its stamp against the server's, which a busy machine can delay
+    # by a few ms in one try (7 ms seen with a core kept busy): up to ROUNDS tries. Waiting for
+    # the stalled client would put it 100+ ms off in every one.
+    errors = []
+    for _ in range(ROUNDS):
+        out, true_ttft = stalled_first_chunk(transport)
+        assert out.success, out.error
+        if transport != "wire":
+            assert out.ttft > true_ttft + 0.1  # what the kernel stamps fix
+            return
+        errors.append(abs(out.ttft - true_ttft))
+        if errors[-1] < TOLERANCE_S:
+            return
+    pytest.fail(f"the wire client's TTFT was off by {errors} s (tolerance {TOLERANCE_S} s)")
+
+
+def stalled_first_chunk(transport):
+    """One request whose first chunk lands while the client's thread sleeps 200 ms:
+    (its outcome, the TTFT by the server's clock)."""
     with ScriptedServer(ttft_s=0.1, itl_s=0.3, tokens=2) as server:
         spec = spec_for(server, max_tokens=2)
 
@@ -189,9 +208,4 @@ def test_wire_timestamps_do_not_wait_for_a_busy_client(transport):
 
         out = asyncio.run(main())
         log = server.log[-1]
-    assert out.success, out.error
-    true_ttft = log.chunks[0] - log.received
-    if transport == "wire":
-        assert abs(out.ttft - true_ttft) < TOLERANCE_S
-    else:
-        assert out.ttft > true_ttft + 0.1  # what the kernel stamps fix
+    return out, log.chunks[0] - log.received
