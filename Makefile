@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PORT ?= 8000
+PORT ?= 8765
 
-.PHONY: run test lint format migrate install install-dev clean engines engines-stop demo
+.PHONY: run test lint typecheck format migrate install install-dev clean engines engines-stop demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,14 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+typecheck: install-dev
+	$(VENV)/bin/mypy
+
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

@@ -29,6 +29,30 @@ class ConfigError(Exception):
 
 env = environ.Env()
 
+# The key a local install signs sessions with: public (it is in this file), so production refuses it.
+LOCAL_SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"
+
+
+def check_production(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    """Refuse settings that are unsafe on a shared server (ADVISOR_PRODUCTION on).
+
+    Raises ``ConfigError`` naming the variable: DEBUG on (tracebacks and settings shown to anyone),
+    no SECRET_KEY of its own (the local key is public, so sessions and CSRF tokens could be forged),
+    or ``*`` in ALLOWED_HOSTS (any Host header accepted, so password-reset links and absolute URLs
+    can point elsewhere). Django's deploy checks only warn about the first two and not the third.
+    """
+    if debug:
+        raise ConfigError("DEBUG", "must be off when ADVISOR_PRODUCTION is on")
+    if not secret_key or secret_key == LOCAL_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY", "must be set to a secret of its own when ADVISOR_PRODUCTION is on"
+        )
+    if any(host.strip() == "*" for host in allowed_hosts):
+        raise ConfigError(
+            "ALLOWED_HOSTS",
+            "must name the site's host names, not '*', when ADVISOR_PRODUCTION is on",
+        )
+
 
 def read_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AdvisorError(Exception):
     """Bad input or an impossible request. ``field`` names the input at fault (None: the whole).
@@ -14,7 +16,7 @@ class AdvisorError(Exception):
         self.message = message
         self.field = field
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         key = self.field or "non_field_errors"
         return {"message": self.message, "errors": {key: [self.message]}}
 
@@ -37,5 +39,19 @@ class AdvisorValidationError(AdvisorError):
             summary = f"{count} invalid answers; first: {first_field}: {summary}"
         super().__init__(summary, field=first_field)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"message": self.message, "errors": {k: list(v) for k, v in self.errors.items()}}
+
+
+class BrokerUnavailableError(AdvisorError):
+    """The task broker did not take work that needs a worker; nothing was queued.
+
+    Forms show it as a form error; the API answers 503 (a server-side outage, not bad input).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The task broker (Redis) is unavailable, so this work cannot be queued and nothing "
+            "was started. Pages and stored results still work; try again when the status page "
+            "(or GET /healthz) reports the broker ok."
+        )

@@ -21,6 +21,7 @@ import os
 import time
 
 from celery import signals
+from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -136,6 +137,7 @@ class _ProcessMetrics:
         yield from REGISTRY.collect()
 
 
+@login_not_required  # load balancers and Prometheus have no session
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text exposition of ``metrics_registry()``."""

@@ -11,6 +11,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from probes.kinds import Backend
+
+BACKEND_CHOICES = [(backend.value, backend.label) for backend in Backend]
+
 
 class HardwareSource(models.TextChoices):
     LOCAL = "local", "Probed on the advisor's host"
@@ -25,6 +29,8 @@ class HardwareReport(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=16, choices=HardwareSource.choices)
     host_name = models.CharField(max_length=255, blank=True)
@@ -55,6 +61,8 @@ class LoadTest(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -115,6 +123,8 @@ class Assessment(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Made anonymously: the browser session's visitor key (advisor.views.access.visitor_of).
+    visitor = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     title = models.CharField(max_length=200, blank=True)
     answers = models.JSONField()
@@ -130,11 +140,6 @@ class Assessment(models.Model):
         return self.title or f"Assessment {self.id}"
 
 
-class Backend(models.TextChoices):
-    OLLAMA = "ollama", "Ollama"
-    VLLM = "vllm", "vLLM"
-
-
 class Recommendation(models.Model):
     """The rules engine's verdict for one assessment, with the capacity estimate behind it."""
 
@@ -143,7 +148,7 @@ class Recommendation(models.Model):
         Assessment, related_name="recommendations", on_delete=models.CASCADE
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    backend = models.CharField(max_length=16, choices=Backend.choices)
+    backend = models.CharField(max_length=16, choices=BACKEND_CHOICES)
     confidence = models.FloatField()
     result = models.JSONField()  # the Recommendation dataclass as JSON
     estimate = models.JSONField(null=True, blank=True)  # the capacity estimate as JSON

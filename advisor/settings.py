@@ -12,15 +12,13 @@ from advisor.config import BASE_DIR, VAR_DIR, ConfigError
 try:
     DEBUG = config.read_bool("DEBUG", default=False)
     ADVISOR_PRODUCTION = config.read_bool("ADVISOR_PRODUCTION", default=False)
-    SECRET_KEY = os.environ.get("SECRET_KEY", "")
-    if not SECRET_KEY:
-        if not DEBUG and ADVISOR_PRODUCTION:
-            raise ConfigError("SECRET_KEY", "must be set when ADVISOR_PRODUCTION is on")
-        # A local single-user install needs no secret of its own; production sets one.
-        SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"
+    # A local single-user install needs no secret of its own; production must set one.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "") or config.LOCAL_SECRET_KEY
     ALLOWED_HOSTS = config.read_list(
         "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]
     )
+    if ADVISOR_PRODUCTION:
+        config.check_production(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
     DATABASES = {"default": config.database_config()}
     CELERY_BROKER_URL = config.broker_url()
     CELERY_RESULT_BACKEND = config.result_backend(CELERY_BROKER_URL)
@@ -29,7 +27,7 @@ try:
         "ADVISOR_LOADTEST_ALLOWED_HOSTS", ["127.0.0.0/8", "::1", "localhost"]
     )
     ADVISOR_HEALTH_TIMEOUT_S = config.read_int("ADVISOR_HEALTH_TIMEOUT_S", 2, minimum=1)
-    # API (issue 10): throttle rates per scope, tighter for load tests (each one drives real traffic).
+    # API: throttle rates per scope, tighter for load tests (each one drives real traffic).
     ADVISOR_THROTTLE_RATES = {
         "recommendations": config.read_rate("ADVISOR_THROTTLE_RECOMMENDATIONS", "120/min"),
         "load_tests": config.read_rate("ADVISOR_THROTTLE_LOAD_TESTS", "20/hour"),
@@ -73,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "advisor.views.access.LoginRequiredWhenEnabled",  # ADVISOR_REQUIRE_LOGIN: deny by default
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -117,7 +116,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and ADVISOR_PRODUCTION
+        if ADVISOR_PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -139,6 +138,17 @@ CELERY_TASK_ROUTES = {
     "advisor.probe_host": {"queue": "probes"},
     "advisor.*": {"queue": "default"},
 }
+# The load-test reaper runs on the worker side (never in a page read): beat, embedded in the main
+# worker with `-B` (bin/run, deploy/compose.yaml, deploy/systemd/advisor-worker.service), sends it
+# every 30 s, so a dead worker's test reads failed within 30 s of its 30 s heartbeat timeout.
+# Two beats only reap twice: harmless.
+CELERY_BEAT_SCHEDULE = {
+    "reap-load-tests": {"task": "advisor.reap_load_tests", "schedule": 30.0},
+    # Expired sessions (anonymous visitors own their rows through one) go once a day.
+    "clear-sessions": {"task": "advisor.clear_sessions", "schedule": 24 * 3600.0},
+}
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL == "filesystem://":
@@ -159,7 +169,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# Sign-in (ADVISOR_REQUIRE_LOGIN=true): advisor.views.access.page sends anonymous visitors here.
+# Sign-in (ADVISOR_REQUIRE_LOGIN=true): LoginRequiredWhenEnabled sends anonymous visitors here.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -176,7 +186,7 @@ if ADVISOR_PRODUCTION:
     if ADVISOR_TRUST_X_FORWARDED_PROTO:  # only behind a proxy that sets (and strips) the header
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# REST API (advisor/api, issue 10): token auth, one error shape, pagination, scoped throttles.
+# REST API (advisor/api): token auth, one error shape, pagination, scoped throttles.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["advisor.api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["advisor.api.permissions.HasApiToken"],
@@ -185,7 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "advisor.api.pagination.Pagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["advisor.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "advisor.api.schema.AdvisorAutoSchema",
     "EXCEPTION_HANDLER": "advisor.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -5,7 +5,6 @@ from django.urls import include, path
 
 from advisor import metrics
 from advisor.views import accounts, health, home, tokens
-from advisor.views.access import page
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,7 +14,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
-    path("api-tokens/", page(tokens.token_list), name="tokens"),
-    path("api-tokens/<int:pk>/revoke/", page(tokens.token_revoke), name="token_revoke"),
-    path("", include("advisor.views.urls")),  # the web UI's pages (issue 9)
+    path("api-tokens/", tokens.token_list, name="tokens"),
+    path("api-tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("", include("advisor.views.urls")),  # the web UI's pages
 ]

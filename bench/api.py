@@ -1,6 +1,6 @@
 """Benchmark: ``POST /api/v1/recommendations/`` against a minimal Django JSON view, side by side.
 
-Issue 10's target: under gunicorn on this machine, the recommendation endpoint sustains at least
+The original target: under gunicorn on this machine, the recommendation endpoint sustains at least
 half the requests per second of a minimal Django JSON view on the same server (same middleware,
 same workers, measured in one run), with p50 under 20 ms at 8 concurrent clients.
 

@@ -1,7 +1,7 @@
 """The WSGI app ``bench/api.py`` serves with gunicorn: the advisor itself, plus baselines that go
 through the same middleware stack:
 
-- ``GET /bench/minimal``: a minimal Django JSON view (issue 10's baseline);
+- ``GET /bench/minimal``: a minimal Django JSON view (the baseline);
 - ``POST /bench/drf-bare``: a DRF view with no authentication, permission or throttle, reading
   the JSON body and answering 201 with a constant: what DRF itself costs;
 - ``POST /bench/drf-noop``: what the recommendation endpoint costs before it does any work: the

@@ -15,6 +15,11 @@ send (client t0 -> the request arrived at the server) + receive (the server wrot
 later than it arrived the client timed the first token.
 
     .venv/bin/python bench/loadtest.py [--concurrency 1000] [--requests 3000] [--tokens 64] [--pin]
+        [--scheme http|https|both]
+
+https: the server decrypts and encrypts through ``ssl.MemoryBIO`` on the same bare sockets (so it
+still reads the kernel's receive stamps), with a throw-away certificate the client is told to
+trust; the client is the same wire client, with TLS.
 
 The engine runs on one asyncio thread, so it uses at most one core by construction; ``cpu_share``
 is the share of one core it used. ``--pin`` also pins it (and the server) to a core each.
@@ -27,11 +32,12 @@ import asyncio
 import json
 import os
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -39,12 +45,14 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from advisor.loadtest.wire import (  # noqa: E402  (the repository is on the path above)
+from advisor.loadtest.testserver import self_signed_tls  # noqa: E402  (the path is set above)
+from advisor.loadtest.wire import (  # noqa: E402
     CMSG_SPACE,
     SO_TIMESTAMPNS,
     kernel_arrival,
     realtime_offset,
 )
+from probes import outbound  # noqa: E402
 
 TARGETS = {"streams": 1000, "tokens_per_s": 50_000, "added_ms": 1.0}
 
@@ -69,9 +77,10 @@ class _Server:
     def reset(self) -> None:
         self.done: list[tuple[float, float, float]] = []  # (arrived, first chunk, last chunk)
         self.peak = 0
+        self.accepted = 0  # connections opened since the reset: 0 when the client reuses them
 
     def stats(self) -> dict:
-        return {"requests": self.done, "peak_streams": self.peak}
+        return {"requests": self.done, "peak_streams": self.peak, "accepted": self.accepted}
 
     def tick(self) -> None:
         still = []
@@ -100,14 +109,18 @@ class _Server:
 
 
 class _Connection:
-    """One client connection on a bare non-blocking socket (recvmsg, for the arrival stamps)."""
+    """One client connection on a bare non-blocking socket (recvmsg, for the arrival stamps);
+    with ``tls`` (a server context) the bytes go through an ``ssl.SSLObject`` in memory."""
 
-    def __init__(self, server: _Server, sock: socket.socket):
+    def __init__(self, server: _Server, sock: socket.socket, tls: ssl.SSLContext | None = None):
         self.server = server
         self.sock = sock
         self.buffer = b""
         self.pending = b""  # what the kernel did not take yet (a client far behind)
         self.closed = False
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = tls.wrap_bio(self.incoming, self.outgoing, server_side=True) if tls else None
+        self.handshaken = tls is None
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -127,6 +140,10 @@ class _Connection:
         stamped = kernel_arrival(ancillary, self.server.offset)
         if stamped is not None:
             arrived = min(arrived, stamped)
+        if self.tls is not None:
+            data = self._decrypt(data)
+            if data is None:
+                return self.close()
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
             head = self.buffer[:end].decode("latin-1")
@@ -147,7 +164,33 @@ class _Connection:
             self.write(HEAD)
             self.server.active.append([self, arrived, tokens, None, tokens])
 
+    def _decrypt(self, data: bytes) -> bytes | None:
+        """The plaintext in ``data`` (handshake first); None when the session is over."""
+        self.incoming.write(data)
+        try:
+            if not self.handshaken:
+                try:
+                    self.tls.do_handshake()
+                    self.handshaken = True
+                finally:
+                    self._send_raw(self.outgoing.read())
+            parts = []
+            while True:
+                parts.append(self.tls.read(65536))
+        except ssl.SSLWantReadError:
+            return b"".join(parts) if self.handshaken else b""
+        except (ssl.SSLZeroReturnError, ssl.SSLError):
+            return None
+
     def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if self.tls is not None:
+            self.tls.write(data)
+            data = self.outgoing.read()
+        self._send_raw(data)
+
+    def _send_raw(self, data: bytes) -> None:
         if self.closed:
             return
         data = self.pending + data if self.pending else data
@@ -175,7 +218,7 @@ class _Connection:
         )
 
 
-async def _serve(itl_s: float) -> None:
+async def _serve(itl_s: float, tls: ssl.SSLContext | None) -> None:
     server = _Server(itl_s)
     loop = asyncio.get_running_loop()
     listener = socket.socket()
@@ -189,7 +232,8 @@ async def _serve(itl_s: float) -> None:
                 sock, _ = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            _Connection(server, sock)
+            server.accepted += 1
+            _Connection(server, sock, tls)
 
     loop.add_reader(listener.fileno(), accept)
     print(listener.getsockname()[1], flush=True)
@@ -200,16 +244,18 @@ async def _serve(itl_s: float) -> None:
         server.tick()
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
+def _get(url: str, path: str, tls: ssl.SSLContext | None) -> dict:
+    _, body = outbound.get(outbound.pin(url), path, timeout_s=10, max_bytes=2**26, tls=tls)
+    return json.loads(body)
 
 
-def measure(url: str, *, concurrency: int, requests: int, tokens: int) -> dict:
+def measure(
+    url: str, *, concurrency: int, requests: int, tokens: int, tls: ssl.SSLContext | None = None
+) -> dict:
     from advisor.loadtest import LoadTestConfig, run_load_test
     from advisor.loadtest.discovery import ServerKind, Target
 
-    _get(f"{url}/reset")
+    _get(url, "/reset", tls)
     config = LoadTestConfig(
         base_url=url,
         model="bench",
@@ -223,9 +269,9 @@ def measure(url: str, *, concurrency: int, requests: int, tokens: int) -> dict:
         request_timeout_s=120,
     )
     cpu = time.process_time()
-    result = run_load_test(config, target=Target(url, ServerKind.OPENAI, "openai"))
+    result = run_load_test(config, target=Target(url, ServerKind.OPENAI, "openai"), tls=tls)
     cpu = time.process_time() - cpu
-    server = _get(f"{url}/stats")
+    server = _get(url, "/stats", tls)
     level = result.levels[0]
     begin = min(o.start for o in level.outcomes)
     seen = [r for r in server["requests"] if r[0] >= begin]  # the measured level's requests
@@ -242,10 +288,13 @@ def measure(url: str, *, concurrency: int, requests: int, tokens: int) -> dict:
     ) * 1000
     total_tokens = sum(o.output_tokens for o in level.outcomes)  # warm-up excluded
     return {
+        "scheme": url.split(":", 1)[0],
         "concurrency": concurrency,
         "requests": level.requests,
         "failed": level.failed,
         "peak_streams": server["peak_streams"],
+        # warm-up included: about `concurrency` when the measured level reuses every connection
+        "connections": server["accepted"],
         "tokens": level.total_output_tokens,
         "duration_s": level.duration_s,
         "tokens_per_s": level.output_token_throughput,
@@ -262,9 +311,54 @@ def measure(url: str, *, concurrency: int, requests: int, tokens: int) -> dict:
     }
 
 
+def run_scheme(scheme: str, args: argparse.Namespace, cores: list[int]) -> dict:
+    """Start the server (https: with a throw-away certificate) and measure the three rows."""
+    tls_dir = tempfile.mkdtemp(prefix="bench-tls-")
+    client_tls = self_signed_tls(Path(tls_dir))[1] if scheme == "https" else None
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--itl", str(args.itl)]
+        + (["--tls-dir", tls_dir] if client_tls else [])
+        + (["--pin"] if args.pin else []),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"{scheme}://127.0.0.1:{int(server.stdout.readline())}"
+        if args.pin:  # the client gets one core, the server another
+            os.sched_setaffinity(0, {cores[0]})
+        server_process = psutil.Process(server.pid)
+        rows = []
+        for concurrency, requests in ((1, args.single_requests), (args.concurrency, args.requests)):
+            before = sum(server_process.cpu_times()[:2])
+            row = measure(
+                url, concurrency=concurrency, requests=requests, tokens=args.tokens, tls=client_tls
+            )
+            # The server's CPU in the same span: near 100% of a core means it, not the client,
+            # limited the tokens/s.
+            row["server_cpu_s"] = sum(server_process.cpu_times()[:2]) - before
+            rows.append(row)
+        light, heavy = rows
+        # The client's CPU per request (set-up, send, a 1-token stream, release): what a burst of
+        # N simultaneous starts queues behind (N x this), apart from any per-token cost.
+        short = measure(url, concurrency=50, requests=2000, tokens=1, tls=client_tls)
+        per_request_us = short["cpu_s"] / (short["requests"] + 50) * 1e6  # + the warm-up
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {
+        "scheme": scheme,
+        "load_average": os.getloadavg()[0],
+        "single_stream": light,
+        "many_streams": heavy,
+        "cpu_us_per_request": per_request_us,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tls-dir", help=argparse.SUPPRESS)  # the server's cert.pem and key.pem
+    parser.add_argument("--scheme", choices=["http", "https", "both"], default="both")
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--tokens", type=int, default=64)
@@ -286,60 +380,37 @@ def main() -> None:
     if args.serve:
         if args.pin:
             os.sched_setaffinity(0, {cores[-1]})
-        asyncio.run(_serve(args.itl))
+        tls = None
+        if args.tls_dir:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(Path(args.tls_dir) / "cert.pem", Path(args.tls_dir) / "key.pem")
+        asyncio.run(_serve(args.itl, tls))
         return
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--itl", str(args.itl)]
-        + (["--pin"] if args.pin else []),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{int(server.stdout.readline())}"
-        if args.pin:  # the client gets one core, the server another
-            os.sched_setaffinity(0, {cores[0]})
-        server_process = psutil.Process(server.pid)
-        rows = []
-        for concurrency, requests in ((1, args.single_requests), (args.concurrency, args.requests)):
-            before = sum(server_process.cpu_times()[:2])
-            row = measure(url, concurrency=concurrency, requests=requests, tokens=args.tokens)
-            # The server's CPU in the same span: near 100% of a core means it, not the client,
-            # limited the tokens/s.
-            row["server_cpu_s"] = sum(server_process.cpu_times()[:2]) - before
-            rows.append(row)
-        light, heavy = rows
-        # The client's CPU per request (set-up, send, a 1-token stream, release): what a burst of
-        # N simultaneous starts queues behind (N x this), apart from any per-token cost.
-        short = measure(url, concurrency=50, requests=2000, tokens=1)
-        per_request_us = short["cpu_s"] / (short["requests"] + 50) * 1e6  # + the warm-up
-    finally:
-        server.terminate()
-        server.wait(10)
-    report = {
-        "cores": len(cores),
-        "load_average": os.getloadavg()[0],
-        "single_stream": light,
-        "many_streams": heavy,
-        "cpu_us_per_request": per_request_us,
-    }
+    schemes = ["http", "https"] if args.scheme == "both" else [args.scheme]
+    reports = [run_scheme(scheme, args, cores) for scheme in schemes]
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps({"cores": len(cores), "runs": reports}, indent=2))
         return
-    load = os.getloadavg()[0]
     where = "pinned to 1 core" if args.pin else "one asyncio thread (one core at a time)"
-    print(
-        f"client: {where} of {len(cores)}; server: own process; tick {args.itl}s; load {load:.1f}"
-    )
-    for name, row in (("1 stream", light), (f"{args.concurrency} streams", heavy)):
+    print(f"client: {where} of {len(cores)}; server: own process; tick {args.itl}s")
+    for report in reports:
+        light, heavy = report["single_stream"], report["many_streams"]
+        print(f"{report['scheme']} (load {report['load_average']:.1f}):")
+        for name, row in (("1 stream", light), (f"{args.concurrency} streams", heavy)):
+            print(
+                f"{name:>12}: {row['requests']} req ({row['failed']} failed), peak "
+                f"{row['peak_streams']} streams on {row['connections']} connections, "
+                f"{row['tokens_per_s']:,.0f} tok/s, client CPU "
+                f"{row['cpu_share']:.0%} of a core, {row['cpu_s_per_1k_tokens'] * 1000:.1f} ms CPU "
+                f"per 1k tokens; added latency {row['added_e2e_ms']:.2f} ms = send "
+                f"{row['send_ms']:.2f} + receive {row['receive_last_ms']:.2f}; TTFT error "
+                f"{row['receive_first_ms']:.2f} ms; server CPU {row['server_cpu_s']:.1f} s over "
+                f"{row['duration_s']:.1f} s"
+            )
         print(
-            f"{name:>12}: {row['requests']} req ({row['failed']} failed), peak {row['peak_streams']} "
-            f"streams, {row['tokens_per_s']:,.0f} tok/s, client CPU {row['cpu_share']:.0%} of a "
-            f"core, {row['cpu_s_per_1k_tokens'] * 1000:.1f} ms CPU per 1k tokens; added latency "
-            f"{row['added_e2e_ms']:.2f} ms = send {row['send_ms']:.2f} + receive "
-            f"{row['receive_last_ms']:.2f}; TTFT error {row['receive_first_ms']:.2f} ms; "
-            f"server CPU {row['server_cpu_s']:.1f} s over {row['duration_s']:.1f} s"
+            f"client CPU per request (1-token answers, 50 users): "
+            f"{report['cpu_us_per_request']:.0f} us"
         )
-    print(f"client CPU per request (1-token answers, 50 users): {per_request_us:.0f} us")
     print(
         f"targets: >= {TARGETS['streams']} streams, >= {TARGETS['tokens_per_s']:,} tok/s, "
         f"< {TARGETS['added_ms']} ms added per request"

@@ -1,6 +1,6 @@
 """Time ``python -m probes --json`` as a user runs it: on this host, and with an NVML that hangs.
 
-Targets (issue 3): under 1.5 s without GPUs; under 5 s when a probe hangs. Each run is a fresh
+Targets: under 1.5 s without GPUs; under 5 s when a probe hangs. Each run is a fresh
 interpreter (start-up included). The hanging case puts tests/fixtures/fake_nvml first on
 PYTHONPATH with FAKE_NVML_MODE=hang, so nvmlInit never returns and the probe timeout must act.
 

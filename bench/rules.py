@@ -1,6 +1,6 @@
 """Benchmark: how long a verdict takes, split into building the facts and running the rules.
 
-No target is set by issue 7; the figure that matters is that a recommendation is interactive
+No target is set; the figure that matters is that a recommendation is interactive
 (well under a second) for the UI, the API and the CLI, including the "what would fit" search.
 
 Run: .venv/bin/python bench/rules.py [--repeat N]
@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from advisor.rules.answers import Answers  # noqa: E402
-from advisor.rules.engine import recommend  # noqa: E402
-from advisor.rules.evidence import facts_build  # noqa: E402
+from advisor.rules.assemble import facts_build  # noqa: E402
+from advisor.rules.recommend import recommend  # noqa: E402
 from tests.rules.test_scenarios import SCENARIOS  # noqa: E402
 
 

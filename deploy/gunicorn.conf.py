@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-bind = os.environ.get("BIND", "0.0.0.0:8000")
+bind = os.environ.get("BIND", "0.0.0.0:8765")
 # gunicorn's rule of thumb for sync workers: 2 x cores + 1.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 # A recommendation takes tens of milliseconds; only a remote probe waits (up to 20 s) on a worker.

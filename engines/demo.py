@@ -27,7 +27,7 @@ ENGINES = {
 }
 MODEL = os.environ.get("ADVISOR_ENGINES_MODEL", "gemma3-270m")
 CATALOG_MODEL = "gemma-3-270m"  # the capacity catalog's id for the same model
-APP_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+APP_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8765')}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -139,7 +139,7 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from advisor.services.assessments import assessment_create, recommendation_create
+    from advisor.services.assessments import recommendation_create
 
     args = parse_args(argv)
     rows = {name: sweep(name, url, args) for name, url in ENGINES.items()}
@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
     print()
     print(what_holds(rows, code_path()))
     peak = max(int(c) for c in args.concurrency.split(","))
-    assessment = assessment_create(
+    recommendation = recommendation_create(
         answers={
             "peak_concurrent_users": peak,
             "model": CATALOG_MODEL,
@@ -160,7 +160,7 @@ def main(argv: list[str]) -> int:
         load_tests=list(rows.values()),
         title=f"Demo: {peak} users, llama.cpp vs vLLM on this CPU",
     )
-    recommendation = recommendation_create(assessment=assessment)
+    assessment = recommendation.assessment
     result = recommendation.result
     print(f"\nThe advisor says: {result['summary']}")
     ids = "&".join(f"id={row.pk}" for row in rows.values())

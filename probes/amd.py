@@ -14,6 +14,7 @@ import contextlib
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from probes.base import Outcome
 
@@ -39,9 +40,10 @@ PCI_DEVICE_NAMES = {
 
 def load_amdsmi() -> ModuleType:
     """Import amdsmi (raises ImportError when ROCm's Python bindings are not installed)."""
-    import amdsmi
+    import amdsmi  # type: ignore[import-not-found]  # ROCm's bindings: AMD hosts only, no stubs
 
-    return amdsmi
+    module: ModuleType = amdsmi
+    return module
 
 
 def _read(path: Path) -> str | None:
@@ -70,14 +72,14 @@ def _card_sort_key(path: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def sysfs_gpus(root: Path | None = None) -> list[dict]:
+def sysfs_gpus(root: Path | None = None) -> list[dict[str, Any]]:
     """Every amdgpu card under ``<root>/class/drm/card<N>/device`` (connectors like card0-DP-1
     are skipped), in card order."""
     drm = (root or SYSFS_ROOT) / "class" / "drm"
     if not drm.is_dir():
         return []
     cards = [p for p in drm.iterdir() if re.fullmatch(r"card\d+", p.name)]
-    gpus = []
+    gpus: list[dict[str, Any]] = []
     for card in sorted(cards, key=_card_sort_key):
         device = card / "device"
         if (_read(device / "vendor") or "").lower() != AMD_PCI_VENDOR:
@@ -106,7 +108,7 @@ def sysfs_gpus(root: Path | None = None) -> list[dict]:
     return gpus
 
 
-def amdsmi_gpus(amdsmi: ModuleType) -> list[dict]:
+def amdsmi_gpus(amdsmi: ModuleType) -> list[dict[str, Any]]:
     """The same list through the amdsmi library (names from ``market_name``)."""
     amdsmi.amdsmi_init()
     try:
@@ -141,7 +143,7 @@ def amdsmi_gpus(amdsmi: ModuleType) -> list[dict]:
 def probe() -> Outcome:
     """List AMD GPUs; see the module docstring for the data's shape."""
     source = "sysfs"
-    gpus: list[dict] = []
+    gpus: list[dict[str, Any]] = []
     library_note = ""
     try:
         gpus = amdsmi_gpus(load_amdsmi())

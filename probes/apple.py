@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from typing import Any
 
 from probes.base import Outcome
 
@@ -41,7 +42,7 @@ def _available_bytes() -> int | None:
     return int(psutil.virtual_memory().available)
 
 
-def _gpu_cores(profile: dict) -> tuple[str | None, int | None]:
+def _gpu_cores(profile: dict[str, Any]) -> tuple[str | None, int | None]:
     for item in profile.get("SPDisplaysDataType", []):
         cores = item.get("sppci_cores")
         if cores is not None:

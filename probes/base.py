@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # A healthy probe takes milliseconds; NVML init on a many-GPU host takes up to ~1 s. 3 s leaves room
-# while keeping the whole report under the 5 s promised when a probe hangs (issue 3).
+# while keeping the whole report under the 5 s a probe may take when it hangs (bench/probes.py measures it).
 DEFAULT_TIMEOUT_S = 3.0
 
 
@@ -33,22 +34,22 @@ class Outcome:
 
     status: Status
     detail: str = ""
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
 
     @classmethod
-    def ok(cls, data: dict, detail: str = "") -> Outcome:
+    def ok(cls, data: dict[str, Any], detail: str = "") -> Outcome:
         return cls(Status.OK, detail, data)
 
     @classmethod
-    def absent(cls, detail: str, data: dict | None = None) -> Outcome:
+    def absent(cls, detail: str, data: dict[str, Any] | None = None) -> Outcome:
         return cls(Status.ABSENT, detail, data or {})
 
     @classmethod
-    def error(cls, detail: str, data: dict | None = None) -> Outcome:
+    def error(cls, detail: str, data: dict[str, Any] | None = None) -> Outcome:
         return cls(Status.ERROR, detail, data or {})
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The ``probes.<name>`` entry of the report: status, detail, duration_ms."""
         return {
             "status": str(self.status),
@@ -65,7 +66,9 @@ _HUNG: dict[str, threading.Thread] = {}
 _HUNG_LOCK = threading.Lock()
 
 
-def run_probes(probes: dict[str, ProbeFn], *, timeout_s: float = DEFAULT_TIMEOUT_S) -> dict:
+def run_probes(
+    probes: dict[str, ProbeFn], *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> dict[str, Any]:
     """Run every probe at once, each in a daemon thread, and wait at most ``timeout_s`` in all.
 
     Returns ``{name: Outcome}`` in the order given. A probe still running at the deadline is

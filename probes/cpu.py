@@ -15,6 +15,7 @@ import platform
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from probes.base import Outcome
 
@@ -55,7 +56,7 @@ def _cpuinfo(proc: Path) -> tuple[str | None, list[str]]:
 
 def meminfo(proc: Path | None = None) -> dict[str, int]:
     """``/proc/meminfo`` as bytes by key (MemTotal, MemAvailable, SwapTotal, ...)."""
-    values = {}
+    values: dict[str, int] = {}
     try:
         text = ((proc or PROC_ROOT) / "meminfo").read_text()
     except OSError:
@@ -67,7 +68,7 @@ def meminfo(proc: Path | None = None) -> dict[str, int]:
     return values
 
 
-def _memory(proc: Path) -> dict:
+def _memory(proc: Path) -> dict[str, Any]:
     try:
         import psutil
     except ImportError:
@@ -99,7 +100,7 @@ def _cores_and_freq() -> tuple[int | None, int | None, float | None]:
     return psutil.cpu_count(logical=False), psutil.cpu_count(logical=True), freq or None
 
 
-def _disk(path: Path) -> dict:
+def _disk(path: Path) -> dict[str, Any]:
     target = path
     while not target.exists() and target != target.parent:
         target = target.parent  # a models folder not made yet: measure the disk it will be on

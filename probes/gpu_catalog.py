@@ -7,12 +7,13 @@ On a standalone host (this package copied alone) the catalog is not importable: 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 # Catalog fields copied onto the GPU when known, as (GpuSpec attribute, report key).
 CATALOG_FIELDS = (("bandwidth_gbps", "bandwidth_gbps"), ("bf16_tflops", "bf16_tflops"))
 
 
-def load_resolver() -> Callable | None:
+def load_resolver() -> Callable[..., Any] | None:
     """``resolve_gpu`` from the advisor's catalog, or None when it cannot be imported here."""
     try:
         from advisor.capacity.catalog import resolve_gpu
@@ -21,7 +22,7 @@ def load_resolver() -> Callable | None:
     return resolve_gpu
 
 
-def match_gpu(gpu: dict, resolver: Callable | None = None) -> dict:
+def match_gpu(gpu: dict[str, Any], resolver: Callable[..., Any] | None = None) -> dict[str, Any]:
     """Return ``gpu`` with ``catalog_id`` (and bandwidth/compute) set from the catalog.
 
     An unknown name (the catalog raises) or no catalog leaves ``catalog_id`` None and removes
@@ -44,7 +45,7 @@ def match_gpu(gpu: dict, resolver: Callable | None = None) -> dict:
     return matched
 
 
-def match_gpus(gpus: list[dict]) -> list[dict]:
+def match_gpus(gpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``match_gpu`` over a list, loading the catalog once."""
     resolver = load_resolver()
     return [match_gpu(gpu, resolver) for gpu in gpus]

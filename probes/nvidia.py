@@ -13,7 +13,9 @@ The one seam is ``load_nvml()``: tests hand in a fake module with the same funct
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any, TypeVar
 
 from probes.base import Outcome
 
@@ -22,19 +24,22 @@ VENDOR = "nvidia"
 # NVML_ERROR_LIBRARY_NOT_FOUND = 12), which make the probe absent rather than failed.
 ABSENT_ERROR_CODES = frozenset({9, 12})
 
+T = TypeVar("T")
+
 
 def load_nvml() -> ModuleType:
     """Import pynvml (raises ImportError when nvidia-ml-py is not installed)."""
-    import pynvml
+    import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no stubs or py.typed
 
-    return pynvml
+    nvml: ModuleType = pynvml
+    return nvml
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _optional(nvml: ModuleType, fn, *args):
+def _optional(nvml: ModuleType, fn: Callable[..., T], *args: object) -> T | None:
     """Call an NVML query a device may not support; NVMLError or a missing function reads as None."""
     try:
         return fn(*args)
@@ -49,13 +54,13 @@ def _cuda_version(raw: int | None) -> str | None:
     return f"{raw // 1000}.{(raw % 1000) // 10}"
 
 
-def _mig(nvml: ModuleType, handle) -> dict:
+def _mig(nvml: ModuleType, handle: object) -> dict[str, Any]:
     modes = _optional(nvml, nvml.nvmlDeviceGetMigMode, handle)
     if modes is None:
         return {"supported": False, "enabled": False, "devices": []}
     current = modes[0]
     enabled = current == getattr(nvml, "NVML_DEVICE_MIG_ENABLE", 1)
-    devices = []
+    devices: list[dict[str, Any]] = []
     if enabled:
         count = _optional(nvml, nvml.nvmlDeviceGetMaxMigDeviceCount, handle) or 0
         for slot in range(count):
@@ -74,7 +79,7 @@ def _mig(nvml: ModuleType, handle) -> dict:
     return {"supported": True, "enabled": bool(enabled), "devices": devices}
 
 
-def _nvlink_active(nvml: ModuleType, handle) -> int | None:
+def _nvlink_active(nvml: ModuleType, handle: object) -> int | None:
     links = getattr(nvml, "NVML_NVLINK_MAX_LINKS", 18)
     active = 0
     for link in range(links):
@@ -88,7 +93,7 @@ def _nvlink_active(nvml: ModuleType, handle) -> int | None:
     return active
 
 
-def _gpu(nvml: ModuleType, index: int, driver_version: str | None) -> dict:
+def _gpu(nvml: ModuleType, index: int, driver_version: str | None) -> dict[str, Any]:
     handle = nvml.nvmlDeviceGetHandleByIndex(index)
     memory = nvml.nvmlDeviceGetMemoryInfo(handle)
     capability = _optional(nvml, nvml.nvmlDeviceGetCudaComputeCapability, handle)

@@ -13,8 +13,9 @@ import functools
 import platform
 import socket
 from pathlib import Path
+from typing import Any
 
-from probes import servers
+from probes import outbound, servers
 from probes.base import DEFAULT_TIMEOUT_S, ProbeFn, Status, run_probes
 from probes.gpu_catalog import match_gpus
 from probes.registry import GPU_PROBES, PROBES
@@ -35,7 +36,7 @@ def _os_version() -> str:
     return platform.version()
 
 
-def host_info(container: dict | None) -> dict:
+def host_info(container: dict[str, Any] | None) -> dict[str, Any]:
     """The ``host`` section: who and what this machine is."""
     return {
         "hostname": socket.gethostname(),
@@ -51,20 +52,25 @@ def host_info(container: dict | None) -> dict:
 def collect_report(
     *,
     server_urls: list[str] | tuple[str, ...] = (),
+    server_check: outbound.Check | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     probes: dict[str, ProbeFn] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run the probes (default: the registry) under ``timeout_s`` in all and build the report.
 
     ``server_urls`` are probed for LLM servers on top of the defaults and
-    ``ADVISOR_PROBE_SERVER_URLS``. Raises ValueError for a URL that is not http(s).
+    ``ADVISOR_PROBE_SERVER_URLS``; their addresses must pass ``server_check`` (the advisor's
+    allow-list; ``probes.outbound``). Raises ValueError for a URL that is not http(s).
     """
     registry = dict(PROBES if probes is None else probes)
     if registry.get("servers") is servers.probe:
-        registry["servers"] = functools.partial(servers.probe, servers.configured_urls(server_urls))
+        extra = [servers.normalize_url(url) for url in server_urls]  # ValueError: say it now
+        registry["servers"] = functools.partial(
+            servers.probe, servers.configured_urls(), extra=extra, check=server_check
+        )
     outcomes = run_probes(registry, timeout_s=timeout_s)
 
-    def section(name: str) -> dict:
+    def section(name: str) -> dict[str, Any]:
         outcome = outcomes.get(name)
         return outcome.data if outcome is not None and outcome.status != Status.ERROR else {}
 

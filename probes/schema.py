@@ -12,7 +12,7 @@ standalone copy still needs only psutil and nvidia-ml-py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -38,7 +38,7 @@ ShortText = Annotated[str, Field(max_length=500)]
 class ReportError(ValueError):
     """A report that does not match the schema. ``field``: dotted path of the first bad field."""
 
-    def __init__(self, message: str, *, field: str | None, errors: list[tuple[str, str]]):
+    def __init__(self, message: str, *, field: str | None, errors: list[tuple[str | None, str]]):
         super().__init__(f"{field}: {message}" if field else message)
         self.message = message
         self.field = field
@@ -78,7 +78,7 @@ class Memory(_Section):
     swap_total_bytes: Bytes | None = None
 
     @model_validator(mode="after")
-    def _available_within_total(self):
+    def _available_within_total(self) -> Self:
         if self.available_bytes is not None and self.available_bytes > self.total_bytes:
             raise _FieldError("available_bytes", "is larger than total_bytes")
         return self
@@ -102,7 +102,7 @@ class Gpu(_Section):
     catalog_id: ShortText | None = None
 
     @model_validator(mode="after")
-    def _free_within_total(self):
+    def _free_within_total(self) -> Self:
         total, free = self.memory_total_bytes, self.memory_free_bytes
         if total is not None and free is not None and free > total:
             raise _FieldError("memory_free_bytes", "is larger than memory_total_bytes")
@@ -130,7 +130,7 @@ class Report(_Section):
     memory: Memory
     disk: Disk = Disk()
     gpus: Annotated[list[Gpu], Field(max_length=MAX_GPUS)] = []
-    software: dict = {}
+    software: dict[str, Any] = {}
     servers: Annotated[list[Server], Field(max_length=MAX_SERVERS)] = []
     probes: dict[str, ProbeStatus] = {}
 
@@ -153,8 +153,8 @@ class Report(_Section):
         return value
 
     @model_validator(mode="after")
-    def _gpu_indices_unique(self):
-        seen = set()
+    def _gpu_indices_unique(self) -> Self:
+        seen: set[tuple[str, int]] = set()
         for position, gpu in enumerate(self.gpus):
             key = (gpu.vendor, gpu.index)
             if key in seen:
@@ -171,12 +171,12 @@ class _FieldError(ValueError):
         self.field = field
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _flatten(exc: ValidationError) -> list[tuple[str, str]]:
-    problems = []
+def _flatten(exc: ValidationError) -> list[tuple[str | None, str]]:
+    problems: list[tuple[str | None, str]] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         cause = (error.get("ctx") or {}).get("error")
@@ -188,7 +188,7 @@ def _flatten(exc: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
-def validate_report(data: object) -> dict:
+def validate_report(data: object) -> dict[str, Any]:
     """Check ``data`` against the report schema; return it normalized as plain JSON types.
 
     Raises ReportError (``.field`` the first bad field's dotted path, ``.errors`` all of them).

@@ -14,28 +14,37 @@ How a server is told apart (each from the project's own source):
   ``"llamacpp"`` (llama.cpp's own llama-server).
 - ``openai``: any other OpenAI-compatible ``/v1/models``.
 
-Seam: ``fetch(url) -> (status, body bytes)``; tests also run real HTTP servers on loopback.
+Every request goes through ``probes.outbound``: each base URL is resolved once (and checked,
+when the caller gives a check: the advisor's allow-list), every GET connects to those addresses
+only, and a redirect is never followed (the URL is skipped, saying so).
+
+Seam: ``fetch(destination, path) -> (status, body bytes)``; tests run real HTTP servers on
+loopback.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import os
+import ssl
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
+from typing import Any
 
+from probes import outbound
 from probes.base import Outcome
+from probes.kinds import ServerKind
 
-# Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), and the
-# demo engines of `make engines`: llama.cpp on 11435 and vLLM on 8001. 8000 is also `make run`'s port.
+# Ollama's default port (ollama envconfig OLLAMA_HOST), vLLM's default (`vllm serve --port`), the
+# demo engines of `make engines` (llama.cpp on 11435, vLLM on 8001) and the scripted servers of
+# `manage.py tryservers` (18000, 18434).
 DEFAULT_SERVER_URLS = (
     "http://127.0.0.1:11434",
     "http://127.0.0.1:8000",
     "http://127.0.0.1:11435",
     "http://127.0.0.1:8001",
+    "http://127.0.0.1:18000",
+    "http://127.0.0.1:18434",
 )
 SERVER_URLS_ENV = "ADVISOR_PROBE_SERVER_URLS"  # comma-separated extra base URLs
 HTTP_TIMEOUT_S = 0.8  # per request: a local server answers these in milliseconds
@@ -50,24 +59,20 @@ VLLM_METRICS = (
 )
 
 
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"
-
-
 LLAMACPP_OWNERS = frozenset({"me", "llamacpp"})
 
 
-def fetch(url: str) -> tuple[int, bytes]:
-    """GET ``url``; returns (HTTP status, body). Raises OSError when nothing answers."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json, text/plain"})
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-            return response.status, response.read(MAX_BODY_BYTES)
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
+def fetch(destination: outbound.Destination, path: str) -> tuple[int, bytes]:
+    """GET ``path`` at ``destination``; returns (HTTP status, body). Raises OSError when nothing
+    answers, ``outbound.Refused`` (a ValueError) for a redirect, which is never followed."""
+    status, body = outbound.get(
+        destination, path, timeout_s=HTTP_TIMEOUT_S, max_bytes=MAX_BODY_BYTES
+    )
+    if 300 <= status < 400:
+        raise outbound.Refused(
+            f"{path} answered with a redirect (HTTP {status}); redirects are not followed"
+        )
+    return status, body
 
 
 def normalize_url(url: str) -> str:
@@ -84,6 +89,15 @@ def normalize_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+class _Site:
+    """A base URL, the path under it, and where its requests may go (resolved once)."""
+
+    def __init__(self, base_url: str, check: outbound.Check | None):
+        self.base_url = base_url
+        self.prefix = urllib.parse.urlsplit(base_url).path.rstrip("/")
+        self.destination = outbound.pin(base_url, check=check)
+
+
 def configured_urls(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Defaults, then ``ADVISOR_PROBE_SERVER_URLS``, then ``extra``; normalized, without repeats.
     Raises ValueError naming a bad URL."""
@@ -96,8 +110,8 @@ def configured_urls(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     return urls
 
 
-def _json(base_url: str, path: str):
-    status, body = fetch(base_url + path)
+def _json(site: _Site, path: str) -> Any:
+    status, body = fetch(site.destination, site.prefix + path)
     if status != 200:
         return None
     try:
@@ -106,12 +120,12 @@ def _json(base_url: str, path: str):
         return None
 
 
-def _ollama(base_url: str, version: str) -> dict:
-    tags = _json(base_url, "/api/tags") or {}
-    running = _json(base_url, "/api/ps") or {}
+def _ollama(site: _Site, version: str) -> dict[str, Any]:
+    tags = _json(site, "/api/tags") or {}
+    running = _json(site, "/api/ps") or {}
     return {
         "kind": str(ServerKind.OLLAMA),
-        "base_url": base_url,
+        "base_url": site.base_url,
         "version": version,
         "models": [m.get("name") or m.get("model") for m in tags.get("models", [])],
         "loaded": [
@@ -140,25 +154,29 @@ def parse_metrics(text: str, names: tuple[str, ...] = VLLM_METRICS) -> dict[str,
     return values
 
 
-def _metrics_text(base_url: str) -> str | None:
+def _metrics_text(site: _Site) -> str | None:
     try:
-        status, body = fetch(base_url + "/metrics")
+        status, body = fetch(site.destination, site.prefix + "/metrics")
     except OSError:
         return None
     return body.decode("utf-8", "replace") if status == 200 else None
 
 
-def _openai(base_url: str, listing: dict) -> dict:
+def _openai(site: _Site, listing: dict[str, Any]) -> dict[str, Any]:
     entries = [m for m in listing.get("data", []) if isinstance(m, dict)]
     owners = {str(m.get("owned_by", "")) for m in entries}
-    server: dict = {"base_url": base_url, "models": [m.get("id") for m in entries], "version": None}
+    server: dict[str, Any] = {
+        "base_url": site.base_url,
+        "models": [m.get("id") for m in entries],
+        "version": None,
+    }
     if owners & LLAMACPP_OWNERS and "vllm" not in owners:
         server["kind"] = str(ServerKind.LLAMACPP)
         return server
-    version_body = _json(base_url, "/version")
+    version_body = _json(site, "/version")
     version = version_body.get("version") if isinstance(version_body, dict) else None
     server["version"] = version if isinstance(version, str) else None
-    metrics = _metrics_text(base_url) if ("vllm" in owners or version) else None
+    metrics = _metrics_text(site) if ("vllm" in owners or version) else None
     # Without owned_by "vllm" a /version alone proves little; vLLM's metric names settle it.
     if "vllm" in owners or (metrics and "vllm:" in metrics):
         server["kind"] = str(ServerKind.VLLM)
@@ -168,29 +186,52 @@ def _openai(base_url: str, listing: dict) -> dict:
     return server
 
 
-def identify(base_url: str) -> tuple[dict | None, str]:
-    """Ask one base URL what it is: (server or None, why not). Raises OSError if nothing answers."""
-    version = _json(base_url, "/api/version")
+def identify(
+    base_url: str, *, check: outbound.Check | None = None
+) -> tuple[dict[str, Any] | None, str]:
+    """Ask one base URL what it is: (server or None, why not). Raises OSError if nothing answers,
+    ``outbound.Refused`` when ``check`` refuses its addresses or it answers with a redirect."""
+    site = _Site(base_url, check)
+    version = _json(site, "/api/version")
     if isinstance(version, dict) and isinstance(version.get("version"), str):
-        return _ollama(base_url, version["version"]), ""
-    listing = _json(base_url, "/v1/models")
+        return _ollama(site, version["version"]), ""
+    listing = _json(site, "/v1/models")
     if isinstance(listing, dict) and isinstance(listing.get("data"), list):
-        return _openai(base_url, listing), ""
-    health = _json(base_url, "/healthz")
+        return _openai(site, listing), ""
+    health = _json(site, "/healthz")
     if isinstance(health, dict) and {"database", "worker"} <= health.keys():
         return None, "the LLM Serving Advisor itself"
     return None, "answers HTTP but is not an Ollama or OpenAI-compatible server"
 
 
-def probe(urls: list[str] | None = None) -> Outcome:
-    """Probe each URL at once (default: ``configured_urls()``); see the module docstring."""
-    targets = urls if urls is not None else configured_urls()
-    found: dict[str, dict] = {}
+def probe(
+    urls: list[str] | None = None,
+    *,
+    extra: list[str] | tuple[str, ...] = (),
+    check: outbound.Check | None = None,
+) -> Outcome:
+    """Probe each URL at once; see the module docstring.
+
+    ``urls``: the trusted ones (default ``configured_urls()``: the built-in loopback ports and
+    ``ADVISOR_PROBE_SERVER_URLS``); ``extra``: URLs a user gave, whose addresses must pass
+    ``check`` (``outbound.Check``; None: no check, the standalone CLI run by the user on their
+    own machine). Raises ValueError for an extra URL that is not http(s).
+    """
+    trusted = urls if urls is not None else configured_urls()
+    given = [url for url in dict.fromkeys(normalize_url(u) for u in extra) if url not in trusted]
+    targets = [*trusted, *given]
+    found: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
 
-    def check(base_url: str) -> None:
+    def visit(base_url: str) -> None:
         try:
-            server, reason = identify(base_url)
+            server, reason = identify(base_url, check=check if base_url in given else None)
+        except outbound.Refused as exc:  # refused by the check, or a redirect
+            skipped[base_url] = str(exc)
+            return
+        except ssl.SSLError as exc:
+            skipped[base_url] = f"TLS: {exc}"
+            return
         except TimeoutError:
             # Listening but silent: llama-cpp-python answers /v1/models only between generations.
             skipped[base_url] = BUSY_REASON
@@ -205,7 +246,7 @@ def probe(urls: list[str] | None = None) -> Outcome:
         else:
             skipped[base_url] = reason
 
-    threads = [threading.Thread(target=check, args=(url,), daemon=True) for url in targets]
+    threads = [threading.Thread(target=visit, args=(url,), daemon=True) for url in targets]
     for thread in threads:
         thread.start()
     for thread in threads:

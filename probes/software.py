@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from probes.base import Outcome
 
@@ -43,7 +44,7 @@ def package_version(name: str) -> str | None:
         return None
 
 
-def _binary(name: str, version_args: list[str]) -> dict:
+def _binary(name: str, version_args: list[str]) -> dict[str, Any]:
     path = which(name)
     version = None
     if path:
@@ -55,12 +56,12 @@ def _binary(name: str, version_args: list[str]) -> dict:
     return {"installed": path is not None, "version": version, "path": path}
 
 
-def _package(name: str) -> dict:
+def _package(name: str) -> dict[str, Any]:
     version = package_version(name)
     return {"installed": version is not None, "version": version, "path": None}
 
 
-def container() -> dict:
+def container() -> dict[str, Any]:
     """Whether this process runs in a container, and which kind (marker files, cgroup, env)."""
     root = FS_ROOT
     if (

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 GIB = 2**30
 
 
-def _gib(value) -> str:
+def _gib(value: object) -> str:
     return f"{value / GIB:.1f} GiB" if isinstance(value, int | float) else "?"
 
 
-def summary(report: dict) -> str:
+def summary(report: dict[str, Any]) -> str:
     """The report in a few human lines; tolerates missing sections and fields (older uploads)."""
     host, cpu, memory, disk = (report.get(k) or {} for k in ("host", "cpu", "memory", "disk"))
     container = host.get("container") or {}

@@ -33,3 +33,14 @@ def private_celery_app(broker_url: str, result_backend: str, transport_options: 
         task_default_queue=f"unused-{name}",
     )
     return app, name
+
+
+@pytest.fixture(scope="session")
+def tls_pair(tmp_path_factory):
+    """(server context, client context trusting it) for a self-signed 127.0.0.1 certificate."""
+    from advisor.loadtest.testserver import self_signed_tls
+
+    try:
+        return self_signed_tls(tmp_path_factory.mktemp("tls"))
+    except RuntimeError as exc:
+        pytest.skip(str(exc))

@@ -11,6 +11,7 @@ from advisor.api.serializers import StrictInputSerializer
 from advisor.capacity import request as limits
 from advisor.capacity.custom import model_from_hf_config
 from advisor.capacity.estimate import EstimateRequest, estimate
+from advisor.capacity.server_logs import measured_fields
 from advisor.errors import AdvisorError
 
 
@@ -75,6 +76,43 @@ class EstimateApi(APIView):
         num_parallel = serializers.IntegerField(
             min_value=1, max_value=limits.MAX_CONCURRENCY, required=False
         )
+        tensor_parallel_size = serializers.IntegerField(
+            min_value=1, max_value=limits.MAX_GPUS, required=False, help_text="vLLM's flag."
+        )
+        data_parallel_size = serializers.IntegerField(
+            min_value=1, max_value=limits.MAX_GPUS, required=False, help_text="vLLM's flag."
+        )
+        max_num_seqs = serializers.IntegerField(min_value=1, max_value=65536, required=False)
+        max_num_batched_tokens = serializers.IntegerField(
+            min_value=1, max_value=limits.MAX_TOKENS, required=False
+        )
+        vllm_version = serializers.CharField(
+            max_length=40, required=False, help_text="vLLM release to model (default 0.33.0)."
+        )
+        num_gpu_blocks = serializers.IntegerField(
+            min_value=1,
+            max_value=100_000_000,
+            required=False,
+            help_text="Measured: vllm:cache_config_info num_gpu_blocks from the server's /metrics.",
+        )
+        ollama_measured_size_gib = serializers.FloatField(
+            min_value=0.001, max_value=100_000, required=False, help_text="Measured: /api/ps size."
+        )
+        vllm_log = serializers.CharField(
+            max_length=2_000_000,
+            required=False,
+            trim_whitespace=False,
+            help_text="A pasted vLLM start-up log: its KV budget replaces the modelled one.",
+        )
+        vllm_metrics = serializers.CharField(
+            max_length=2_000_000,
+            required=False,
+            trim_whitespace=False,
+            help_text="A pasted /metrics page: vllm:cache_config_info's block count.",
+        )
+        ollama_ps = serializers.CharField(
+            max_length=200_000, required=False, help_text="A pasted /api/ps response."
+        )
         measured_decode_tps = serializers.DictField(
             child=serializers.FloatField(min_value=0.001, max_value=1e6),
             required=False,
@@ -99,6 +137,8 @@ class EstimateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        readings = {key: values.pop(key, None) for key in ("vllm_log", "vllm_metrics", "ollama_ps")}
+        values = {**measured_fields(**readings), **values}
         config = values.pop("config", None)
         if config is not None:
             values["model"] = model_from_hf_config(config, model_id=values.get("model") or None)

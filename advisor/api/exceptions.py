@@ -2,6 +2,7 @@
 
 - ``AdvisorError`` (a service refused the input) -> 400 with its field.
 - DRF validation errors -> 400 with every field's messages (nested fields joined with dots).
+- A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) 413; JSON nested too deep 400.
 - Authentication 401, permission 403, not found 404, throttled 429 (with ``Retry-After``), ...
 - The task broker unreachable -> 503 ``BrokerUnavailable``: work that needs a worker cannot be
   queued, while everything that only reads the database keeps working.
@@ -14,13 +15,14 @@ import logging
 
 import kombu.exceptions
 import redis.exceptions
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, BrokerUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,12 @@ BROKER_ERRORS = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
 )
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class BrokerUnavailable(exceptions.APIException):
@@ -68,11 +76,16 @@ def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict
 
 def exception_handler(exc, context) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: every handled error answers in the one shape."""
-    if isinstance(exc, AdvisorError):
+    if isinstance(exc, BrokerUnavailableError):
+        exc = BrokerUnavailable(exc.message)
+    elif isinstance(exc, AdvisorError):
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, BROKER_ERRORS):
         logger.warning("task broker unavailable: %s", exc)
         exc = BrokerUnavailable()
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

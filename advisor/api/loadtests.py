@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -13,8 +12,7 @@ from rest_framework.views import APIView
 from advisor.api.broker import require_broker
 from advisor.api.serializers import StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
-from advisor.loadtest import policy
-from advisor.loadtest.config import ApiKind, Endpoint, LoadShape
+from advisor.loadtest.config import BOUNDS, MAX_LEVELS, ApiKind, Endpoint, LoadShape
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.services.loadtests import (
     loadtest_cancel,
@@ -57,6 +55,15 @@ class LoadTestOutputSerializer(serializers.Serializer):
     cancel_requested = serializers.BooleanField()
 
 
+def _bounded(field_class, name: str):
+    """An optional number field with the core's bounds for ``name`` (``config.BOUNDS``), so the
+    schema shows them; the core checks them again whoever builds the config."""
+    bound = BOUNDS[name]
+    if field_class is serializers.IntegerField:
+        return field_class(min_value=int(bound.low), max_value=int(bound.high), required=False)
+    return field_class(min_value=bound.low, max_value=bound.high, required=False)
+
+
 def own_load_test(request, pk) -> LoadTest:
     try:
         load_test = loadtest_get(load_test_id=pk)
@@ -92,27 +99,21 @@ class LoadTestListCreateApi(ListAPIView):
         endpoint = serializers.ChoiceField(choices=[e.value for e in Endpoint], required=False)
         shape = serializers.ChoiceField(choices=[s.value for s in LoadShape], required=False)
         concurrency = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=policy.MAX_CONCURRENCY),
+            child=_bounded(serializers.IntegerField, "concurrency"),
             min_length=1,
-            max_length=32,
+            max_length=MAX_LEVELS,
             required=False,
         )
-        requests_per_level = serializers.IntegerField(
-            min_value=1, max_value=policy.MAX_TOTAL_REQUESTS, required=False
-        )
-        duration_s = serializers.FloatField(
-            min_value=0.1, max_value=policy.MAX_DURATION_S, required=False
-        )
-        warmup = serializers.IntegerField(min_value=0, max_value=100, required=False)
-        max_tokens = serializers.IntegerField(min_value=1, max_value=32768, required=False)
-        prompt_tokens = serializers.IntegerField(min_value=1, max_value=131072, required=False)
-        rate = serializers.FloatField(min_value=0.01, max_value=1000, required=False)
-        slo_ttft_ms = serializers.FloatField(min_value=0.1, max_value=600_000, required=False)
-        slo_tpot_ms = serializers.FloatField(min_value=0.1, max_value=600_000, required=False)
-        slo_e2e_ms = serializers.FloatField(min_value=0.1, max_value=600_000, required=False)
-        max_duration_s = serializers.FloatField(
-            min_value=1, max_value=policy.MAX_DURATION_S, required=False
-        )
+        requests_per_level = _bounded(serializers.IntegerField, "requests_per_level")
+        duration_s = _bounded(serializers.FloatField, "duration_s")
+        warmup = _bounded(serializers.IntegerField, "warmup")
+        max_tokens = _bounded(serializers.IntegerField, "max_tokens")
+        prompt_tokens = _bounded(serializers.IntegerField, "prompt_tokens")
+        rate = _bounded(serializers.FloatField, "rate")
+        slo_ttft_ms = _bounded(serializers.FloatField, "slo_ttft_ms")
+        slo_tpot_ms = _bounded(serializers.FloatField, "slo_tpot_ms")
+        slo_e2e_ms = _bounded(serializers.FloatField, "slo_e2e_ms")
+        max_duration_s = _bounded(serializers.FloatField, "max_duration_s")
         api_key = serializers.CharField(
             required=False,
             write_only=True,
@@ -150,8 +151,7 @@ class LoadTestListCreateApi(ListAPIView):
         config = dict(data.validated_data)
         queue = config.pop("queue", "")
         require_broker()
-        with transaction.atomic():
-            load_test = loadtest_create(owner=request.user, config=config, queue=queue)
+        load_test = loadtest_create(owner=request.user, config=config, queue=queue)
         body = LoadTestOutputSerializer(load_test).data
         return Response(
             body,

@@ -7,8 +7,6 @@ question, generated so the schema and the form never drift apart) plus the evide
 
 from __future__ import annotations
 
-import copy
-
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -20,14 +18,14 @@ from rest_framework.views import APIView
 
 from advisor.api.pagination import reject_unknown_query_parameters
 from advisor.api.schema import ErrorSerializer
-from advisor.api.serializers import ShallowCopiedFieldsMixin, StrictInputSerializer
+from advisor.api.serializers import StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
 from advisor.errors import AdvisorError
-from advisor.models import Backend, HardwareReport, HardwareSource, LoadTest, Recommendation
+from advisor.models import BACKEND_CHOICES, HardwareReport, LoadTest, Recommendation
 from advisor.rules.answers import ANSWER_FIELDS, AnswerField
-from advisor.services.assessments import MAX_LOAD_TESTS, assessment_create, recommendation_create
+from advisor.services.assessments import MAX_LOAD_TESTS, recommendation_create
 from advisor.services.bundles import bundle_for_recommendation
-from advisor.services.hardware import hardware_report_create
+from probes.kinds import Backend
 
 EVIDENCE_FIELDS = ("title", "hardware_report", "hardware", "load_tests")
 
@@ -56,12 +54,7 @@ def _answer_field(spec: AnswerField) -> serializers.Field:
     return serializers.CharField(max_length=200, **common)  # a catalog name
 
 
-# Built once per process: constructing these ~20 DRF fields for every request cost more CPU than
-# validating a body with them. Each serializer gets shallow copies (ShallowCopiedFieldsMixin).
-ANSWER_SERIALIZER_FIELDS = {spec.name: _answer_field(spec) for spec in ANSWER_FIELDS}
-
-
-class RecommendationInputSerializer(ShallowCopiedFieldsMixin, StrictInputSerializer):
+class RecommendationInputSerializer(StrictInputSerializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     hardware_report = serializers.UUIDField(
         required=False, allow_null=True, help_text="A stored hardware report of yours."
@@ -80,8 +73,7 @@ class RecommendationInputSerializer(ShallowCopiedFieldsMixin, StrictInputSeriali
 
     def get_fields(self):
         fields = super().get_fields()
-        for name, field in ANSWER_SERIALIZER_FIELDS.items():
-            fields[name] = copy.copy(field)
+        fields.update({spec.name: _answer_field(spec) for spec in ANSWER_FIELDS})
         return fields
 
     def validate(self, attrs):
@@ -92,10 +84,10 @@ class RecommendationInputSerializer(ShallowCopiedFieldsMixin, StrictInputSeriali
         return attrs
 
 
-class RecommendationOutputSerializer(ShallowCopiedFieldsMixin, serializers.Serializer):
+class RecommendationOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
-    backend = serializers.ChoiceField(choices=Backend.choices)
+    backend = serializers.ChoiceField(choices=BACKEND_CHOICES)
     confidence = serializers.FloatField()
     assessment = serializers.UUIDField(source="assessment.id")
     title = serializers.CharField(source="assessment.title")
@@ -107,9 +99,6 @@ class RecommendationOutputSerializer(ShallowCopiedFieldsMixin, serializers.Seria
     links = serializers.SerializerMethodField()
 
     def get_load_tests(self, recommendation) -> list[str]:
-        attached = self.context.get("load_tests")
-        if attached is not None:  # the view that just attached them (same order: -created_at)
-            return [str(row.pk) for row in attached]
         return [str(pk) for pk in recommendation.assessment.load_tests.values_list("pk", flat=True)]
 
     def get_links(self, recommendation) -> dict[str, str]:
@@ -123,9 +112,9 @@ def own_recommendations(request):
     )
 
 
-def _evidence(request, data: dict, created: list) -> tuple[HardwareReport | None, list[LoadTest]]:
-    """The caller's own hardware report (stored or inline, then appended to ``created``) and load
-    tests; AdvisorError naming the field when one is missing or someone else's."""
+def _evidence(request, data: dict) -> tuple[HardwareReport | None, list[LoadTest]]:
+    """The caller's own stored hardware report and load tests named in ``data``; AdvisorError
+    naming the field when one is missing or someone else's."""
     report = None
     if data.get("hardware_report"):
         report = HardwareReport.objects.filter(
@@ -133,11 +122,6 @@ def _evidence(request, data: dict, created: list) -> tuple[HardwareReport | None
         ).first()
         if report is None:
             raise AdvisorError("You have no hardware report with that id.", field="hardware_report")
-    elif data.get("hardware") is not None:
-        report = hardware_report_create(
-            report=data["hardware"], source=HardwareSource.UPLOAD, owner=request.user
-        )
-        created.append(report)
     wanted = list(dict.fromkeys(data.get("load_tests") or []))
     tests = list(LoadTest.objects.filter(pk__in=wanted, owner=request.user)) if wanted else []
     if len(tests) != len(wanted):
@@ -185,26 +169,16 @@ class RecommendationListCreateApi(ListAPIView):
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if v is not None}
         answers = {k: v for k, v in values.items() if k not in EVIDENCE_FIELDS}
-        # No transaction around the whole: the rules take milliseconds, and on SQLite an open
-        # write transaction would serialise every concurrent request behind them. Each service
-        # commits its own rows; if a later step refuses, the rows this request made are removed.
-        created = []
-        try:
-            report, tests = _evidence(request, values, created)
-            assessment = assessment_create(
-                answers=answers,
-                hardware_report=report,
-                load_tests=tests,
-                owner=request.user,
-                title=values.get("title", ""),
-            )
-            created.append(assessment)
-            recommendation = recommendation_create(assessment=assessment)
-        except Exception:
-            for row in reversed(created):
-                row.delete()
-            raise
-        body = RecommendationOutputSerializer(recommendation, context={"load_tests": tests}).data
+        report, tests = _evidence(request, values)
+        recommendation = recommendation_create(
+            answers=answers,
+            hardware_report=report,
+            hardware=values.get("hardware"),
+            load_tests=tests,
+            owner=request.user,
+            title=values.get("title", ""),
+        )
+        body = RecommendationOutputSerializer(recommendation).data
         return Response(
             body, status=status.HTTP_201_CREATED, headers={"Location": body["links"]["self"]}
         )
@@ -229,7 +203,7 @@ def _bundle(request, pk):
     reject_unknown_query_parameters(request, {"backend"})
     recommendation = get_object_or_404(own_recommendations(request), pk=pk)
     backend = request.query_params.get("backend") or None
-    if backend is not None and backend not in Backend.values:
+    if backend is not None and backend not in list(Backend):
         raise AdvisorError(f"Unknown backend {backend!r}; use ollama or vllm.", field="backend")
     return bundle_for_recommendation(recommendation=recommendation, backend=backend)
 
@@ -244,7 +218,7 @@ class BundleFileOutputSerializer(serializers.Serializer):
 
 class BundleOutputSerializer(serializers.Serializer):
     root = serializers.CharField()
-    backend = serializers.ChoiceField(choices=Backend.choices)
+    backend = serializers.ChoiceField(choices=BACKEND_CHOICES)
     filename = serializers.CharField()
     files = BundleFileOutputSerializer(many=True)
 

@@ -7,8 +7,6 @@ serializers built on ``StrictInputSerializer`` refuse values whose JSON type doe
 
 from __future__ import annotations
 
-import copy
-
 from rest_framework import serializers
 
 UNKNOWN_FIELD = "Unknown field; see the schema at /api/schema/."
@@ -52,23 +50,3 @@ class StrictInputSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-
-# Give each serializer instance shallow copies of the declared fields, not deep copies. DRF
-# deep-copies every declared field for every instance, which re-runs each field's constructor; on
-# the busiest endpoint (POST /api/v1/recommendations/) that cost more CPU than using the fields.
-# ``bind`` sets the per-instance state (name, parent) on the copy, and the shared parts (choices,
-# validators, a list's child) are only read. Nested serializers keep state of their own, so a class
-# declaring one is refused. (No docstring: drf-spectacular would show it as every using class's
-# schema description.)
-class ShallowCopiedFieldsMixin:
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        nested = [
-            n for n, f in cls._declared_fields.items() if isinstance(f, serializers.BaseSerializer)
-        ]
-        if nested:
-            raise TypeError(f"{cls.__name__} declares nested serializers ({', '.join(nested)})")
-
-    def get_fields(self):
-        return {name: copy.copy(field) for name, field in self._declared_fields.items()}

@@ -8,10 +8,9 @@ in ``advisor.bundles.targets.TARGETS``.
 
 from advisor.bundles.archive import Bundle, BundleFile
 from advisor.bundles.builder import build_bundle, build_bundle_from_input
-from advisor.bundles.inputs import Backend, BundleInput, bundle_input_from
+from advisor.bundles.inputs import BundleInput, bundle_input_from
 
 __all__ = [
-    "Backend",
     "Bundle",
     "BundleFile",
     "BundleInput",

@@ -11,6 +11,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 # The earliest timestamp a zip entry can hold (MS-DOS epoch); any fixed value works, this one
 # makes it obvious that the date carries no meaning.
@@ -35,7 +36,7 @@ class BundleFile:
     def executable(self) -> bool:
         return bool(self.mode & 0o111)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "content": self.content,
@@ -85,7 +86,7 @@ class Bundle:
     def sha256(self) -> str:
         return hashlib.sha256(self.to_zip()).hexdigest()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
             "backend": self.backend,

@@ -31,7 +31,7 @@ def build_bundle(
 def build_bundle_from_input(inp: BundleInput) -> Bundle:
     files: list[BundleFile] = []
     for target in TARGETS.values():
-        if inp.backend in target.backends:
+        if target.applies_to(inp):
             files.extend(target.render(inp))
     files.append(render_readme(inp, files))
     paths = [f.path for f in files]

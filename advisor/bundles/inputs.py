@@ -1,22 +1,22 @@
 """``BundleInput``: the one typed view of a recommendation that every bundle target renders from.
 
 ``bundle_input_from(recommendation, estimate, answers)`` reads the three stored JSON dicts (the rules
-engine's ``Recommendation.as_dict()``, the capacity model's ``Estimate.as_dict()`` and the answers),
-tolerating missing optional keys, so the renderers never depend on the other areas' internals. Pure
-Python; the capacity catalog is consulted (when importable) only to map a model to its Hugging Face
-repo id and Ollama tag and a GPU to its vendor.
+engine's ``Recommendation.as_dict()``, the capacity model's ``Estimate.as_dict()`` and the answers)
+so the renderers never depend on the other areas' internals. They are our own output: a key their
+producer always writes is read as ``data["key"]``, so a renamed key fails (a test renames each)
+instead of falling back to a default. Defaults apply only where the producer writes nothing: no
+estimate at all (a custom model the capacity model could not size). Pure Python; the capacity
+catalog maps a model to its Hugging Face repo id and Ollama tag and a GPU to its vendor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from advisor.bundles.names import BUNDLE_NAME_MAX, check_model_name, dns_label
 from advisor.bundles.readers import (
-    first_bool,
     flag,
     migration_lines,
     nested,
@@ -25,24 +25,14 @@ from advisor.bundles.readers import (
     read_int,
     texts,
 )
+from advisor.capacity.catalog import resolve_gpu, resolve_model
+from advisor.capacity.specs import ModelSpec, Vendor
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
+from probes.kinds import Backend
 
-
-class Backend(StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-
-
-class GpuVendor(StrEnum):
-    NVIDIA = "nvidia"
-    AMD = "amd"
-    APPLE = "apple"
-    CPU = "cpu"
-
-
-# Defaults when the estimate is missing a figure, each the server's own default.
-VLLM_DEFAULT_GPU_MEMORY_UTILIZATION = 0.9  # vllm/config/cache.py CacheConfig.gpu_memory_utilization
-VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm: default below 70 GiB GPUs (shared/REFERENCE.md)
+# Defaults when there is no estimate, each the server's own default.
+VLLM_DEFAULT_MAX_NUM_SEQS = 256  # vllm engine/arg_utils.py: the default below 70 GiB GPUs
 VLLM_DEFAULT_MAX_LORA_RANK = 16  # vllm/config/lora.py LoRAConfig.max_lora_rank
 OLLAMA_DEFAULT_MAX_QUEUE = 512  # ollama envconfig MaxQueue default
 OLLAMA_PORT = 11434  # ollama envconfig Host default port
@@ -66,7 +56,9 @@ OLLAMA_KV_CACHE_TYPES = {"f16", "q8_0", "q4_0"}
 
 
 @dataclass(frozen=True)
-class Reason:
+class ReasonLine:
+    """A reason as the bundle's README quotes it (``rules.verdict.Reason`` is the whole one)."""
+
     rule_id: str
     message: str
     kind: str = "supporting"  # decisive | supporting | opposing
@@ -114,7 +106,7 @@ class BundleInput:
     model_id: str  # what the user asked for (catalog id, repo id or tag)
     hf_repo: str  # what vLLM loads
     ollama_tag: str  # what Ollama pulls
-    gpu_vendor: GpuVendor
+    gpu_vendor: Vendor | None  # None: no GPU, the CPU serves
     gpu_name: str
     gpu_count: int
     platform: str
@@ -131,7 +123,7 @@ class BundleInput:
     weights_bytes: int | None = None
     confidence: float | None = None
     confidence_label: str = ""
-    reasons: tuple[Reason, ...] = ()
+    reasons: tuple[ReasonLine, ...] = ()
     warnings: tuple[str, ...] = ()
     switch_triggers: tuple[str, ...] = ()
     migration: tuple[str, ...] = ()
@@ -140,7 +132,7 @@ class BundleInput:
 
     @property
     def other_backend(self) -> Backend:
-        return Backend.OLLAMA if self.backend is Backend.VLLM else Backend.VLLM
+        return self.backend.other
 
     @property
     def port(self) -> int:
@@ -181,98 +173,100 @@ def bundle_input_from(
 
     # The rules engine records the hardware it sized the verdict for (also when a hardware report,
     # not the answers, chose it): render that hardware.
-    facts = rec.get("facts") if isinstance(rec.get("facts"), Mapping) else {}
+    raw_facts = rec.get("facts")
+    facts: Mapping[str, Any] = raw_facts if isinstance(raw_facts, Mapping) else {}
     for key in ("gpu", "gpu_count", "platform"):
         if facts.get(key) is not None:
             ans[key] = facts[key]
-    model_id = check_model_name(str(ans.get("model") or est.get("model_id") or ""), field="model")
+    model_id = check_model_name(str(ans["model"]), field="model")
     hf_repo, ollama_tag = _model_names(model_id, est, ans)
-    gpu_count = read_int(ans.get("gpu_count"), default=None, field="gpu_count")
-    if gpu_count is None:
-        gpu_count = read_int(
-            est.get("gpu_count") or nested(est, "gpu", "count"), default=1, field="gpu_count"
-        )
-    gpu_name = one_line(
-        nested(est, "gpu", "name") or ans.get("gpu") or nested(est, "gpu", "id") or ""
-    )
+    gpu_count = read_int(ans["gpu_count"], default=None, field="gpu_count")
+    if gpu_count is None:  # the hardware report decided, and the verdict did not say
+        gpu_count = read_int(nested(est, "gpu", "count"), default=1, field="gpu_count")
+    gpu_name = one_line(nested(est, "gpu", "name") or ans["gpu"] or "")
     vendor = _vendor(gpu_name, gpu_count, est)
 
-    context_length = read_int(ans.get("context_length"), default=8192, field="context_length")
-    peak = read_int(ans.get("peak_concurrent_users"), default=1, field="peak_concurrent_users")
-    features = frozenset(str(f) for f in (ans.get("features") or ()))
-    lora_adapters = read_int(ans.get("lora_adapters"), default=0, field="lora_adapters")
-    deployment_target = str(ans.get("deployment_target") or "workstation")
+    context_length = read_int(ans["context_length"], field="context_length")
+    peak = read_int(ans["peak_concurrent_users"], field="peak_concurrent_users")
+    features = frozenset(str(f) for f in ans["features"])
+    lora_adapters = read_int(ans["lora_adapters"], field="lora_adapters")
+    deployment_target = str(ans["deployment_target"])
 
     return BundleInput(
         backend=backend_enum,
-        name=dns_label(str(ans.get("name") or model_id), limit=BUNDLE_NAME_MAX),
+        name=dns_label(model_id, limit=BUNDLE_NAME_MAX),
         model_id=model_id,
         hf_repo=hf_repo,
         ollama_tag=ollama_tag,
         gpu_vendor=vendor,
         gpu_name=gpu_name,
         gpu_count=gpu_count,
-        platform=str(ans.get("platform") or "auto"),
-        use_case=str(ans.get("use_case") or "prototype"),
+        platform=str(ans["platform"]),
+        use_case=str(ans["use_case"]),
         deployment_target=deployment_target,
         peak_concurrent_users=peak,
         context_length=context_length,
-        avg_prompt_tokens=read_int(
-            ans.get("avg_prompt_tokens"), default=512, field="avg_prompt_tokens"
-        ),
-        avg_output_tokens=read_int(
-            ans.get("avg_output_tokens"), default=256, field="avg_output_tokens"
-        ),
+        avg_prompt_tokens=read_int(ans["avg_prompt_tokens"], field="avg_prompt_tokens"),
+        avg_output_tokens=read_int(ans["avg_output_tokens"], field="avg_output_tokens"),
         features=features,
         lora_adapters=lora_adapters,
         vllm=_vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters),
         ollama=_ollama_settings(est, ans, vendor, context_length, peak, deployment_target),
         weights_bytes=_weights_bytes(est, backend_enum),
-        confidence=read_float(rec.get("confidence"), default=None, field="confidence"),
-        confidence_label=str(rec.get("confidence_label") or ""),
+        confidence=read_float(rec["confidence"], default=None, field="confidence"),
+        confidence_label=str(rec["confidence_label"]),
         reasons=_reasons(rec),
-        warnings=texts(rec.get("warnings")),
-        switch_triggers=texts(rec.get("switch_triggers")),
-        migration=migration_lines(rec.get("migration")),
+        warnings=texts(rec["warnings"]),
+        switch_triggers=texts(rec["switch_triggers"]),
+        migration=migration_lines(rec["migration"]),
         slos={
             key: float(ans[key])
             for key in ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_p95_ms")
             if isinstance(ans.get(key), int | float) and not isinstance(ans.get(key), bool)
         },
-        performance=tuple(p for p in est.get("performance") or () if isinstance(p, Mapping)),
+        performance=tuple(est.get("performance", ())),
     )
 
 
-def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_adapters):
-    v = est.get("vllm") if isinstance(est.get("vllm"), Mapping) else {}
-    tp = read_int(
-        v.get("tensor_parallel_size"), default=max(gpu_count, 1), field="tensor_parallel_size"
+def _vllm_settings(
+    est: Mapping[str, Any],
+    ans: Mapping[str, Any],
+    gpu_count: int,
+    context_length: int,
+    peak: int,
+    features: frozenset[str],
+    lora_adapters: int,
+) -> VllmSettings:
+    # No estimate: vLLM's own defaults, sized by the answers.
+    v: Mapping[str, Any] = (
+        est["vllm"]
+        if est
+        else {
+            "tensor_parallel_size": max(gpu_count, 1),
+            "max_model_len": context_length,
+            "max_num_seqs": max(VLLM_DEFAULT_MAX_NUM_SEQS, peak),
+            "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
+            "quantization": "auto",
+            "kv_cache_tokens": None,
+            "max_concurrency": None,
+            "fits": None,
+        }
     )
-    quant_answer = str(ans.get("quantization") or "auto").lower()
+    tp = read_int(v["tensor_parallel_size"], field="tensor_parallel_size")
+    quant_answer = str(ans["quantization"]).lower()
     if quant_answer == "auto":  # the format the estimate sized vLLM for
-        quant_answer = str(v.get("quantization") or est.get("quantization") or "auto").lower()
-    request = est.get("request") if isinstance(est.get("request"), Mapping) else {}
-    kv_dtype = str(
-        v.get("kv_cache_dtype") or request.get("kv_cache_dtype") or est.get("kv_cache_dtype") or ""
-    ).lower()
+        quant_answer = str(v["quantization"]).lower()
+    kv_dtype = str(est["request"]["kv_cache_dtype"] if est else "auto").lower()
     kv_dtype = kv_dtype.removeprefix("kv-") or "auto"
     if kv_dtype not in VLLM_KV_CACHE_DTYPES:
         kv_dtype = "auto"
     multi_lora = "multi_lora" in features or lora_adapters > 0
     return VllmSettings(
         tensor_parallel_size=max(tp, 1),
-        max_model_len=read_int(
-            v.get("max_model_len"), default=context_length, field="max_model_len"
-        ),
-        max_num_seqs=read_int(
-            v.get("max_num_seqs"),
-            default=max(VLLM_DEFAULT_MAX_NUM_SEQS, peak),
-            field="max_num_seqs",
-        ),
+        max_model_len=read_int(v["max_model_len"], field="max_model_len"),
+        max_num_seqs=read_int(v["max_num_seqs"], field="max_num_seqs"),
         gpu_memory_utilization=read_float(
-            v.get("gpu_memory_utilization") or est.get("gpu_memory_utilization"),
-            default=VLLM_DEFAULT_GPU_MEMORY_UTILIZATION,
-            field="gpu_memory_utilization",
+            v["gpu_memory_utilization"], field="gpu_memory_utilization"
         ),
         quantization=VLLM_QUANTIZATION_BY_ANSWER.get(quant_answer),
         kv_cache_dtype=kv_dtype,
@@ -282,50 +276,58 @@ def _vllm_settings(est, ans, gpu_count, context_length, peak, features, lora_ada
         enable_lora=multi_lora,
         max_loras=max(1, min(lora_adapters, 64)) if multi_lora else 1,
         max_lora_rank=VLLM_DEFAULT_MAX_LORA_RANK,
-        kv_cache_tokens=read_int(v.get("kv_cache_tokens"), default=None, field="kv_cache_tokens"),
-        max_concurrency=read_float(v.get("max_concurrency"), default=None, field="max_concurrency"),
-        fits=v.get("fits") if isinstance(v.get("fits"), bool) else None,
+        kv_cache_tokens=read_int(v["kv_cache_tokens"], default=None, field="kv_cache_tokens"),
+        max_concurrency=read_float(v["max_concurrency"], default=None, field="max_concurrency"),
+        fits=v["fits"],
     )
 
 
-def _ollama_settings(est, ans, vendor, context_length, peak, deployment_target):
-    o = est.get("ollama") if isinstance(est.get("ollama"), Mapping) else {}
-    # The capacity model's tuned settings, when it gives them, win over the sizing at the
-    # defaults (``num_ctx``/``num_parallel`` at the top level describe Ollama as installed).
-    tuned = o.get("recommended") if isinstance(o.get("recommended"), Mapping) else {}
-    env = tuned.get("env") if isinstance(tuned.get("env"), Mapping) else {}
-    kv_type = str(env.get("OLLAMA_KV_CACHE_TYPE") or o.get("kv_cache_type") or "f16").lower()
+def _ollama_settings(
+    est: Mapping[str, Any],
+    ans: Mapping[str, Any],
+    vendor: Vendor | None,
+    context_length: int,
+    peak: int,
+    deployment_target: str,
+) -> OllamaSettings:
+    local_only = deployment_target in ("laptop", "workstation")
+    if est:
+        # The capacity model's tuned settings win over the sizing at the defaults (the top-level
+        # ``num_ctx``/``num_parallel`` describe Ollama as installed).
+        o, tuned = est["ollama"], est["ollama"]["recommended"]
+        env = tuned["env"]
+        num_ctx, num_parallel = tuned["num_ctx"], tuned["num_parallel"]
+        installed_kv_type = o["kv_cache_type"]
+        kv_type = str(env.get("OLLAMA_KV_CACHE_TYPE") or installed_kv_type).lower()
+        fits_in_vram = tuned["fits_in_vram"]
+        layers = (o["gpu_layers"], o["total_layers"])
+        memory = tuned.get("memory_bytes") or o["memory_bytes"]  # tuned: absent on CPU only
+    else:  # no estimate: Ollama's defaults, sized by the answers
+        env, num_ctx, num_parallel, kv_type = {}, context_length, 1, "f16"
+        fits_in_vram, layers, memory = None, (None, None), None
     if kv_type not in OLLAMA_KV_CACHE_TYPES:
         kv_type = "f16"
-    local_only = deployment_target in ("laptop", "workstation")
-    if tuned:
-        num_ctx = env.get("OLLAMA_CONTEXT_LENGTH") or tuned.get("num_ctx")
-        num_parallel = env.get("OLLAMA_NUM_PARALLEL") or tuned.get("num_parallel")
-    else:
-        num_ctx, num_parallel = o.get("num_ctx"), o.get("num_parallel")
     return OllamaSettings(
-        num_ctx=read_int(num_ctx, default=context_length, field="num_ctx"),
-        num_parallel=max(1, read_int(num_parallel, default=1, field="num_parallel")),
+        num_ctx=read_int(num_ctx, field="num_ctx"),
+        num_parallel=max(1, read_int(num_parallel, field="num_parallel")),
         # One model per server: a second would evict it and cost a reload (seconds to minutes).
         max_loaded_models=1,
         # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
         keep_alive="30m" if local_only else "-1",
         # A quantized KV cache needs flash attention (Ollama FAQ); otherwise on for GPUs.
         flash_attention=kv_type != "f16"
-        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not GpuVendor.CPU),
+        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not None),
         kv_cache_type=kv_type,
         max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
         host=f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}",
-        fits_in_vram=first_bool(tuned.get("fits_in_vram"), o.get("fits_in_vram")),
-        gpu_layers=read_int(o.get("gpu_layers"), default=None, field="gpu_layers"),
-        total_layers=read_int(o.get("total_layers"), default=None, field="total_layers"),
-        memory_bytes=read_int(
-            tuned.get("memory_bytes") or o.get("memory_bytes"), default=None, field="memory_bytes"
-        ),
+        fits_in_vram=fits_in_vram,
+        gpu_layers=read_int(layers[0], default=None, field="gpu_layers"),
+        total_layers=read_int(layers[1], default=None, field="total_layers"),
+        memory_bytes=read_int(memory, default=None, field="memory_bytes"),
     )
 
 
-def _model_names(model_id: str, est: Mapping, ans: Mapping) -> tuple[str, str]:
+def _model_names(model_id: str, est: Mapping[str, Any], ans: Mapping[str, Any]) -> tuple[str, str]:
     """(Hugging Face repo id, Ollama tag) for the model: from the estimate, the catalog, or the id."""
     hf_repo = nested(est, "model", "hf_repo")
     tag = nested(est, "model", "ollama_tag")
@@ -339,31 +341,23 @@ def _model_names(model_id: str, est: Mapping, ans: Mapping) -> tuple[str, str]:
     return check_model_name(hf_repo, field="model"), check_model_name(tag, field="model")
 
 
-def _catalog_model(model_id: str):
-    try:
-        from advisor.capacity.catalog import resolve_model
-    except ImportError:
-        return None
+def _catalog_model(model_id: str) -> ModelSpec | None:
     try:
         return resolve_model(model_id)
     except AdvisorError:
         return None  # a custom model: the id itself is used for both servers
 
 
-def _vendor(gpu_name: str, gpu_count: int, est: Mapping) -> GpuVendor:
+def _vendor(gpu_name: str, gpu_count: int, est: Mapping[str, Any]) -> Vendor | None:
+    """The GPUs' vendor; None when no GPU serves (``gpu_count`` 0)."""
     if gpu_count == 0:
-        return GpuVendor.CPU
+        return None
     vendor = nested(est, "gpu", "vendor")
     if not vendor and gpu_name:
         try:
-            from advisor.capacity.catalog import resolve_gpu
-        except ImportError:
-            resolve_gpu = None
-        if resolve_gpu is not None:
-            try:
-                vendor = str(resolve_gpu(gpu_name).vendor)
-            except AdvisorError:
-                vendor = None
+            vendor = str(resolve_gpu(gpu_name).vendor)
+        except AdvisorError:
+            vendor = None
     if not vendor:
         lowered = gpu_name.lower()
         if any(word in lowered for word in ("amd", "instinct", "radeon", "mi2", "mi3")):
@@ -373,28 +367,22 @@ def _vendor(gpu_name: str, gpu_count: int, est: Mapping) -> GpuVendor:
         else:
             vendor = "nvidia"
     try:
-        return GpuVendor(str(vendor).lower())
+        return Vendor(str(vendor).lower())
     except ValueError:
-        return GpuVendor.NVIDIA
+        return Vendor.NVIDIA
 
 
-def _reasons(rec: Mapping) -> tuple[Reason, ...]:
-    out: list[Reason] = []
-    for kind in ("decisive", "supporting", "opposing", "reasons"):
-        for item in rec.get(kind) or ():
-            if isinstance(item, Mapping):
-                message = str(item.get("message") or "").strip()
-                if message:
-                    label = "supporting" if kind == "reasons" else kind
-                    out.append(Reason(str(item.get("rule_id") or ""), message, label))
-            elif isinstance(item, str) and item.strip():
-                out.append(Reason("", item.strip(), "supporting" if kind == "reasons" else kind))
-    return tuple(out)
+def _reasons(rec: Mapping[str, Any]) -> tuple[ReasonLine, ...]:
+    return tuple(
+        ReasonLine(item["rule_id"], str(item["message"]).strip(), kind)
+        for kind in ("decisive", "supporting", "opposing")
+        for item in rec[kind]
+    )
 
 
-def _weights_bytes(est: Mapping, backend: Backend) -> int | None:
+def _weights_bytes(est: Mapping[str, Any], backend: Backend) -> int | None:
     """The weights the chosen server downloads: Ollama's GGUF build is smaller than bf16."""
-    value = est.get("weights_bytes")
-    if backend is Backend.OLLAMA:
-        value = nested(est, "ollama", "weights_bytes") or est.get("ollama_weights_bytes") or value
+    if not est:
+        return None
+    value = est["ollama_weights_bytes"] if backend is Backend.OLLAMA else est["weights_bytes"]
     return read_int(value, default=None, field="weights_bytes")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from enum import Enum, auto
+from typing import Any, overload
 
 from advisor.errors import AdvisorError
 
@@ -70,13 +71,39 @@ def first_bool(*values: Any) -> bool | None:
     return next((value for value in values if isinstance(value, bool)), None)
 
 
-def nested(data: Mapping, key: str, sub: str):
+def nested(data: Mapping[str, Any], key: str, sub: str) -> Any:
     inner = data.get(key)
     return inner.get(sub) if isinstance(inner, Mapping) else None
 
 
-def read_int(value: Any, *, default, field: str):
-    if value is None or value == "":
+class _Required(Enum):
+    """``default=`` left out: a missing value is an error, not a default."""
+
+    REQUIRED = auto()
+
+
+_REQUIRED = _Required.REQUIRED
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _require(field: str) -> AdvisorError:
+    return AdvisorError(f"{field} is required.", field=field)
+
+
+@overload
+def read_int(value: Any, *, field: str) -> int: ...
+@overload
+def read_int(value: Any, *, default: int, field: str) -> int: ...
+@overload
+def read_int(value: Any, *, default: None, field: str) -> int | None: ...
+def read_int(value: Any, *, default: int | None | _Required = _REQUIRED, field: str) -> int | None:
+    """A non-negative whole number; a missing value gives ``default`` (or raises without one)."""
+    if _missing(value):
+        if default is _REQUIRED:
+            raise _require(field)
         return default
     if isinstance(value, bool):
         raise AdvisorError(f"{field} must be a whole number, got {value!r}.", field=field)
@@ -91,8 +118,15 @@ def read_int(value: Any, *, default, field: str):
     return int(number)
 
 
-def read_float(value: Any, *, default, field: str):
-    if value is None or value == "":
+@overload
+def read_float(value: Any, *, field: str) -> float: ...
+@overload
+def read_float(value: Any, *, default: None, field: str) -> float | None: ...
+def read_float(value: Any, *, default: None | _Required = _REQUIRED, field: str) -> float | None:
+    """A non-negative finite number; a missing value gives ``default`` (or raises without one)."""
+    if _missing(value):
+        if default is _REQUIRED:
+            raise _require(field)
         return default
     if isinstance(value, bool):
         raise AdvisorError(f"{field} must be a number, got {value!r}.", field=field)

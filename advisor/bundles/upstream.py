@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,20 +24,21 @@ class UnknownUpstreamName(ValueError):
 
 
 @functools.cache
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     with (DATA_DIR / name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        table: dict[str, Any] = yaml.safe_load(handle)
+    return table
 
 
-def vllm_table() -> dict:
+def vllm_table() -> dict[str, Any]:
     return _load("vllm_serve_flags.yaml")
 
 
-def ollama_env_table() -> dict:
+def ollama_env_table() -> dict[str, Any]:
     return _load("ollama_env.yaml")
 
 
-def modelfile_table() -> dict:
+def modelfile_table() -> dict[str, Any]:
     return _load("ollama_modelfile.yaml")
 
 
@@ -64,7 +66,7 @@ def check_vllm_args(args: Iterable[str]) -> None:
         if flag in avoid or base in avoid:
             raise UnknownUpstreamName(f"vLLM flag {flag} is removed or rejected in some versions")
         if flag not in vllm_flags() and base not in vllm_flags():
-            raise UnknownUpstreamName(f"vLLM flag {flag} is not in {table['source']['version']}")
+            raise UnknownUpstreamName(f"vLLM flag {flag} is not in {table['source']['package']}")
         if flag in choices:
             value = inline if inline else (items[index + 1] if index + 1 < len(items) else "")
             if value not in choices[flag]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from advisor.capacity.performance import (
     Bound,
@@ -31,7 +32,7 @@ class Calibration:
     efficiency_after: float
     fitted_tps: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             key: round(value, 4) if isinstance(value, float) else value
             for key, value in asdict(self).items()
@@ -56,7 +57,7 @@ def calibrate(
         )
     predicted = single_stream_decode_tps(model, engine, context_tokens)
     step_s, bound = decode_step_seconds(model, engine, 1, context_tokens)
-    overhead = engine.per_sequence_step_s
+    overhead = engine.overhead_s(1)
     target_core = max(1 / measured_decode_tps - overhead, 1e-9)
     scale = (step_s - overhead) / target_core
     if bound is Bound.OVERHEAD:

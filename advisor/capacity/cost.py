@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict
+
 # A CPU-only host when no price is given: AWS m7i.2xlarge on-demand, us-east-1 (8 vCPU, 32 GiB),
 # $0.4032/h (aws.amazon.com/ec2/pricing/on-demand, 2025).
 DEFAULT_CPU_HOST_HOURLY_USD = 0.40
@@ -16,25 +19,50 @@ def usd_per_million_tokens(hourly_usd: float, tokens_per_second: float) -> float
     return round(hourly_usd / (tokens_per_second * SECONDS_PER_HOUR) * TOKENS_PER_MILLION, 4)
 
 
-def cost_summary(hourly_usd: float, levels: list[dict], *, price_source: str) -> dict:
+class CostLevel(TypedDict):
+    concurrency: int
+    output_token_throughput: float
+    usd_per_million_output_tokens: float | None
+
+
+class ServerCost(TypedDict):
+    """One server's levels, the best-throughput one, and its price per million tokens."""
+
+    levels: list[CostLevel]
+    best: CostLevel
+    usd_per_million_output_tokens: float | None
+
+
+class CostSummary(TypedDict):
+    hourly_usd: float
+    price_source: str
+    servers: dict[str, ServerCost]
+
+
+def cost_summary(
+    hourly_usd: float, levels: Iterable[Mapping[str, Any]], *, price_source: str
+) -> CostSummary:
     """Per server: $/1M output tokens at every level and at the best-throughput level.
 
     ``levels`` are performance entries (predicted or measured) carrying ``server``,
     ``concurrency`` and ``output_token_throughput``.
     """
-    servers: dict[str, dict] = {}
+    per_server: dict[str, list[CostLevel]] = {}
     for level in levels:
-        entry = servers.setdefault(level["server"], {"levels": []})
         throughput = float(level.get("output_token_throughput") or 0)
-        entry["levels"].append(
+        per_server.setdefault(level["server"], []).append(
             {
                 "concurrency": level["concurrency"],
                 "output_token_throughput": throughput,
                 "usd_per_million_output_tokens": usd_per_million_tokens(hourly_usd, throughput),
             }
         )
-    for entry in servers.values():
-        best = max(entry["levels"], key=lambda item: item["output_token_throughput"])
-        entry["best"] = best
-        entry["usd_per_million_output_tokens"] = best["usd_per_million_output_tokens"]
+    servers: dict[str, ServerCost] = {}
+    for server, entries in per_server.items():
+        best = max(entries, key=lambda item: item["output_token_throughput"])
+        servers[server] = {
+            "levels": entries,
+            "best": best,
+            "usd_per_million_output_tokens": best["usd_per_million_output_tokens"],
+        }
     return {"hourly_usd": round(hourly_usd, 4), "price_source": price_source, "servers": servers}

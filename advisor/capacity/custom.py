@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from advisor.capacity.specs import ModelSpec
 from advisor.errors import AdvisorError
+
+if TYPE_CHECKING:
+    from gguf import GGUFReader
 
 # Hugging Face config keys that name the same thing in different model families.
 _EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts")
@@ -41,7 +45,7 @@ _MAX_CONFIG_BYTES = 5_000_000
 _GGUF_EXPERT_SHARE = 0.95
 
 
-def _require_int(config: Mapping, key: str, field: str) -> int:
+def _require_int(config: Mapping[str, Any], key: str, field: str) -> int:
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise AdvisorError(
@@ -50,7 +54,7 @@ def _require_int(config: Mapping, key: str, field: str) -> int:
     return value
 
 
-def _load_config(source) -> dict:
+def _load_config(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return dict(source)
     path = Path(source)
@@ -68,7 +72,13 @@ def _load_config(source) -> dict:
 
 
 def _estimate_params(
-    config: Mapping, layers: int, hidden: int, heads: int, kv_heads: int, head_dim: int, vocab: int
+    config: Mapping[str, Any],
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    vocab: int,
 ) -> tuple[float, float]:
     """(total, active) parameters from the shapes: attention + gated MLP (or experts) + embeddings."""
     attention = hidden * heads * head_dim * 2 + hidden * kv_heads * head_dim * 2
@@ -90,7 +100,10 @@ def _estimate_params(
 
 
 def model_from_hf_config(
-    source, *, model_id: str | None = None, params_total: float | None = None
+    source: Mapping[str, Any] | str | Path,
+    *,
+    model_id: str | None = None,
+    params_total: float | None = None,
 ) -> ModelSpec:
     """A ModelSpec from a Hugging Face config.json (dict or path).
 
@@ -166,7 +179,8 @@ def model_from_hf_config(
     )
 
 
-def _field(reader, key: str, default=None):
+def _field(reader: GGUFReader, key: str, default: Any = None) -> Any:
+    """One metadata value as gguf decodes it (a number, string or list), or ``default``."""
     item = reader.fields.get(key)
     if item is None:
         return default
@@ -176,7 +190,7 @@ def _field(reader, key: str, default=None):
         return default
 
 
-def model_from_gguf(path) -> ModelSpec:
+def model_from_gguf(path: str | Path) -> ModelSpec:
     """A ModelSpec from a GGUF file's header: shapes from its metadata, weight bytes from its tensors."""
     from gguf import GGUFReader  # imported here: numpy-backed and only needed for uploads
 

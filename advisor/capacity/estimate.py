@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import replace
 
 from advisor.capacity import kv, ollama, performance, vllm
 from advisor.capacity.calibration import calibrate
@@ -20,12 +19,14 @@ from advisor.capacity.catalog import (
     resolve_quantization,
 )
 from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
-from advisor.capacity.performance import Engine, Server
+from advisor.capacity.performance import Engine, PredictedLevel
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
-from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind, Vendor
+from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization, QuantKind
+from advisor.errors import AdvisorError
+from probes.kinds import Backend
 
-__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_levels"]
+__all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine"]
 
 # A CPU-only host when the probes give nothing better: 64 GiB of dual-channel DDR5-4800
 # (76.8 GB/s peak, about 60 GB/s sustained) and about 1 TFLOPS of BF16/FP32 AVX-512 compute.
@@ -65,10 +66,30 @@ def _kv_types(name: str) -> tuple[Quantization, str]:
     return resolve_kv_dtype("auto"), kv_type.id.removeprefix("kv-")
 
 
-def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.VllmCapacity, bool]:
+def _choose_vllm(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    weights: int,
+    kv_dtype_bytes: float,
+) -> tuple[vllm.VllmCapacity, bool]:
     """Smallest valid TP size that fits the requested (or full) context; else auto-fit the length."""
     count = request.gpu_count
+    if request.data_parallel_size:
+        count = max(1, count // request.data_parallel_size)
     sizes = kv.valid_tensor_parallel_sizes(model, max(1, count)) if gpu else [1]
+    if gpu and request.tensor_parallel_size:
+        # The user's --tensor-parallel-size: vLLM rejects one the heads do not divide by.
+        if request.tensor_parallel_size not in kv.valid_tensor_parallel_sizes(
+            model, request.tensor_parallel_size
+        ):
+            raise AdvisorError(
+                f"vLLM cannot split {model.name}'s {model.num_attention_heads} attention heads / "
+                f"{model.num_kv_heads} KV heads over tensor_parallel_size "
+                f"{request.tensor_parallel_size}.",
+                field="tensor_parallel_size",
+            )
+        sizes = [request.tensor_parallel_size]
     budget = (
         int(request.kv_cache_budget_gib * GIB) if request.kv_cache_budget_gib is not None else None
     )
@@ -85,7 +106,10 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
             gpu_memory_utilization=request.gpu_memory_utilization,
             kv_cache_budget_bytes=budget,
             max_num_seqs=request.max_num_seqs,
+            max_num_batched_tokens=request.max_num_batched_tokens,
             cpu_memory_bytes=cpu_memory,
+            vllm_version=request.vllm_version,
+            num_gpu_blocks_override=request.num_gpu_blocks,
         )
 
     for tp in sizes:
@@ -107,18 +131,26 @@ def _choose_vllm(model, gpu, request, weights, kv_dtype_bytes) -> tuple[vllm.Vll
     return run(sizes[-1], request.max_model_len), False
 
 
-def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> Engine:
+def _vllm_engine(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    capacity: vllm.VllmCapacity,
+    replicas: int,
+    weights: int,
+    kv_bytes: float,
+) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
     prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
     slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
     if gpu is None:
         return Engine(
-            Server.VLLM,
+            Backend.VLLM,
             weights,
             kv_bytes,
             cpu_bw,
             request.cpu_tflops or DEFAULT_CPU_TFLOPS,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.VLLM],
+            performance.CPU_BANDWIDTH_EFFICIENCY[Backend.VLLM],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.VLLM_PER_SEQUENCE_STEP_S,
             max(0, slots),
@@ -127,7 +159,7 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
     tp = capacity.tensor_parallel_size
     scaling = performance.TP_SCALING_PER_DOUBLING ** math.log2(tp)
     return Engine(
-        Server.VLLM,
+        Backend.VLLM,
         weights,
         kv_bytes,
         gpu.bandwidth_gbps * tp * scaling,
@@ -139,40 +171,53 @@ def _vllm_engine(model, gpu, request, capacity, replicas, weights, kv_bytes) -> 
         capacity.max_num_batched_tokens,
         replicas=replicas,
         tensor_parallel_size=tp,
+        allreduce_latency_s=performance.TP_ALLREDUCE_LATENCY_S
+        if gpu.nvlink
+        else performance.TP_ALLREDUCE_LATENCY_PCIE_S,
     )
 
 
-def _ollama_engine(gpu, request, fit, ollama_weights, ollama_kv_bytes) -> Engine:
+def _ollama_engine(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    fit: ollama.OllamaFit,
+    ollama_weights: int,
+    ollama_kv_bytes: float,
+    quant: Quantization,
+) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
     if gpu is None:
         return Engine(
-            Server.OLLAMA,
+            Backend.OLLAMA,
             ollama_weights,
             ollama_kv_bytes,
             cpu_bw,
             request.cpu_tflops or DEFAULT_CPU_TFLOPS,
-            performance.CPU_BANDWIDTH_EFFICIENCY[Server.OLLAMA],
+            performance.CPU_BANDWIDTH_EFFICIENCY[Backend.OLLAMA],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.OLLAMA_PER_SEQUENCE_STEP_S,
             fit.num_parallel,
             512,
         )
-    metal = gpu.vendor is Vendor.APPLE
+    backend = performance.llamacpp_family(gpu)
+    sixteen_bit = quant.bits_per_weight >= 16
     return Engine(
-        Server.OLLAMA,
+        Backend.OLLAMA,
         ollama_weights,
         ollama_kv_bytes,
         gpu.bandwidth_gbps,
         gpu.bf16_tflops,
-        performance.OLLAMA_METAL_BANDWIDTH_EFFICIENCY
-        if metal
-        else performance.OLLAMA_BANDWIDTH_EFFICIENCY,
-        performance.OLLAMA_COMPUTE_EFFICIENCY,
+        performance.LLAMACPP_BANDWIDTH_EFFICIENCY[backend],
+        performance.LLAMACPP_COMPUTE_EFFICIENCY[(backend, sixteen_bit)],
         performance.OLLAMA_PER_SEQUENCE_STEP_S,
         fit.num_parallel,
         512,
         offload_fraction=fit.gpu_fraction,
         cpu_bandwidth_gbps=cpu_bw,
+        # llama.cpp's per-token cost replaces the generic step floor.
+        min_step_s=0.0,
+        fixed_step_s=model.num_layers * performance.LLAMACPP_STEP_S_PER_LAYER[backend],
     )
 
 
@@ -180,13 +225,20 @@ def _model_and_gpu(request: EstimateRequest) -> tuple[ModelSpec, GpuSpec | None]
     model = request.model if isinstance(request.model, ModelSpec) else resolve_model(request.model)
     gpu = None
     if request.gpu_count > 0:
-        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu)
+        # A blank GPU never passes EstimateRequest's checks; resolve_gpu would refuse it anyway.
+        gpu = request.gpu if isinstance(request.gpu, GpuSpec) else resolve_gpu(request.gpu or "")
         if request.gpu_memory_gib:
             gpu = gpu.with_memory(int(request.gpu_memory_gib * GIB))
     return model, gpu
 
 
-def _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name) -> ollama.OllamaFit:
+def _ollama_fit(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    ollama_weights: int,
+    ollama_kv_name: str,
+) -> ollama.OllamaFit:
     vram = gpu.usable_memory_bytes if gpu else 0
     return ollama.ollama_fit(
         model,
@@ -201,7 +253,7 @@ def _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name) -> ollama.O
     )
 
 
-def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)) -> Estimate:
+def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend)) -> Estimate:
     """Resolve the names, size both servers, predict each concurrency level and price it.
 
     ``predict`` names the servers ("vllm", "ollama") whose concurrency levels ``performance``
@@ -209,7 +261,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     Ollama sizings need only Ollama's levels and skip vLLM's. Raises AdvisorError (field model /
     gpu / quantization / kv_cache_dtype / ...) for bad input.
     """
-    servers = {Server(name) for name in predict}
+    servers = {Backend(name) for name in predict}
     notes: list[str] = []
     model, gpu = _model_and_gpu(request)
     vllm_quant, ollama_quant = _quantizations(model, request.quantization, notes)
@@ -219,7 +271,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"exceed the model's {model.max_context:,}-token context."
         )
     vllm_kv, ollama_kv_name = _kv_types(request.kv_cache_dtype)
-    weights = kv.weights_bytes(model, vllm_quant)
+    weights = kv.vllm_weights_bytes(model, vllm_quant)
     ollama_weights = kv.weights_bytes(model, ollama_quant)
 
     capacity, auto_len = _choose_vllm(model, gpu, request, weights, vllm_kv.bytes_per_weight)
@@ -229,6 +281,8 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"set --max-model-len {capacity.max_model_len} (or larger GPUs / more of them)."
         )
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
+    if gpu and request.data_parallel_size:
+        replicas = request.data_parallel_size
 
     fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
     recommended = ollama.recommend_settings(
@@ -243,27 +297,27 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     )
 
     engines = {
-        Server.VLLM: _vllm_engine(
+        Backend.VLLM: _vllm_engine(
             model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
         ),
-        Server.OLLAMA: _ollama_engine(
-            gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name]
+        Backend.OLLAMA: _ollama_engine(
+            model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
         ),
     }
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     calibrations = []
     for server, measured in (request.measured_decode_tps or {}).items():
-        result, fitted = calibrate(model, engines[Server(server)], measured, context)
-        engines[Server(server)] = fitted
+        result, fitted = calibrate(model, engines[Backend(server)], measured, context)
+        engines[Backend(server)] = fitted
         calibrations.append(result.as_dict())
 
-    levels: list[dict] = []
-    if Server.VLLM not in servers:
+    levels: list[PredictedLevel] = []
+    if Backend.VLLM not in servers:
         pass  # not asked for: no levels, no note about them
-    elif capacity.fits and engines[Server.VLLM].slots > 0:
+    elif capacity.fits and engines[Backend.VLLM].slots > 0:
         levels += performance.predict_levels(
             model,
-            engines[Server.VLLM],
+            engines[Backend.VLLM],
             request.concurrency,
             request.avg_prompt_tokens,
             request.avg_output_tokens,
@@ -281,10 +335,10 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
             f"At {busiest} users Ollama's queue passes OLLAMA_MAX_QUEUE ({ollama.MAX_QUEUE}): "
             "it answers HTTP 503 to the excess instead of queueing them as modelled."
         )
-    if Server.OLLAMA in servers:
+    if Backend.OLLAMA in servers:
         levels += performance.predict_levels(
             model,
-            engines[Server.OLLAMA],
+            engines[Backend.OLLAMA],
             request.concurrency,
             request.avg_prompt_tokens,
             request.avg_output_tokens,
@@ -334,26 +388,19 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Server)
     )
 
 
-def ollama_levels(request: EstimateRequest) -> list[dict]:
-    """Ollama's predicted levels alone: what ``estimate(request, predict=("ollama",))`` puts in
-    ``performance``, without sizing vLLM, pricing, or Ollama's recommended settings. The rules
-    predict Ollama with each smaller slot count (up to three per recommendation) and need nothing
-    else from those runs. Raises AdvisorError as ``estimate`` does for bad names."""
+def ollama_engine(request: EstimateRequest) -> tuple[ModelSpec, ollama.OllamaFit, Engine]:
+    """Ollama's model, memory fit and engine for ``request``, calibrated when the request carries a
+    measured Ollama speed. Raises AdvisorError as ``estimate`` does for bad names."""
     model, gpu = _model_and_gpu(request)
     _, ollama_quant = _quantizations(model, request.quantization, [])
     _, ollama_kv_name = _kv_types(request.kv_cache_dtype)
     ollama_weights = kv.weights_bytes(model, ollama_quant)
     fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
-    engine = _ollama_engine(gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name])
+    engine = _ollama_engine(
+        model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
+    )
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     for server, measured in (request.measured_decode_tps or {}).items():
-        if Server(server) is Server.OLLAMA:
+        if Backend(server) is Backend.OLLAMA:
             _, engine = calibrate(model, engine, measured, context)
-    return performance.predict_levels(
-        model, engine, request.concurrency, request.avg_prompt_tokens, request.avg_output_tokens
-    )
-
-
-def estimate_with(request: EstimateRequest, **changes) -> Estimate:
-    """The same estimate with some request fields changed (handy for what-if comparisons)."""
-    return estimate(replace(request, **changes))
+    return model, fit, engine

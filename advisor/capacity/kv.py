@@ -29,9 +29,54 @@ def weights_bytes(model: ModelSpec, quantization: Quantization) -> int:
     return int(math.ceil(model.params_total * quantization.bits_per_weight / 8))
 
 
+# Weight formats whose checkpoints keep the token embedding and the output layer (lm_head) in
+# 16-bit: vLLM's FP8 / INT8 / AWQ / GPTQ linear methods quantize linear layers only, and
+# VocabParallelEmbedding / ParallelLMHead stay in the model dtype (llm-compressor and AutoAWQ
+# skip lm_head by default).
+_LINEAR_ONLY_FORMATS = {"fp8", "int8", "awq-int4", "gptq-int4"}
+_EMBEDDING_BYTES = 2
+
+
+def vllm_weights_bytes(model: ModelSpec, quantization: Quantization) -> int:
+    """Weights as vLLM loads them ("Model loading took N GiB"), whole model.
+
+    The native checkpoint: what vLLM logged loading it when the catalog has that (MXFP4 experts
+    are repacked on GPUs without FP4 units and load larger than their files), else its files.
+    A linear-only format (FP8, INT8, AWQ, GPTQ): embedding and lm_head (one matrix when tied) in
+    bf16, the rest at the format's bits per weight. Anything else: ``weights_bytes``.
+    """
+    native = quantization.id.lower() == model.native_quantization.lower()
+    if native and model.vllm_loaded_weights_bytes:
+        return int(model.vllm_loaded_weights_bytes)
+    if native and model.native_weights_bytes:
+        return int(model.native_weights_bytes)
+    if quantization.id.lower() in _LINEAR_ONLY_FORMATS:
+        matrices = 1 if model.tie_word_embeddings else 2
+        embedding_params = matrices * model.vocab_size * model.hidden_size
+        rest = max(0.0, model.params_total - embedding_params)
+        return int(
+            math.ceil(embedding_params * _EMBEDDING_BYTES + rest * quantization.bits_per_weight / 8)
+        )
+    return weights_bytes(model, quantization)
+
+
 def weights_bytes_per_gpu(total_weights_bytes: int, tensor_parallel_size: int) -> int:
     """Tensor parallelism shards every linear layer and the (vocab-parallel) embedding by ``tp``."""
     return int(math.ceil(total_weights_bytes / max(1, tensor_parallel_size)))
+
+
+def expert_parallel_weights_per_gpu(model: ModelSpec, total_weights_bytes: int, gpus: int) -> int:
+    """Weights one GPU holds under data-parallel attention with expert parallelism over ``gpus``
+    (vLLM ``--data-parallel-size N --enable-expert-parallel``): the routed experts are spread over
+    the GPUs, everything else (attention, embeddings, shared experts) is on each of them. The
+    expert share of the parameters follows from the active count as in
+    ``performance.weights_read_per_step``."""
+    if not model.is_moe or gpus <= 1:
+        return int(total_weights_bytes)
+    experts, active = model.expert_counts
+    expert_params = (model.params_total - model.params_active) * experts / (experts - active)
+    share = min(1.0, expert_params / model.params_total)
+    return int(math.ceil(total_weights_bytes * (share / gpus + (1 - share))))
 
 
 def kv_heads_per_rank(model: ModelSpec, tensor_parallel_size: int) -> int:
@@ -46,7 +91,7 @@ def kv_bytes_per_token_per_layer(
     if model.uses_mla:
         # MLA caches the compressed latent (kv_lora_rank) + the decoupled RoPE key, shared by all
         # heads, so every TP rank holds the full latent (vllm MLAAttentionSpec).
-        return (model.kv_lora_rank + model.qk_rope_head_dim) * kv_dtype_bytes
+        return sum(model.mla_dims) * kv_dtype_bytes
     heads = kv_heads_per_rank(model, tensor_parallel_size)
     return 2 * heads * model.head_dim * kv_dtype_bytes
 

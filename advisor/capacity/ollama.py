@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import Any, NotRequired, TypedDict
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GIB, MIB, ModelSpec
@@ -87,7 +88,7 @@ class OllamaFit:
     def gpu_fraction(self) -> float:
         return self.gpu_layers / self.total_layers if self.total_layers else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # Every field is a number, string or bool (notes aside): no deep copy needed.
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)
@@ -210,6 +211,16 @@ def most_slots_that_fit(fit_at: Callable[[int], OllamaFit], target: int) -> Olla
     return low
 
 
+class OllamaSettings(TypedDict):
+    """``recommend_settings``' answer: the environment to set and what it gives."""
+
+    env: dict[str, str]
+    fits_in_vram: bool
+    num_parallel: int
+    num_ctx: int
+    memory_bytes: NotRequired[int]  # only when the settings fit in VRAM
+
+
 def recommend_settings(
     model: ModelSpec,
     *,
@@ -220,7 +231,7 @@ def recommend_settings(
     output_tokens: int,
     target_parallel: int,
     required_context: int | None = None,
-) -> dict:
+) -> OllamaSettings:
     """The environment to set instead of the defaults for ``target_parallel`` concurrent users.
 
     Picks a context that holds one request, then the most parallel slots (up to the target) that
@@ -239,7 +250,9 @@ def recommend_settings(
     best: OllamaFit | None = None
     for kv_type, kv_bytes, flash in (("f16", 2.0, False), ("q8_0", 8.5 / 8, True)):
 
-        def fit_at(parallel: int, kv_type=kv_type, kv_bytes=kv_bytes, flash=flash) -> OllamaFit:
+        def fit_at(
+            parallel: int, kv_type: str = kv_type, kv_bytes: float = kv_bytes, flash: bool = flash
+        ) -> OllamaFit:
             return ollama_fit(
                 model,
                 weights_bytes=weights_bytes,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 GIB = 1024**3
 
 
@@ -9,7 +12,7 @@ def _gib(value: int | float | None) -> str:
     return "-" if value is None else f"{value / GIB:.2f} GiB"
 
 
-def estimate_text(data: dict) -> str:
+def estimate_text(data: Mapping[str, Any]) -> str:
     """The estimate as a few readable blocks: model and hardware, vLLM, Ollama, levels, cost."""
     model, gpu, request = data["model"], data["gpu"], data["request"]
     hardware = f"{gpu['count']} x {gpu['name']}" if gpu else "CPU only"

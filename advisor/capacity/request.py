@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
+from advisor.capacity.specs import GpuSpec, ModelSpec
+from advisor.capacity.vllm_memory import release
 from advisor.errors import AdvisorError
 
 # Defaults for a chat workload when the caller gives none (ShareGPT-like: a few hundred tokens in,
@@ -23,7 +26,8 @@ MAX_LEVELS = 16
 MAX_TOKENS = 10_000_000
 
 
-def _positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX_TOKENS) -> int:
+# Loose input (form strings, JSON numbers, CLI text) is untyped until these checks: ``Any`` below.
+def _positive_int(name: str, value: Any, *, minimum: int = 1, maximum: int = MAX_TOKENS) -> int:
     if isinstance(value, bool):
         raise AdvisorError(f"{name} must be a whole number.", field=name)
     try:
@@ -40,7 +44,7 @@ def _positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX_TOKE
 
 
 def _number(
-    name: str, value, *, minimum: float, maximum: float, inclusive_min: bool = True
+    name: str, value: Any, *, minimum: float, maximum: float, inclusive_min: bool = True
 ) -> float:
     if isinstance(value, bool):
         raise AdvisorError(f"{name} must be a number.", field=name)
@@ -55,8 +59,9 @@ def _number(
     return number
 
 
-def parse_concurrency(value) -> tuple[int, ...]:
+def parse_concurrency(value: Any) -> tuple[int, ...]:
     """ "1,8,32" or [1, 8, 32] -> (1, 8, 32), sorted and de-duplicated."""
+    parts: list[Any]
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -84,15 +89,22 @@ class EstimateRequest:
     model's native weights for vLLM and the default Ollama tag's quantization for Ollama.
     ``kv_cache_dtype`` is vLLM's (auto/fp8) or Ollama's (f16/q8_0/q4_0) and applies to the server
     that knows it. ``measured_decode_tps`` ({"vllm": 95.0}) calibrates that server's efficiency.
+    vLLM's own flags: ``gpu_memory_utilization`` / ``max_num_seqs`` / ``max_num_batched_tokens``
+    None mean the release's defaults; ``tensor_parallel_size`` / ``data_parallel_size`` None mean
+    "choose" (the smallest TP that fits, the rest of the GPUs as replicas); ``vllm_version`` None
+    means the pinned release (``vllm_memory.DEFAULT_RELEASE``). Measured figures from the user's
+    own servers replace modelled ones and are labelled so: ``kv_cache_budget_gib`` (vLLM's
+    "Available KV cache memory"), ``num_gpu_blocks`` (``vllm:cache_config_info``) and
+    ``ollama_measured_size_gib`` (``/api/ps`` ``size``).
     """
 
-    model: object
-    gpu: object = None
+    model: str | ModelSpec
+    gpu: str | GpuSpec | None = None
     gpu_count: int = 1
     quantization: str = "auto"
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: float | None = None
     kv_cache_budget_gib: float | None = None
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     avg_prompt_tokens: int = DEFAULT_PROMPT_TOKENS
@@ -102,6 +114,12 @@ class EstimateRequest:
     num_parallel: int | None = None
     num_ctx: int | None = None
     max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    tensor_parallel_size: int | None = None
+    data_parallel_size: int | None = None
+    vllm_version: str | None = None
+    num_gpu_blocks: int | None = None
+    ollama_measured_size_gib: float | None = None
     cpu_memory_gib: float | None = None
     cpu_bandwidth_gbps: float | None = None
     cpu_tflops: float | None = None
@@ -121,17 +139,21 @@ class EstimateRequest:
             self.gpu is None or (isinstance(self.gpu, str) and not self.gpu.strip())
         ):
             raise AdvisorError("Choose a GPU, or set the GPU count to 0 for CPU only.", field="gpu")
-        set_(
-            self,
-            "gpu_memory_utilization",
-            _number(
+        utilization: object = self.gpu_memory_utilization  # loose input until checked
+        if utilization in (None, ""):
+            set_(self, "gpu_memory_utilization", None)
+        else:
+            set_(
+                self,
                 "gpu_memory_utilization",
-                self.gpu_memory_utilization,
-                minimum=0.0,
-                maximum=1.0,
-                inclusive_min=False,
-            ),
-        )
+                _number(
+                    "gpu_memory_utilization",
+                    self.gpu_memory_utilization,
+                    minimum=0.0,
+                    maximum=1.0,
+                    inclusive_min=False,
+                ),
+            )
         set_(self, "concurrency", parse_concurrency(self.concurrency))
         set_(self, "avg_prompt_tokens", _positive_int("avg_prompt_tokens", self.avg_prompt_tokens))
         set_(self, "avg_output_tokens", _positive_int("avg_output_tokens", self.avg_output_tokens))
@@ -141,15 +163,23 @@ class EstimateRequest:
                 set_(self, name, _positive_int(name, value, minimum=16))
             else:
                 set_(self, name, None)
-        for name, maximum in (("num_parallel", MAX_CONCURRENCY), ("max_num_seqs", 65536)):
+        for name, maximum in (
+            ("num_parallel", MAX_CONCURRENCY),
+            ("max_num_seqs", 65536),
+            ("max_num_batched_tokens", MAX_TOKENS),
+            ("tensor_parallel_size", MAX_GPUS),
+            ("data_parallel_size", MAX_GPUS),
+            ("num_gpu_blocks", 100_000_000),
+        ):
             value = getattr(self, name)
             set_(
                 self,
                 name,
                 None if value in (None, "") else _positive_int(name, value, maximum=maximum),
             )
-        for name, maximum in (
+        for name, limit in (
             ("kv_cache_budget_gib", 100_000.0),
+            ("ollama_measured_size_gib", 100_000.0),
             ("gpu_hourly_cost_usd", 10_000.0),
             ("gpu_memory_gib", 100_000.0),
             ("cpu_memory_gib", 100_000.0),
@@ -157,8 +187,8 @@ class EstimateRequest:
             ("cpu_tflops", 100_000.0),
             ("cpu_hourly_cost_usd", 10_000.0),
         ):
-            value = getattr(self, name)
-            if value in (None, ""):
+            amount = getattr(self, name)
+            if amount in (None, ""):
                 set_(self, name, None)
                 continue
             # Prices may be zero (hardware already paid for); sizes and rates must be positive.
@@ -166,7 +196,7 @@ class EstimateRequest:
             set_(
                 self,
                 name,
-                _number(name, value, minimum=0.0, maximum=maximum, inclusive_min=not positive),
+                _number(name, amount, minimum=0.0, maximum=limit, inclusive_min=not positive),
             )
         if self.measured_decode_tps is not None:
             if not isinstance(self.measured_decode_tps, Mapping):
@@ -174,7 +204,7 @@ class EstimateRequest:
                     'measured_decode_tps must map a server to tokens/s, e.g. {"vllm": 95}.',
                     field="measured_decode_tps",
                 )
-            cleaned = {}
+            cleaned: dict[str, float] = {}
             for server, value in self.measured_decode_tps.items():
                 if server not in {"vllm", "ollama"}:
                     raise AdvisorError(
@@ -189,9 +219,21 @@ class EstimateRequest:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise AdvisorError(f"{name} must be a name such as 'auto'.", field=name)
+        if self.vllm_version in (None, ""):
+            set_(self, "vllm_version", None)
+        else:
+            release(str(self.vllm_version))  # raises AdvisorError(field="vllm_version")
+            set_(self, "vllm_version", str(self.vllm_version).strip())
+        parallel = (self.tensor_parallel_size or 1) * (self.data_parallel_size or 1)
+        if self.gpu_count and parallel > self.gpu_count:
+            raise AdvisorError(
+                f"tensor_parallel_size x data_parallel_size ({parallel}) exceeds the "
+                f"{self.gpu_count} GPUs given.",
+                field="tensor_parallel_size",
+            )
 
     @classmethod
-    def parse(cls, data: Mapping) -> EstimateRequest:
+    def parse(cls, data: Mapping[str, Any]) -> EstimateRequest:
         """A request from loose input (form or JSON); unknown keys are an error, blanks mean default."""
         if not isinstance(data, Mapping):
             raise AdvisorError("Send the estimate request as a JSON object.")
@@ -202,7 +244,7 @@ class EstimateRequest:
         values = {key: value for key, value in data.items() if value not in (None, "")}
         return cls(**values)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         for key in ("model", "gpu"):
             value = data[key]

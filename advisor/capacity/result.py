@@ -6,10 +6,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from advisor.capacity.ollama import DEFAULT_NUM_PARALLEL, MAX_QUEUE, OllamaFit, default_num_ctx
+from advisor.capacity.cost import CostSummary
+from advisor.capacity.ollama import (
+    DEFAULT_NUM_PARALLEL,
+    MAX_QUEUE,
+    OllamaFit,
+    OllamaSettings,
+    default_num_ctx,
+)
+from advisor.capacity.performance import PredictedLevel
 from advisor.capacity.request import EstimateRequest
-from advisor.capacity.specs import GpuSpec, ModelSpec, Quantization
+from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization
 from advisor.capacity.vllm import VllmCapacity
 
 
@@ -27,13 +36,13 @@ class Estimate:
     vllm_replicas: int
     vllm_max_model_len_auto: bool
     ollama: OllamaFit
-    ollama_recommended: dict
-    performance: tuple[dict, ...]
-    calibration: tuple[dict, ...]
-    cost: dict
+    ollama_recommended: OllamaSettings
+    performance: tuple[PredictedLevel, ...]
+    calibration: tuple[dict[str, Any], ...]
+    cost: CostSummary
     notes: tuple[str, ...]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         capacity = self.vllm.as_dict()
         capacity["data_parallel_replicas"] = self.vllm_replicas
         capacity["max_model_len_auto"] = self.vllm_max_model_len_auto
@@ -41,6 +50,17 @@ class Estimate:
         capacity["serve_args"] = _vllm_serve_args(self)
         fit = self.ollama.as_dict()
         fit["quantization"] = self.ollama_quantization.id
+        fit["memory_source"] = "model"
+        measured = self.request.ollama_measured_size_gib
+        if measured:
+            # /api/ps "size" from the user's server replaces the modelled total; the modelled
+            # one stays beside it with its error.
+            fit["modelled_memory_bytes"] = self.ollama.memory_bytes
+            fit["memory_bytes"] = int(measured * GIB)
+            fit["memory_error_pct"] = round(
+                (self.ollama.memory_bytes - measured * GIB) / (measured * GIB) * 100, 1
+            )
+            fit["memory_source"] = "measured"
         fit["recommended"] = self.ollama_recommended
         fit["defaults"] = {
             "OLLAMA_NUM_PARALLEL": DEFAULT_NUM_PARALLEL,
@@ -96,4 +116,9 @@ def _vllm_serve_args(result: Estimate) -> list[str]:
         args += ["--kv-cache-dtype", result.request.kv_cache_dtype.lower()]
     if result.vllm_replicas > 1:
         args += ["--data-parallel-size", str(result.vllm_replicas)]
+    # Batch limits the user set explicitly; vLLM's defaults need no flag.
+    if result.request.max_num_seqs:
+        args += ["--max-num-seqs", str(result.request.max_num_seqs)]
+    if result.request.max_num_batched_tokens:
+        args += ["--max-num-batched-tokens", str(result.request.max_num_batched_tokens)]
     return args

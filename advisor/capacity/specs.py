@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 MIB = 1024**2
 GIB = 1024**3
@@ -37,6 +38,10 @@ class ModelSpec:
     1 means every layer slides, as in Mistral 7B v0.1); ``full_attention_layers`` overrides the count
     when a config lists its layer types explicitly. ``kv_lora_rank`` / ``qk_rope_head_dim`` are set
     for MLA models (DeepSeek-V3/R1), whose KV cache is one compressed latent per token and layer.
+    ``vllm_loaded_weights_bytes`` is what vLLM logs as "Model loading took" for the native checkpoint
+    when that differs from the files (MXFP4 experts repacked on GPUs without FP4); ``tie_word_embeddings``
+    says the output layer reuses the embedding matrix (config.json), which matters for the bf16 part
+    of a quantized checkpoint.
     """
 
     id: str
@@ -62,6 +67,8 @@ class ModelSpec:
     num_experts_active: int | None = None
     native_quantization: str = "bf16"
     native_weights_bytes: int | None = None
+    vllm_loaded_weights_bytes: int | None = None
+    tie_word_embeddings: bool = False
     ollama_quantization: str = "Q4_K_M"
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -73,6 +80,22 @@ class ModelSpec:
     @property
     def uses_mla(self) -> bool:
         return self.kv_lora_rank is not None
+
+    @property
+    def expert_counts(self) -> tuple[int, int]:
+        """(routed experts, experts each token runs) of a MoE. Raises ValueError when the spec
+        lacks either count."""
+        if not self.num_experts or self.num_experts_active is None:
+            raise ValueError(f"{self.id} does not give both expert counts.")
+        return self.num_experts, self.num_experts_active
+
+    @property
+    def mla_dims(self) -> tuple[int, int]:
+        """(kv_lora_rank, qk_rope_head_dim) of an MLA model. Raises ValueError when the spec lacks
+        either."""
+        if self.kv_lora_rank is None or self.qk_rope_head_dim is None:
+            raise ValueError(f"{self.id} does not give both MLA dimensions.")
+        return self.kv_lora_rank, self.qk_rope_head_dim
 
     @property
     def num_sliding_layers(self) -> int:
@@ -90,7 +113,7 @@ class ModelSpec:
     def num_full_layers(self) -> int:
         return self.num_layers - self.num_sliding_layers
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["aliases"] = list(self.aliases)
         return data
@@ -101,7 +124,9 @@ class GpuSpec:
     """One accelerator. ``memory_bytes`` is what the framework can see (per device).
 
     Apple ``unified_memory`` devices share system RAM; Metal lets the GPU wire only part of it
-    (``gpu_memory_fraction``), the rest stays with macOS.
+    (``gpu_memory_fraction``), the rest stays with macOS. ``cuda_total_bytes`` is the total the CUDA
+    runtime reports (``torch.cuda.mem_get_info``), which vLLM multiplies by its utilization; None
+    when no public log gives it (``vllm_memory.cuda_total_bytes`` then derives it).
     """
 
     id: str
@@ -114,6 +139,9 @@ class GpuSpec:
     datacenter: bool
     unified_memory: bool = False
     gpu_memory_fraction: float = 1.0
+    cuda_total_bytes: int | None = None
+    nvlink: bool = False
+    memory_options_gib: tuple[int, ...] = ()
     driver_names: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     source: str = ""
@@ -129,14 +157,16 @@ class GpuSpec:
         return int(self.memory_bytes * self.gpu_memory_fraction)
 
     def with_memory(self, memory_bytes: int) -> GpuSpec:
-        """The same GPU with the memory a probe measured (e.g. a 64 GB Mac instead of the catalog's)."""
-        return replace(self, memory_bytes=int(memory_bytes))
+        """The same GPU with the memory a probe measured (e.g. a 64 GB Mac instead of the catalog's).
+        A probe reads what the driver reports, so that is also the CUDA total."""
+        return replace(self, memory_bytes=int(memory_bytes), cuda_total_bytes=None)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["vendor"] = str(self.vendor)
         data["driver_names"] = list(self.driver_names)
         data["aliases"] = list(self.aliases)
+        data["memory_options_gib"] = list(self.memory_options_gib)
         return data
 
 
@@ -156,7 +186,7 @@ class Quantization:
     def bytes_per_weight(self) -> float:
         return self.bits_per_weight / 8
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = str(self.kind)
         data["servers"] = list(self.servers)

@@ -1,8 +1,13 @@
 """vLLM's KV-cache capacity, computed the way vLLM computes it at start-up.
 
-Memory (``vllm/v1/worker/gpu_worker.py`` ``Worker.determine_available_memory``):
-    requested = total GPU memory x gpu_memory_utilization
-    KV budget = requested - weights - torch activation peak of the profile run - non-torch memory
+Memory: ``vllm_memory`` (requested = CUDA total x gpu_memory_utilization; KV budget = requested -
+weights as loaded - the profile run's forward and sampler peaks - non-torch memory - CUDA graphs).
+Fit (``vllm/v1/core/kv_cache_planning.py:151`` ``check_enough_kv_cache_memory`` in 0.33.0): vLLM
+refuses to start when one request of ``max_model_len`` needs more KV memory than the budget ("To
+serve at least one request with the model's max seq len ... KV cache is needed, which is larger than
+the available KV cache memory"; before 0.8: "The model's max seq len (N) is larger than the maximum
+number of tokens that can be stored in KV cache (M)"), or with "No available memory for the cache
+blocks" when the budget is not positive.
 Blocks (``vllm/v1/core/kv_cache_utils.py``):
     num_gpu_blocks = budget // page_size // layers_per_group   (``get_num_blocks``)
     "GPU KV cache size: N tokens" = num_blocks // num_groups x block_size  (``_report_kv_cache_config``)
@@ -19,51 +24,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
-from advisor.capacity import kv
+from advisor.capacity import kv, vllm_memory
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec
 
-# Defaults from vllm/engine/arg_utils.py EngineArgs.get_batch_defaults (OpenAI API server context):
-# GPUs with >= 70 GiB that are not an A100 get the larger values (vLLM PR 17885 kept A100 out).
-LARGE_GPU_MIN_BYTES = 70 * GIB
-MAX_NUM_SEQS_LARGE_GPU = 1024
-MAX_NUM_SEQS_DEFAULT = 256
-MAX_NUM_BATCHED_TOKENS_LARGE_GPU = 8192
-MAX_NUM_BATCHED_TOKENS_DEFAULT = 2048
-# --gpu-memory-utilization default (vllm/config/cache.py CacheConfig).
-DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
-
-# Torch activation peak of the profile run (max_num_batched_tokens dummy tokens), per token and
-# per unit of hidden size. Fitted to vLLM's own profiling logs for Llama-3.1-8B (hidden 4096):
-# "PyTorch activation peak memory takes 1.19GiB" at 8,192 batched tokens on an 80 GB GPU and 0.22 GiB
-# at 2,048 on a 24 GB GPU -> about 36 bytes x hidden per token (1.13 and 0.28 GiB here).
-ACTIVATION_BYTES_PER_TOKEN_PER_HIDDEN = 36
-# Non-torch memory the profile run adds (cuBLAS workspaces; NCCL and custom all-reduce buffers
-# under TP). Same logs: "non_torch_memory takes 0.12GiB" / 0.05 GiB on one GPU.
-NON_TORCH_BYTES_SINGLE_GPU = int(0.1 * GIB)
-NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
 # vLLM's CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE (GiB), not from a profile run.
 CPU_KVCACHE_SPACE_DEFAULT = 4 * GIB
+# --gpu-memory-utilization default of the pinned release (vllm/config/cache.py:215 in 0.33.0).
+DEFAULT_GPU_MEMORY_UTILIZATION = vllm_memory.release().default_gpu_memory_utilization
 
 
-def default_max_num_seqs(gpu: GpuSpec | None) -> int:
-    if (
-        gpu is not None
-        and gpu.memory_bytes >= LARGE_GPU_MIN_BYTES
-        and "a100" not in gpu.name.lower()
-    ):
-        return MAX_NUM_SEQS_LARGE_GPU
-    return MAX_NUM_SEQS_DEFAULT
+def default_max_num_seqs(gpu: GpuSpec | None, version: str | None = None) -> int:
+    return vllm_memory.default_max_num_seqs(gpu, vllm_memory.release(version))
 
 
-def default_max_num_batched_tokens(gpu: GpuSpec | None) -> int:
-    if (
-        gpu is not None
-        and gpu.memory_bytes >= LARGE_GPU_MIN_BYTES
-        and "a100" not in gpu.name.lower()
-    ):
-        return MAX_NUM_BATCHED_TOKENS_LARGE_GPU
-    return MAX_NUM_BATCHED_TOKENS_DEFAULT
+def default_max_num_batched_tokens(gpu: GpuSpec | None, version: str | None = None) -> int:
+    return vllm_memory.default_max_num_batched_tokens(gpu, vllm_memory.release(version))
 
 
 @dataclass(frozen=True)
@@ -96,7 +73,7 @@ def blocks_per_request(
     """Blocks one request of ``tokens`` holds across every group at its longest."""
     full = math.ceil(tokens / kv.BLOCK_SIZE)
     blocks = groups.full_groups * full
-    if groups.sliding_groups:
+    if groups.sliding_groups and model.sliding_window:  # sliding groups exist only with a window
         window = min(model.sliding_window - 1 + max_num_batched_tokens, tokens)
         blocks += groups.sliding_groups * (math.ceil(window / kv.BLOCK_SIZE) + 1)
     return blocks
@@ -112,10 +89,16 @@ class VllmCapacity:
     max_num_seqs: int
     max_num_batched_tokens: int
     gpu_memory_utilization: float
+    vllm_version: str
+    accounting_release: str
+    total_memory_bytes: int
     requested_memory_bytes: int
     weights_bytes_per_gpu: int
     activation_peak_bytes: int
+    sampler_peak_bytes: int
+    cuda_graph_bytes: int
     non_torch_bytes: int
+    available_kv_cache_bytes: int
     kv_cache_bytes: int
     page_size_bytes: int
     num_gpu_blocks: int
@@ -124,7 +107,21 @@ class VllmCapacity:
     max_concurrency: float
     max_model_len_that_fits: int
     kv_budget_overridden: bool
+    modelled_available_kv_cache_bytes: int = 0
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def kv_budget_source(self) -> str:
+        """ "measured" when the budget came from the user's server, else "model"."""
+        return "measured" if self.kv_budget_overridden else "model"
+
+    @property
+    def kv_budget_error_pct(self) -> float | None:
+        """The model's error on a measured budget: (modelled - measured) / |measured| x 100."""
+        if not self.kv_budget_overridden or not self.available_kv_cache_bytes:
+            return None
+        measured = self.available_kv_cache_bytes
+        return (self.modelled_available_kv_cache_bytes - measured) / abs(measured) * 100
 
     def concurrency_at(self, model: ModelSpec, tokens: int) -> float:
         """How many requests of ``tokens`` (prompt + output) the KV cache holds at once."""
@@ -132,11 +129,14 @@ class VllmCapacity:
         need = blocks_per_request(model, groups, max(1, tokens), self.max_num_batched_tokens)
         return self.num_gpu_blocks / need if need else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # Every field is a number or bool (notes aside): no deep copy needed.
         data = {item.name: getattr(self, item.name) for item in fields(self)}
         data["notes"] = list(self.notes)
         data["max_concurrency"] = round(self.max_concurrency, 2)
+        data["kv_budget_source"] = self.kv_budget_source
+        error = self.kv_budget_error_pct
+        data["kv_budget_error_pct"] = None if error is None else round(error, 1)
         return data
 
 
@@ -148,28 +148,41 @@ def vllm_capacity(
     weights_bytes: int,
     kv_dtype_bytes: float,
     max_model_len: int | None = None,
-    gpu_memory_utilization: float = DEFAULT_GPU_MEMORY_UTILIZATION,
+    gpu_memory_utilization: float | None = None,
     kv_cache_budget_bytes: int | None = None,
     max_num_seqs: int | None = None,
     max_num_batched_tokens: int | None = None,
     cpu_memory_bytes: int | None = None,
+    vllm_version: str | None = None,
+    num_gpu_blocks_override: int | None = None,
 ) -> VllmCapacity:
     """vLLM's start-up arithmetic for ``model`` on ``tensor_parallel_size`` x ``gpu``.
 
     ``gpu`` None means the CPU backend (KV space from VLLM_CPU_KVCACHE_SPACE, weights in RAM).
     ``kv_cache_budget_bytes`` replaces the modelled per-GPU budget (to check the KV arithmetic
-    alone, e.g. against a budget vLLM logged). Pure: raises nothing for a model that does not fit,
-    it answers ``fits=False`` with a note saying why.
+    alone, e.g. against a budget vLLM logged); ``num_gpu_blocks_override`` does the same from a
+    block count (``vllm:cache_config_info`` on /metrics, or vLLM's own --num-gpu-blocks-override).
+    Either way the budget is labelled measured and the modelled one stays beside it, so the
+    model's error on the user's server is visible. ``weights_bytes`` is the whole model as vLLM loads
+    it (``kv.vllm_weights_bytes``). ``vllm_version`` picks the release's accounting (default the
+    pinned one; ``vllm_memory.release`` raises AdvisorError for a malformed one). Pure: raises
+    nothing for a model that does not fit, it answers ``fits=False`` with a note saying why.
     """
+    rel = vllm_memory.release(vllm_version)
+    utilization = gpu_memory_utilization or rel.default_gpu_memory_utilization
     tp = max(1, tensor_parallel_size)
     length = int(max_model_len or model.max_context)
-    seqs = int(max_num_seqs or default_max_num_seqs(gpu))
-    batched = int(max_num_batched_tokens or default_max_num_batched_tokens(gpu))
+    seqs = int(max_num_seqs or vllm_memory.default_max_num_seqs(gpu, rel))
+    batched = int(
+        max_num_batched_tokens or vllm_memory.default_max_num_batched_tokens(gpu, rel, length)
+    )
     notes: list[str] = []
     weights_per_gpu = kv.weights_bytes_per_gpu(weights_bytes, tp)
+    total = sampler = graphs = 0
 
     if gpu is None:
-        requested = int((cpu_memory_bytes or 0) * gpu_memory_utilization)
+        requested = int((cpu_memory_bytes or 0) * utilization)
+        total = int(cpu_memory_bytes or 0)
         activation = non_torch = 0
         budget = CPU_KVCACHE_SPACE_DEFAULT
         notes.append(
@@ -179,33 +192,56 @@ def vllm_capacity(
         if requested and weights_per_gpu + budget > requested:
             budget = max(0, requested - weights_per_gpu)
     else:
-        requested = int(gpu.memory_bytes * gpu_memory_utilization)
-        activation = int(batched * model.hidden_size * ACTIVATION_BYTES_PER_TOKEN_PER_HIDDEN)
-        non_torch = NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0)
-        budget = requested - weights_per_gpu - activation - non_torch
+        terms = vllm_memory.memory_terms(
+            model,
+            gpu,
+            rel=rel,
+            tensor_parallel_size=tp,
+            weights_bytes_per_gpu=weights_per_gpu,
+            gpu_memory_utilization=utilization,
+            max_num_seqs=seqs,
+            max_num_batched_tokens=batched,
+        )
+        total, requested = terms.total, terms.requested
+        activation, sampler = terms.activation_peak, terms.sampler_peak
+        non_torch, graphs = terms.non_torch, terms.cuda_graphs
+        budget = terms.kv_budget
         if gpu.unified_memory:
             notes.append("vLLM has no Metal backend: on a Mac it only runs on the CPU.")
-    overridden = kv_cache_budget_bytes is not None
-    if overridden:
-        budget = int(kv_cache_budget_bytes)
-
+    modelled = budget
     groups = kv_groups(model)
     page = kv.page_size_bytes(model, kv_dtype_bytes, tp)
+    overridden = kv_cache_budget_bytes is not None or num_gpu_blocks_override is not None
+    if num_gpu_blocks_override is not None:
+        budget = int(num_gpu_blocks_override) * page * groups.layers_per_group
+    elif kv_cache_budget_bytes is not None:
+        budget = int(kv_cache_budget_bytes)
+    available = budget
+
     num_blocks = max(0, int(budget // page // groups.layers_per_group)) if budget > 0 else 0
     need = blocks_per_request(model, groups, length, batched)
     tokens = num_blocks // groups.num_groups * kv.BLOCK_SIZE
-    fits_len = _longest_len_that_fits(model, groups, num_blocks, batched, length)
-    fits = num_blocks >= need and weights_per_gpu < requested
+    # V1's check_enough_kv_cache_memory plans against the blocks left after the null block the
+    # BlockPool holds back (kv_cache_planning.py:171-177 in 0.33.0).
+    usable = max(0, num_blocks - 1) if rel.v1_engine else num_blocks
+    fits_len = _longest_len_that_fits(model, groups, usable, batched, length)
+    fits = budget > 0 and usable >= need and weights_per_gpu < requested
     if gpu is not None and gpu.unified_memory:
         fits = False
     if weights_per_gpu >= requested and requested:
         notes.append(
             f"Weights ({weights_per_gpu / GIB:.1f} GiB per GPU) exceed the "
-            f"{gpu_memory_utilization:.0%} memory budget ({requested / GIB:.1f} GiB)."
+            f"{utilization:.0%} memory budget ({requested / GIB:.1f} GiB)."
         )
-    elif num_blocks < need:
+    elif budget <= 0:
         notes.append(
-            f"One {length:,}-token request needs {need:,} blocks but only {num_blocks:,} fit; "
+            f"No memory is left for the KV cache ({budget / GIB:.2f} GiB after weights "
+            f"{weights_per_gpu / GIB:.1f} GiB and the profile run): vLLM answers "
+            '"No available memory for the cache blocks".'
+        )
+    elif usable < need:
+        notes.append(
+            f"One {length:,}-token request needs {need:,} blocks but only {usable:,} fit; "
             f"the longest max_model_len that fits is {fits_len:,}."
         )
     return VllmCapacity(
@@ -214,11 +250,17 @@ def vllm_capacity(
         max_model_len=length,
         max_num_seqs=seqs,
         max_num_batched_tokens=batched,
-        gpu_memory_utilization=gpu_memory_utilization,
+        gpu_memory_utilization=utilization,
+        vllm_version=vllm_version or rel.version,
+        accounting_release=rel.version,
+        total_memory_bytes=total,
         requested_memory_bytes=requested,
         weights_bytes_per_gpu=weights_per_gpu,
         activation_peak_bytes=activation,
+        sampler_peak_bytes=sampler,
+        cuda_graph_bytes=graphs,
         non_torch_bytes=non_torch,
+        available_kv_cache_bytes=available,
         kv_cache_bytes=max(0, num_blocks * page * groups.layers_per_group),
         page_size_bytes=page,
         num_gpu_blocks=num_blocks,
@@ -227,6 +269,7 @@ def vllm_capacity(
         max_concurrency=num_blocks / need if need else 0.0,
         max_model_len_that_fits=fits_len,
         kv_budget_overridden=overridden,
+        modelled_available_kv_cache_bytes=modelled,
         notes=tuple(notes),
     )
 

@@ -1,8 +1,8 @@
 """The load-test form: a target (discovered or typed), the sweep, the SLOs.
 
-Validation is the engine's ``LoadTestConfig.parse`` (the same checks as the CLI and the API); the
-allow-list and caps are checked by the service when the test is created. After ``is_valid()``,
-``cleaned_data["config"]`` is the ``LoadTestConfig``.
+Validation is the engine's ``LoadTestConfig.parse`` (the same checks and ``BOUNDS`` as the CLI,
+the API and the task); the allow-list and plan caps are checked by the service when the test is
+created. After ``is_valid()``, ``cleaned_data["config"]`` is the ``LoadTestConfig``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from django import forms
 from advisor.errors import AdvisorError
 from advisor.loadtest import ApiKind, LoadTestConfig
 from advisor.loadtest.config import (
+    BOUNDS,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_TOKENS,
     DEFAULT_PROMPT_TOKENS,
     DEFAULT_REQUESTS_PER_LEVEL,
     DEFAULT_WARMUP,
+    Bound,
 )
 from advisor.models import Assessment
 
@@ -37,13 +39,16 @@ CONFIG_FIELDS = (
 ANY_WORKER = ""
 
 
-def _number(label: str, help_text: str, *, minimum: int = 0, step="1") -> forms.CharField:
+def _number(label: str, help_text: str, *, bound: Bound, step="1") -> forms.CharField:
+    """A number input showing the core's bounds (``config.BOUNDS``); the core checks them."""
     return forms.CharField(
         label=label,
         help_text=help_text,
         required=False,
         max_length=32,
-        widget=forms.NumberInput(attrs={"min": minimum, "step": step}),
+        widget=forms.NumberInput(
+            attrs={"min": f"{bound.low:g}", "max": f"{bound.high:g}", "step": step}
+        ),
     )
 
 
@@ -74,20 +79,39 @@ class LoadTestForm(forms.Form):
         help_text="Comma-separated numbers of requests in flight, one level after another.",
     )
     requests_per_level = _number(
-        "Requests per level", "More requests give steadier percentiles and take longer.", minimum=1
+        "Requests per level",
+        "More requests give steadier percentiles and take longer.",
+        bound=BOUNDS["requests_per_level"],
     )
-    warmup = _number("Warm-up requests", "Sent first and not measured (loads the model).")
-    max_tokens = _number("Output tokens per request", "Fixed answer length.", minimum=1)
+    warmup = _number(
+        "Warm-up requests", "Sent first and not measured (loads the model).", bound=BOUNDS["warmup"]
+    )
+    max_tokens = _number(
+        "Output tokens per request", "Fixed answer length.", bound=BOUNDS["max_tokens"]
+    )
     prompt_tokens = _number(
-        "Prompt tokens per request", "Approximate synthetic prompt length.", minimum=1
+        "Prompt tokens per request",
+        "Approximate synthetic prompt length.",
+        bound=BOUNDS["prompt_tokens"],
     )
     slo_ttft_ms = _number(
-        "TTFT target (ms, optional)", "Counts goodput: requests meeting every target.", step="any"
+        "TTFT target (ms, optional)",
+        "Counts goodput: requests meeting every target.",
+        bound=BOUNDS["slo_ttft_ms"],
+        step="any",
     )
     slo_tpot_ms = _number(
-        "TPOT target (ms, optional)", "Time per output token after the first.", step="any"
+        "TPOT target (ms, optional)",
+        "Time per output token after the first.",
+        bound=BOUNDS["slo_tpot_ms"],
+        step="any",
     )
-    slo_e2e_ms = _number("End-to-end target (ms, optional)", "Whole-request latency.", step="any")
+    slo_e2e_ms = _number(
+        "End-to-end target (ms, optional)",
+        "Whole-request latency.",
+        bound=BOUNDS["slo_e2e_ms"],
+        step="any",
+    )
     queue = forms.ChoiceField(
         label="Run it from",
         required=False,

@@ -7,12 +7,12 @@ the fields. The form only adds the grouping and an optional stored hardware repo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django import forms
 
 from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.jsontext import json_loads
 from advisor.models import HardwareReport
 from advisor.rules.answers import Answers
 
@@ -212,7 +212,7 @@ class QuestionnaireForm(forms.Form):
                 continue
             if spec["kind"] == "object":
                 try:
-                    value = json.loads(value)
+                    value = json_loads(value)
                 except ValueError as exc:
                     raise AdvisorError(f"not valid JSON: {exc}", field=name) from None
             data[name] = value

@@ -11,19 +11,16 @@ Source: vllm/benchmarks/lib/endpoint_request_func.py (async_request_openai_chat_
 
 The per-chunk path is lean: bytes searches on each line; ``json.loads`` only on the first content
 chunk (to prove the stream is JSON) and on the non-content chunks (usage, summary, errors).
-Every failure becomes an ``ErrorKind``; nothing here raises except ``asyncio.CancelledError``.
+Every failure becomes an ``ErrorKind``. The bytes come from ``advisor.loadtest.wire`` (the one
+load-test transport, http and https).
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import json
 import re
-import time
 from dataclasses import dataclass, field
-
-import aiohttp
 
 # A content chunk: a non-empty "choices" array (vLLM's trailing usage chunk has "choices": []).
 _CHOICES = re.compile(rb'"choices"\s*:\s*\[\s*\{')
@@ -34,7 +31,7 @@ _CHOICES = re.compile(rb'"choices"\s*:\s*\[\s*\{')
 _TEXT = re.compile(rb'"(?:content|text)"\s*:\s*"(?!")')
 # An Ollama streaming message that is not the final summary.
 _NOT_DONE = re.compile(rb'"done"\s*:\s*false')
-_ERROR_BODY_BYTES = 2048
+ERROR_BODY_BYTES = 2048
 # Ollama's queue-full answer (server/sched.go, OLLAMA_MAX_QUEUE): HTTP 503 "server busy, ...".
 _OLLAMA_BUSY = b"server busy"
 
@@ -45,6 +42,7 @@ class ErrorKind(enum.StrEnum):
     TIMEOUT = "timeout"
     REFUSED = "refused"
     CONNECTION = "connection"
+    TLS = "tls"  # the TLS handshake failed: a certificate not trusted, a wrong host name
     CUT_SHORT = "stream_cut_short"
     MALFORMED = "malformed_chunk"
     STREAM_ERROR = "stream_error"  # an {"error": ...} event inside a 200 stream
@@ -123,48 +121,6 @@ def build_request(
     return RequestSpec(url, json.dumps(payload).encode(), ndjson=False)
 
 
-async def send_request(
-    session: aiohttp.ClientSession, spec: RequestSpec, *, timeout_s: float, headers: dict
-) -> RequestOutcome:
-    """Send one streamed request through aiohttp and time it (https targets; the engine sends
-    plain http through ``advisor.loadtest.wire``). Never raises (but lets cancellation through)."""
-    out = RequestOutcome()
-    got_headers = False
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    st = time.perf_counter()
-    out.start = st
-    try:
-        async with session.post(
-            spec.url, data=spec.body, headers=headers, timeout=timeout, allow_redirects=False
-        ) as response:
-            got_headers = True
-            if response.status != 200:
-                body = await response.content.read(_ERROR_BODY_BYTES)
-                http_error(out, response.status, body)
-                return out
-            stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
-            clock = time.perf_counter
-            async for data in response.content.iter_any():
-                if not stream.feed(data, clock()):
-                    return out
-            stream.end()
-    except asyncio.CancelledError:
-        raise
-    except TimeoutError:
-        _fail(out, ErrorKind.TIMEOUT, f"no complete answer within {timeout_s:g} s")
-    except aiohttp.ClientConnectorError as exc:
-        refused = isinstance(exc.os_error, ConnectionRefusedError)
-        _fail(out, ErrorKind.REFUSED if refused else ErrorKind.CONNECTION, str(exc))
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
-        kind = ErrorKind.CUT_SHORT if got_headers else ErrorKind.CONNECTION
-        _fail(out, kind, f"{type(exc).__name__}: {exc}")
-    except aiohttp.ClientError as exc:
-        _fail(out, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # never let one request crash the run
-        _fail(out, ErrorKind.CLIENT, f"{type(exc).__name__}: {exc}")
-    return out
-
-
 def http_error(out: RequestOutcome, status: int, body: bytes) -> None:
     """A non-200 answer: ``http_<status>``, or Ollama's queue-full 503 as ``server_busy``."""
     if status == 503 and _OLLAMA_BUSY in body.lower():
@@ -174,7 +130,8 @@ def http_error(out: RequestOutcome, status: int, body: bytes) -> None:
     out.error = f"HTTP {status}: {body[:200].decode(errors='replace')}"
 
 
-def _fail(out: RequestOutcome, kind: str, message: str) -> bool:
+def fail(out: RequestOutcome, kind: str, message: str) -> bool:
+    """Mark ``out`` failed with ``kind`` and ``message``; False (the parsers' "stop reading")."""
     out.success = False
     out.error_kind = str(kind)
     out.error = message
@@ -232,11 +189,11 @@ class SseStream(_LineStream):
                 if _CHOICES.search(payload):
                     if self.first:
                         if not _is_json_object(payload):
-                            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                            return fail(out, ErrorKind.MALFORMED, _snippet(payload))
                         self.first = False
                         out.ttft = now - self.st
                     elif payload[-1:] != b"}":
-                        return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+                        return fail(out, ErrorKind.MALFORMED, _snippet(payload))
                     else:
                         itl.append(now - last)
                     last = now
@@ -257,11 +214,11 @@ class SseStream(_LineStream):
         try:
             message = json.loads(payload)
         except ValueError:
-            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+            return fail(out, ErrorKind.MALFORMED, _snippet(payload))
         if not isinstance(message, dict):
-            return _fail(out, ErrorKind.MALFORMED, _snippet(payload))
+            return fail(out, ErrorKind.MALFORMED, _snippet(payload))
         if message.get("error"):
-            return _fail(out, ErrorKind.STREAM_ERROR, _snippet(payload))
+            return fail(out, ErrorKind.STREAM_ERROR, _snippet(payload))
         usage = message.get("usage")
         if isinstance(usage, dict):
             self.usage = usage.get("completion_tokens")
@@ -270,7 +227,7 @@ class SseStream(_LineStream):
 
     def end(self) -> None:
         if not self.done:
-            _fail(
+            fail(
                 self.out,
                 ErrorKind.CUT_SHORT,
                 f"stream ended after {self.chunks} chunks without [DONE]",
@@ -297,11 +254,11 @@ class NdjsonStream(_LineStream):
             if _NOT_DONE.search(line):
                 if self.first:
                     if not _is_json_object(line):
-                        return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+                        return fail(out, ErrorKind.MALFORMED, _snippet(line))
                     self.first = False
                     out.ttft = now - self.st
                 elif line[-1:] != b"}":
-                    return _fail(out, ErrorKind.MALFORMED, _snippet(line))
+                    return fail(out, ErrorKind.MALFORMED, _snippet(line))
                 else:
                     out.itl.append(now - self.last)
                 self.last = now
@@ -316,11 +273,11 @@ class NdjsonStream(_LineStream):
         try:
             message = json.loads(line)
         except ValueError:
-            return _fail(self.out, ErrorKind.MALFORMED, _snippet(line))
+            return fail(self.out, ErrorKind.MALFORMED, _snippet(line))
         if not isinstance(message, dict):
-            return _fail(self.out, ErrorKind.MALFORMED, _snippet(line))
+            return fail(self.out, ErrorKind.MALFORMED, _snippet(line))
         if message.get("error"):
-            return _fail(self.out, ErrorKind.STREAM_ERROR, _snippet(line))
+            return fail(self.out, ErrorKind.STREAM_ERROR, _snippet(line))
         if message.get("done"):
             self.summary = message
         return True
@@ -332,9 +289,7 @@ class NdjsonStream(_LineStream):
             return
         summary = self.summary
         if summary is None:
-            _fail(
-                out, ErrorKind.CUT_SHORT, f"stream ended after {self.chunks} chunks, no done:true"
-            )
+            fail(out, ErrorKind.CUT_SHORT, f"stream ended after {self.chunks} chunks, no done:true")
             return
         out.prompt_tokens = summary.get("prompt_eval_count")
         out.server = {
@@ -354,7 +309,7 @@ class NdjsonStream(_LineStream):
 
 def _finish(out: RequestOutcome, first: bool, last: float, st: float, chunks: int, tokens) -> None:
     if first:
-        return _fail(out, ErrorKind.NO_CONTENT, "the stream finished without a content chunk")
+        return fail(out, ErrorKind.NO_CONTENT, "the stream finished without a content chunk")
     out.latency = last - st
     if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
         out.output_tokens = tokens

@@ -1,8 +1,10 @@
 """What a load test runs: the target, the traffic shape, prompt and output lengths, the SLOs.
 
 Pure Python (no Django). ``LoadTestConfig.parse(data)`` turns stored JSON or form data into a
-validated config and raises ``AdvisorError(field=...)`` naming the bad input. Safety caps (hosts,
-concurrency, duration, request counts) live in ``advisor.loadtest.policy``.
+validated config and raises ``AdvisorError(field=...)`` naming the bad input. ``BOUNDS`` is the one
+table of size limits: ``parse`` and ``policy.check_config`` check it (the web form, the CLI, the API
+and the task all go through them), the API's schema and the form's inputs show the same numbers.
+Caps on a whole plan (hosts, total requests, total duration) live in ``advisor.loadtest.policy``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urlsplit
 
 from advisor.errors import AdvisorError
+from probes import outbound
 
 # Defaults a newcomer can run in under a minute against a small local model.
 DEFAULT_CONCURRENCY = (1, 2, 4, 8)
@@ -23,6 +26,56 @@ DEFAULT_PROMPT_TOKENS = 256
 DEFAULT_REQUEST_TIMEOUT_S = 60.0
 # The whole run's traffic budget; the policy's hard cap (300 s) is the same number.
 DEFAULT_MAX_DURATION_S = 300.0
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The smallest and largest value a setting accepts (inclusive)."""
+
+    low: float
+    high: float
+
+    def check(self, name: str, value: float) -> None:
+        """``AdvisorError(field=name)`` when ``value`` is outside the bound."""
+        if not self.low <= value <= self.high:
+            label = name.replace("_", " ")
+            raise AdvisorError(
+                f"{label} must be between {self.low:g} and {self.high:g} (got {value:g})",
+                field=name,
+            )
+
+
+# A load test's sizes. Large enough to find one server's knee, small enough that no request can
+# hold a worker: the prompt is built as the request leaves (and requests in flight hold at most
+# MAX_TOKENS_IN_FLIGHT prompt tokens together), the run stops at its duration budget.
+# Past a 200-user workload's knee (vLLM users measure hundreds of streams); the client holds
+# 1,000+ streams on one core (docs/loadtest.md, bench/loadtest.py).
+MAX_CONCURRENCY = 1024
+MAX_DURATION_S = 300.0
+BOUNDS: dict[str, Bound] = {
+    "concurrency": Bound(1, MAX_CONCURRENCY),  # each level
+    "requests_per_level": Bound(1, 5000),  # = policy.MAX_TOTAL_REQUESTS: one level may use it all
+    "duration_s": Bound(0.1, MAX_DURATION_S),
+    "warmup": Bound(0, 100),  # loading the model needs one; a hundred is a generous margin
+    "max_tokens": Bound(1, 32768),  # an answer of 32Ki tokens: past any bench's output lengths
+    # 128Ki tokens: the longest context of the catalog's models (Llama 3.1, Qwen 2.5 with YaRN).
+    "prompt_tokens": Bound(1, 131072),
+    "rate": Bound(0.01, 1000),  # requests/s; 1000/s saturates any single server
+    "slo_ttft_ms": Bound(0.1, 600_000),
+    "slo_tpot_ms": Bound(0.1, 600_000),
+    "slo_e2e_ms": Bound(0.1, 600_000),
+    "request_timeout_s": Bound(0.1, 600),  # past the Celery hard limit (480 s) it means nothing
+    "max_duration_s": Bound(0.1, MAX_DURATION_S),
+}
+MAX_LEVELS = 32  # concurrency levels in one sweep
+# The user's own prompts (the CLI's --prompt-file): how many, and their size together.
+MAX_PROMPTS = 10_000
+MAX_PROMPTS_CHARS = 16 * 2**20
+CHARS_PER_TOKEN = 4  # English text in the Llama/GPT tokenizers: about four characters a token
+# Prompt tokens held by the requests in flight at once (each prompt lives as text and as its
+# JSON body, ~12 bytes a token: ~100 MB): past any single server's KV cache (an 80 GB GPU holds
+# about a million tokens of an 8B model's), so no test that means something is refused by it.
+MAX_TOKENS_IN_FLIGHT = 2**23
 
 
 class ApiKind(enum.StrEnum):
@@ -91,7 +144,8 @@ class LoadTestConfig:
         return self.base_url.rstrip("/")
 
     def validate(self) -> None:
-        """Raise ``AdvisorError(field=...)`` for the first bad field."""
+        """Raise ``AdvisorError(field=...)`` for the first field the engine cannot run with (on
+        construction; ``check_bounds`` adds the product's size limits)."""
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise AdvisorError(
@@ -128,6 +182,57 @@ class LoadTestConfig:
             raise AdvisorError("the request timeout must be positive", field="request_timeout_s")
         if self.max_duration_s <= 0:
             raise AdvisorError("the duration budget must be positive", field="max_duration_s")
+        if self.api_key:
+            try:
+                outbound.check_header("Authorization", f"Bearer {self.api_key}")
+            except outbound.Refused as exc:
+                raise AdvisorError(f"the API key cannot be sent: {exc}", field="api_key") from None
+
+    def check_bounds(self) -> None:
+        """Raise ``AdvisorError(field=...)`` for the first setting outside ``BOUNDS`` (or too many
+        levels or prompts). ``parse`` and ``policy.check_config`` apply it, so every surface (the
+        web form, the CLI, the API, the task) does; code may build a config past them (the
+        benchmark's 1,000 streams) and run it without the policy."""
+        if len(self.concurrency) > MAX_LEVELS:
+            raise AdvisorError(f"at most {MAX_LEVELS} concurrency levels", field="concurrency")
+        for level in self.concurrency:
+            BOUNDS["concurrency"].check("concurrency", level)
+        for name, bound in BOUNDS.items():
+            value = getattr(self, name)
+            if name != "concurrency" and value is not None:
+                bound.check(name, value)
+        if len(self.prompts) > MAX_PROMPTS:
+            raise AdvisorError(f"at most {MAX_PROMPTS} prompts", field="prompts")
+        if sum(len(p) for p in self.prompts) > MAX_PROMPTS_CHARS:
+            raise AdvisorError(
+                f"the prompts hold more than {MAX_PROMPTS_CHARS // 2**20} MiB of text",
+                field="prompts",
+            )
+        if self.prompt_size > BOUNDS["prompt_tokens"].high:
+            raise AdvisorError(
+                f"a prompt is longer than {BOUNDS['prompt_tokens'].high:g} tokens", field="prompts"
+            )
+        if max(self.concurrency) > self.max_in_flight:
+            field = "prompts" if self.prompts else "prompt_tokens"
+            raise AdvisorError(
+                f"{max(self.concurrency)} users with prompts of ~{self.prompt_size} tokens hold "
+                f"more than {MAX_TOKENS_IN_FLIGHT:,} tokens at once: at most {self.max_in_flight} "
+                "users at that length",
+                field=field,
+            )
+
+    @property
+    def prompt_size(self) -> int:
+        """About how many tokens the longest prompt holds."""
+        if self.prompts:
+            return max(len(p) for p in self.prompts) // CHARS_PER_TOKEN
+        return self.prompt_tokens
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests (and so prompts) in flight at once: ``MAX_CONCURRENCY``, fewer for
+        long prompts (``MAX_TOKENS_IN_FLIGHT``). A Poisson run waits for a slot past it."""
+        return max(1, min(MAX_CONCURRENCY, MAX_TOKENS_IN_FLIGHT // max(self.prompt_size, 1)))
 
     @classmethod
     def parse(cls, data: dict) -> LoadTestConfig:
@@ -146,7 +251,9 @@ class LoadTestConfig:
                 raise AdvisorError(f"{required.replace('_', ' ')} is required", field=required)
         if values.get("rate") is not None and "shape" not in values:
             values["shape"] = LoadShape.POISSON
-        return cls(**values)
+        config = cls(**values)
+        config.check_bounds()
+        return config
 
     def as_dict(self) -> dict:
         """JSON-safe, without the API key (never stored)."""

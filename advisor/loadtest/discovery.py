@@ -1,6 +1,7 @@
 """What answers at a base URL: Ollama, vLLM, llama.cpp or another OpenAI-compatible server.
 
-Probes, in order (each a GET, redirects refused, a short timeout):
+Probes, in order (each a GET through ``probes/outbound.py``: only to the addresses the policy
+checked, redirects refused, a short timeout):
 1. ``/api/version`` -> Ollama (its models from ``/api/tags``);
 2. ``/version`` -> vLLM (confirmed by ``vllm:`` lines in ``/metrics``);
 3. ``/v1/models`` -> OpenAI-compatible; ``owned_by`` "llamacpp" (llama.cpp's server) or "me"
@@ -12,23 +13,20 @@ and Ollama ``/api/ps`` (``size`` vs ``size_vram``: less in VRAM means layers spi
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import json
+import ssl
 from dataclasses import asdict, dataclass, field
-
-import aiohttp
+from urllib.parse import urlsplit
 
 from advisor.errors import AdvisorError
+from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
+from probes import outbound
+from probes.kinds import ServerKind
 
 DISCOVERY_TIMEOUT_S = 5.0
-
-
-class ServerKind(enum.StrEnum):
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"  # some other OpenAI-compatible server
+SIGNAL_TIMEOUT_S = 2.0  # one sample a second: a slow answer is skipped, not waited for
+# /metrics of a busy vLLM is ~100 KiB; the model list of a big Ollama a few hundred KiB.
+MAX_BODY_BYTES = 4 * 2**20
 
 
 # owned_by values in /v1/models: vllm/entrypoints/openai/serving_models.py ("vllm"),
@@ -52,14 +50,32 @@ class Target:
         return data
 
 
-async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes, dict]:
-    async with session.get(url, allow_redirects=False) as response:
-        if 300 <= response.status < 400:
+@dataclass(frozen=True)
+class _Site:
+    """A base URL and where its requests may go (the policy's checked addresses)."""
+
+    base: str
+    destination: CheckedTarget
+    tls: ssl.SSLContext | None
+    timeout_s: float
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """GET ``path`` under the base URL; a redirect is an ``AdvisorError``, never followed."""
+        url = f"{self.base}{path}"
+        prefix = urlsplit(self.base).path.rstrip("/")
+        status, body = outbound.get(
+            self.destination,
+            prefix + path,
+            timeout_s=self.timeout_s,
+            max_bytes=MAX_BODY_BYTES,
+            tls=self.tls,
+        )
+        if 300 <= status < 400:
             raise AdvisorError(
-                f"{url} answered with a redirect ({response.status}); redirects are not followed",
+                f"{url} answered with a redirect ({status}); redirects are not followed",
                 field="base_url",
             )
-        return response.status, await response.read(), dict(response.headers)
+        return status, body
 
 
 def _json(body: bytes) -> dict | list | None:
@@ -69,70 +85,75 @@ def _json(body: bytes) -> dict | list | None:
         return None
 
 
-async def discover_async(
-    session: aiohttp.ClientSession, base_url: str, *, api: str = "auto"
+def discover(
+    base_url: str,
+    *,
+    api: str = "auto",
+    destination: CheckedTarget | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Target:
-    """Identify the server at ``base_url``; ``AdvisorError(field="base_url")`` if nothing does."""
+    """Identify the server at ``base_url``; ``AdvisorError(field="base_url")`` if nothing does.
+
+    ``destination``: the policy's check of ``base_url`` (``policy.check_target``); without one
+    the target is checked against the loopback-only default. ``tls``: the https context
+    (default: certificates verified). Blocking; the engine runs it on a thread.
+    """
     base = base_url.rstrip("/")
+    if destination is None:
+        destination = check_target(base, allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+    site = _Site(base, destination, tls, DISCOVERY_TIMEOUT_S)
     try:
-        status, body, _ = await _get(session, f"{base}/api/version")
-        data = _json(body)
-        if status == 200 and isinstance(data, dict) and "version" in data:
-            models = await _ollama_models(session, base)
-            # Ollama also serves /v1: asked for "openai", speak that to it, still labelled Ollama.
-            speak = "openai" if api == "openai" else "ollama"
-            return Target(base, ServerKind.OLLAMA, speak, str(data["version"]), models)
-        if api == "ollama":
-            raise AdvisorError(f"no Ollama server at {base} (/api/version)", field="base_url")
-        version = ""
-        status, body, _ = await _get(session, f"{base}/version")
-        data = _json(body)
-        if status == 200 and isinstance(data, dict) and "version" in data:
-            version = str(data["version"])
-        status, body, _ = await _get(session, f"{base}/v1/models")
-        data = _json(body)
-        if status != 200 or not isinstance(data, dict):
-            raise AdvisorError(
-                f"no Ollama or OpenAI-compatible server at {base} "
-                f"(/api/version and /v1/models did not answer; /v1/models gave HTTP {status})",
-                field="base_url",
-            )
-        entries = [m for m in data.get("data") or [] if isinstance(m, dict)]
-        models = [str(m.get("id")) for m in entries if m.get("id")]
-        kind = ServerKind.OPENAI
-        for entry in entries:
-            kind = _OWNED_BY.get(str(entry.get("owned_by")), kind)
-        if version and kind is ServerKind.OPENAI:
-            status, body, _ = await _get(session, f"{base}/metrics")
-            if status == 200 and b"vllm:" in body:
-                kind = ServerKind.VLLM
-        return Target(base, kind, "openai", version, models)
-    except aiohttp.ClientConnectorError as exc:
-        raise AdvisorError(f"cannot connect to {base}: {exc.os_error}", field="base_url") from None
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        return _identify(site, api)
+    except ConnectionRefusedError as exc:
+        raise AdvisorError(f"cannot connect to {base}: {exc}", field="base_url") from None
+    except OSError as exc:
         raise AdvisorError(
             f"{base} did not answer discovery: {type(exc).__name__} {exc}", field="base_url"
         ) from None
 
 
-async def _ollama_models(session: aiohttp.ClientSession, base: str) -> list[str]:
-    status, body, _ = await _get(session, f"{base}/api/tags")
+def _identify(site: _Site, api: str) -> Target:
+    base = site.base
+    status, body = site.get("/api/version")
+    data = _json(body)
+    if status == 200 and isinstance(data, dict) and "version" in data:
+        models = _ollama_models(site)
+        # Ollama also serves /v1: asked for "openai", speak that to it, still labelled Ollama.
+        speak = "openai" if api == "openai" else "ollama"
+        return Target(base, ServerKind.OLLAMA, speak, str(data["version"]), models)
+    if api == "ollama":
+        raise AdvisorError(f"no Ollama server at {base} (/api/version)", field="base_url")
+    version = ""
+    status, body = site.get("/version")
+    data = _json(body)
+    if status == 200 and isinstance(data, dict) and "version" in data:
+        version = str(data["version"])
+    status, body = site.get("/v1/models")
+    data = _json(body)
+    if status != 200 or not isinstance(data, dict):
+        raise AdvisorError(
+            f"no Ollama or OpenAI-compatible server at {base} "
+            f"(/api/version and /v1/models did not answer; /v1/models gave HTTP {status})",
+            field="base_url",
+        )
+    entries = [m for m in data.get("data") or [] if isinstance(m, dict)]
+    models = [str(m.get("id")) for m in entries if m.get("id")]
+    kind = ServerKind.OPENAI
+    for entry in entries:
+        kind = _OWNED_BY.get(str(entry.get("owned_by")), kind)
+    if version and kind is ServerKind.OPENAI:
+        status, body = site.get("/metrics")
+        if status == 200 and b"vllm:" in body:
+            kind = ServerKind.VLLM
+    return Target(base, kind, "openai", version, models)
+
+
+def _ollama_models(site: _Site) -> list[str]:
+    status, body = site.get("/api/tags")
     data = _json(body)
     if status != 200 or not isinstance(data, dict):
         return []
     return [str(m.get("name")) for m in data.get("models") or [] if isinstance(m, dict)]
-
-
-def discover(base_url: str, *, api: str = "auto", resolver=None) -> Target:
-    """Sync wrapper (views, the CLI). ``resolver``: an aiohttp resolver pinning checked addresses."""
-
-    async def main() -> Target:
-        connector = aiohttp.TCPConnector(resolver=resolver) if resolver else aiohttp.TCPConnector()
-        timeout = aiohttp.ClientTimeout(total=DISCOVERY_TIMEOUT_S)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            return await discover_async(session, base_url, api=api)
-
-    return asyncio.run(main())
 
 
 # --- server-side signals ---------------------------------------------------------------------
@@ -165,20 +186,24 @@ def parse_vllm_metrics(text: str) -> dict[str, float]:
     return values
 
 
-async def sample_signals(session: aiohttp.ClientSession, target: Target) -> dict:
-    """One sample of the server's own view; {} when the server has none or does not answer."""
+def sample_signals(
+    target: Target, *, destination: CheckedTarget, tls: ssl.SSLContext | None = None
+) -> dict:
+    """One sample of the server's own view; {} when the server has none or does not answer.
+    Blocking (a short timeout); the engine runs it on a thread."""
+    site = _Site(target.base_url, destination, tls, SIGNAL_TIMEOUT_S)
     try:
         if target.kind is ServerKind.VLLM:
-            status, body, _ = await _get(session, f"{target.base_url}/metrics")
+            status, body = site.get("/metrics")
             return parse_vllm_metrics(body.decode(errors="replace")) if status == 200 else {}
         if target.kind is ServerKind.OLLAMA:
-            status, body, _ = await _get(session, f"{target.base_url}/api/ps")
+            status, body = site.get("/api/ps")
             data = _json(body)
             if status != 200 or not isinstance(data, dict):
                 return {}
             size = sum(int(m.get("size") or 0) for m in data.get("models") or [])
             vram = sum(int(m.get("size_vram") or 0) for m in data.get("models") or [])
             return {"size": size, "size_vram": vram, "cpu_spill": vram < size}
-    except (aiohttp.ClientError, TimeoutError, AdvisorError, ValueError):
+    except (OSError, AdvisorError, ValueError):
         return {}
     return {}

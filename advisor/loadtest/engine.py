@@ -10,19 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 import threading
 import time
 
-import aiohttp
-
 from advisor.errors import AdvisorError
-from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request, send_request
+from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request
 from advisor.loadtest.config import ApiKind, LoadShape, LoadTestConfig
-from advisor.loadtest.discovery import ServerKind, Target, discover_async, sample_signals
+from advisor.loadtest.discovery import ServerKind, Target, discover, sample_signals
 from advisor.loadtest.metrics import LevelResult, summarize
+from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
 from advisor.loadtest.prompts import PromptSource
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
 from advisor.loadtest.wire import WireClient
+from probes import outbound
 
 # Early stop (issue 5): a sweep stops when fewer than 90% of requests succeed ...
 MIN_SUCCESS_RATE = 0.9
@@ -32,7 +33,6 @@ COLLAPSE_FACTOR = 10.0
 SLO_ATTAINMENT_TARGET = 0.95
 CANCEL_POLL_S = 0.1  # cancel lands within 2 s with a wide margin
 SIGNAL_SAMPLE_S = 1.0  # server-side signals: one /metrics (or /api/ps) read a second
-CONNECTION_LIMIT = 0  # aiohttp: no pool limit; the level's concurrency is the limit
 
 
 class _Cancelled(Exception):
@@ -40,11 +40,25 @@ class _Cancelled(Exception):
 
 
 class Engine:
-    """One run. Build it, ``await run()`` on a loop; other threads may call ``cancel()``."""
+    """One run. Build it, ``await run()`` on a loop; other threads may call ``cancel()``.
 
-    def __init__(self, config: LoadTestConfig, *, resolver=None, target: Target | None = None):
+    ``destination``: the policy's check of the target (``policy.check_target``); every request
+    of the run (discovery, the load, server signals) goes to its addresses only. Without one the
+    target is checked against the loopback-only default. ``tls``: the https context (default:
+    certificates verified).
+    """
+
+    def __init__(
+        self,
+        config: LoadTestConfig,
+        *,
+        destination: CheckedTarget | None = None,
+        target: Target | None = None,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.config = config
-        self.resolver = resolver
+        self.destination = destination
+        self.tls = tls
         self.target = target
         self.levels: list[LevelResult] = []
         self.phase = "starting"
@@ -88,18 +102,18 @@ class Engine:
         started_at = time.time()
         self._started = time.perf_counter()
         self._deadline = self._started + config.max_duration_s
-        connector = aiohttp.TCPConnector(
-            limit=CONNECTION_LIMIT, resolver=self.resolver, ttl_dns_cache=None
-        )
-        # Discovery and server signals go through aiohttp; the measured requests to a plain-http
-        # target through the wire client (kernel timestamps, see advisor/loadtest/wire.py).
-        self.wire = WireClient(resolver=self.resolver)
+        if self.destination is None:
+            self.destination = check_target(config.base, allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+        if self.destination.tls and self.tls is None:
+            self.tls = outbound.tls_context()  # one for the run: discovery, signals, the load
+        # Discovery and server signals: blocking GETs on a thread; the measured requests through
+        # the wire client (kernel timestamps, see advisor/loadtest/wire.py). Both connect only to
+        # the destination's checked addresses (probes/outbound.py).
+        self.wire = WireClient(self.destination, tls=self.tls)
         try:
-            async with aiohttp.ClientSession(connector=connector) as session:
-                self.session = session
-                target = self.target or await self._target()
-                self.target = target
-                code, reason, best, warmup = await self._shapes()
+            target = self.target or await asyncio.to_thread(self._target)
+            self.target = target
+            code, reason, best, warmup = await self._shapes()
         finally:
             self.wire.close()
         self.phase = "done"
@@ -116,13 +130,14 @@ class Engine:
             max_concurrency_meeting_slos=best,
         )
 
-    async def _target(self) -> Target:
+    def _target(self) -> Target:
         config = self.config
+        options = {"destination": self.destination, "tls": self.tls}
         if config.api is ApiKind.AUTO:
-            target = await discover_async(self.session, config.base, api="auto")
+            target = discover(config.base, api="auto", **options)
         else:
             try:
-                target = await discover_async(self.session, config.base, api=str(config.api))
+                target = discover(config.base, api=str(config.api), **options)
             except AdvisorError:
                 kind = ServerKind.OLLAMA if config.api is ApiKind.OLLAMA else ServerKind.OPENAI
                 return Target(config.base, kind, str(config.api))
@@ -342,10 +357,7 @@ class Engine:
 
     async def _one(self, spec: RequestSpec, outcomes: list[RequestOutcome]) -> None:
         timeout_s = self.config.request_timeout_s
-        if spec.url.startswith("http://"):
-            out = await self.wire.send(spec, timeout_s=timeout_s, headers=self._headers)
-        else:
-            out = await send_request(self.session, spec, timeout_s=timeout_s, headers=self._headers)
+        out = await self.wire.send(spec, timeout_s=timeout_s, headers=self._headers)
         outcomes.append(out)
         self.requests_done += 1
 
@@ -353,7 +365,6 @@ class Engine:
         """``concurrency`` users, each sending its next request when the last one ends."""
         self.requests_done = 0
         self.requests_total = n
-        specs = [self._spec() for _ in range(n)] if n is not None else None
         issued = 0
         level_end = time.perf_counter() + duration_s if duration_s else None
 
@@ -363,14 +374,11 @@ class Engine:
                 now = time.perf_counter()
                 if now >= self._deadline or (level_end is not None and now >= level_end):
                     return
-                if specs is not None:
-                    if issued >= len(specs):
-                        return
-                    spec = specs[issued]
-                else:
-                    spec = self._spec()
+                if n is not None and issued >= n:
+                    return
                 issued += 1
-                await self._one(spec, outcomes)
+                # Built as it leaves: at most ``concurrency`` prompts are held at once.
+                await self._one(self._spec(), outcomes)
 
         users = [asyncio.create_task(user()) for _ in range(concurrency)]
         try:
@@ -392,17 +400,29 @@ class Engine:
             total += rng.expovariate(rate)
             arrivals.append(total)
         scale = (n / rate) / arrivals[-1] if arrivals[-1] > 0 else 1.0
-        specs = [self._spec() for _ in range(n)]
+        # In flight at most ``max_in_flight``, the closed loop's cap (vllm bench serve's
+        # --max-concurrency): a server that falls behind makes arrivals wait instead of piling up
+        # requests, and their prompts, without bound.
+        in_flight = asyncio.Semaphore(self.config.max_in_flight)
+
+        async def one() -> None:
+            try:
+                await self._one(self._spec(), outcomes)
+            finally:
+                in_flight.release()
+
         start = time.perf_counter()
         tasks = []
         try:
-            for arrival, spec in zip(arrivals, specs, strict=True):
+            for arrival in arrivals:
                 wait = start + arrival * scale - time.perf_counter()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                await in_flight.acquire()
                 if time.perf_counter() >= self._deadline:
+                    in_flight.release()
                     break
-                tasks.append(asyncio.create_task(self._one(spec, outcomes)))
+                tasks.append(asyncio.create_task(one()))
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -414,7 +434,9 @@ class Engine:
             return
         first_preemptions = None
         while True:
-            sample = await sample_signals(self.session, self.target)
+            sample = await asyncio.to_thread(
+                sample_signals, self.target, destination=self.destination, tls=self.tls
+            )
             for key, value in sample.items():
                 if key == "preemptions_total":
                     if first_preemptions is None:

@@ -2,39 +2,39 @@
 
 - The target's host must match ``ADVISOR_LOADTEST_ALLOWED_HOSTS`` (default loopback only): an entry
   is a network (``127.0.0.0/8``, ``::1``, ``10.0.0.0/8``) that every resolved address must fall in,
-  or an exact host name (``localhost``, ``gpu-box.lan``). The check runs after DNS resolution and
-  the run then connects only to the addresses checked (``PinnedResolver``), so a name that resolves
-  elsewhere later (DNS rebinding) can't redirect the traffic.
+  or an exact host name (``localhost``, ``gpu-box.lan``). The check runs after DNS resolution, in
+  the one outbound path (``probes/outbound.py``), and every request then connects only to the
+  addresses checked (``CheckedTarget``), so a name that resolves elsewhere later (DNS
+  rebinding) can't redirect the traffic.
 - Cloud metadata and link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254), the
   unspecified address and multicast are refused whatever the allow-list says.
-- Redirects are never followed (the client sends ``allow_redirects=False``).
-- Caps on concurrency, duration and requests, and on tests a user may start per hour.
+- Redirects are never followed, and only http and https are spoken (``probes/outbound.py``).
+- Caps on a plan's total requests and duration (each setting's bounds: ``config.BOUNDS``), and
+  on tests a user may start per hour.
 
 Every refusal is an ``AdvisorError`` naming the field. Pure Python; the resolver is one seam
-(``resolve`` here, or the ``resolver=`` argument) so tests never touch real DNS.
+(``probes.outbound.resolve``, or the ``resolver=`` argument) so tests never touch real DNS.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-import socket
-from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
-
-from aiohttp.abc import AbstractResolver
 
 from advisor.errors import AdvisorError
-from advisor.loadtest.config import LoadShape, LoadTestConfig
+from advisor.loadtest.config import MAX_DURATION_S, LoadShape, LoadTestConfig
+from probes import outbound
 
-# Caps from issue 5: enough to find a single server's knee, not enough to be a weapon.
-MAX_CONCURRENCY = 256
-MAX_DURATION_S = 300.0
+# Caps on a whole plan: enough to find a single server's knee, not enough to be a weapon. The
+# per-setting bounds (concurrency per level, duration, tokens...) are config.BOUNDS.
 MAX_TOTAL_REQUESTS = 5000
 # Load tests a user may start in any rolling hour (issue 5 asks for a limit; 20 is a sweep a
 # few minutes for an hour straight).
 LOADTESTS_PER_USER_PER_HOUR = 20
+
+# The allow-list when none is configured (ADVISOR_LOADTEST_ALLOWED_HOSTS's default): this host.
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.0/8", "::1", "localhost")
 
 ALWAYS_DENIED = tuple(
     ipaddress.ip_network(net)
@@ -50,26 +50,7 @@ ALWAYS_DENIED = tuple(
     )
 )
 
-Resolve = Callable[[str], list[str]]
-
-
-def resolve(host: str) -> list[str]:
-    """The addresses ``host`` resolves to (the one DNS seam). Unresolvable: an empty list."""
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return []
-    seen: list[str] = []
-    for info in infos:
-        address = str(info[4][0]).split("%", 1)[0]
-        if address not in seen:
-            seen.append(address)
-    return seen
-
-
-def _normalize_host(host: str) -> str:
-    host = host.strip().lower()
-    return host[:-1] if host.endswith(".") else host
+Resolve = outbound.Resolve  # the DNS seam is probes.outbound.resolve; tests pass ``resolver=``
 
 
 @dataclass(frozen=True)
@@ -87,96 +68,49 @@ class AllowList:
             try:
                 networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
             except ValueError:
-                names.add(_normalize_host(entry))
+                names.add(outbound.normalize_host(entry))
         return cls(tuple(networks), frozenset(names))
 
     def describe(self) -> str:
         return ", ".join([str(n) for n in self.networks] + sorted(self.names)) or "nothing"
 
+    def check(self, host: str, addresses: tuple[str, ...], literal: bool) -> None:
+        """``outbound.Check``: refuse special addresses always, then anything not allowed."""
+        parsed = [ipaddress.ip_address(a) for a in addresses]
+        for address in parsed:
+            mapped = getattr(address, "ipv4_mapped", None) or address
+            if any(mapped in net for net in ALWAYS_DENIED if mapped.version == net.version):
+                raise outbound.Refused(
+                    f"{host} resolves to {address}, a link-local/metadata or special address: "
+                    "refused"
+                )
+        if host in self.names and not literal:
+            return
+        for address in parsed:
+            mapped = getattr(address, "ipv4_mapped", None) or address
+            if not any(mapped in net for net in self.networks if mapped.version == net.version):
+                raise outbound.Refused(
+                    f"{host} ({address}) is not in ADVISOR_LOADTEST_ALLOWED_HOSTS "
+                    f"({self.describe()}); ask an administrator to allow it"
+                )
 
-@dataclass(frozen=True)
-class CheckedTarget:
-    """A target that passed: its host, port and the only addresses the run may connect to."""
 
-    host: str
-    port: int
-    addresses: tuple[str, ...]
-
-    def resolver(self) -> PinnedResolver:
-        return PinnedResolver(self.host, self.addresses)
+# What a policy check returns: the only addresses requests to that base URL may connect to.
+CheckedTarget = outbound.Destination
 
 
 def check_target(
-    base_url: str, *, allowed_hosts: list[str] | tuple[str, ...], resolver: Resolve = resolve
+    base_url: str,
+    *,
+    allowed_hosts: list[str] | tuple[str, ...],
+    resolver: Resolve | None = None,
 ) -> CheckedTarget:
-    """Refuse (``AdvisorError(field="base_url")``) a target outside the allow-list."""
+    """Resolve ``base_url`` once and refuse (``AdvisorError(field="base_url")``) a target outside
+    the allow-list; the result pins the checked addresses for every request that follows."""
     try:
-        parts = urlsplit(base_url.strip())
-        port = parts.port
-    except ValueError:
-        raise AdvisorError(f"malformed URL {base_url!r}", field="base_url") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AdvisorError("the base URL must be http:// or https:// with a host", field="base_url")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise AdvisorError("credentials in the URL are not allowed", field="base_url")
-    host = _normalize_host(parts.hostname)
-    port = port or (443 if parts.scheme == "https" else 80)
-    allow = AllowList.parse(allowed_hosts)
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    addresses = [str(literal)] if literal else resolver(host)
-    if not addresses:
-        raise AdvisorError(f"cannot resolve host {host!r}", field="base_url")
-    parsed = [ipaddress.ip_address(a) for a in addresses]
-    for address in parsed:
-        mapped = getattr(address, "ipv4_mapped", None) or address
-        if any(mapped in net for net in ALWAYS_DENIED if mapped.version == net.version):
-            raise AdvisorError(
-                f"{host} resolves to {address}, a link-local/metadata or special address: refused",
-                field="base_url",
-            )
-    if host in allow.names and literal is None:
-        return CheckedTarget(host, port, tuple(addresses))
-    for address in parsed:
-        mapped = getattr(address, "ipv4_mapped", None) or address
-        if not any(mapped in net for net in allow.networks if mapped.version == net.version):
-            raise AdvisorError(
-                f"{host} ({address}) is not in ADVISOR_LOADTEST_ALLOWED_HOSTS "
-                f"({allow.describe()}); ask an administrator to allow it",
-                field="base_url",
-            )
-    return CheckedTarget(host, port, tuple(addresses))
-
-
-class PinnedResolver(AbstractResolver):
-    """An aiohttp resolver that answers only for the checked host, with the checked addresses."""
-
-    def __init__(self, host: str, addresses: tuple[str, ...]):
-        self.host = host
-        self.addresses = addresses
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
-        if _normalize_host(host) != self.host:
-            raise OSError(f"{host} was not checked by the load-test policy")
-        results = []
-        for address in self.addresses:
-            version = ipaddress.ip_address(address).version
-            results.append(
-                {
-                    "hostname": host,
-                    "host": address,
-                    "port": port,
-                    "family": socket.AF_INET6 if version == 6 else socket.AF_INET,
-                    "proto": 0,
-                    "flags": socket.AI_NUMERICHOST,
-                }
-            )
-        return results
-
-    async def close(self) -> None:
-        return None
+        return outbound.pin(base_url, check=AllowList.parse(allowed_hosts).check, resolver=resolver)
+    except outbound.Refused as exc:
+        raise AdvisorError(str(exc), field="base_url") from None
 
 
 def planned_requests(config: LoadTestConfig) -> int:
@@ -192,16 +126,9 @@ def planned_requests(config: LoadTestConfig) -> int:
 
 
 def check_limits(config: LoadTestConfig) -> None:
-    """Refuse configs past the caps (``AdvisorError`` naming the field)."""
-    if max(config.concurrency) > MAX_CONCURRENCY:
-        raise AdvisorError(
-            f"concurrency is capped at {MAX_CONCURRENCY} (asked {max(config.concurrency)})",
-            field="concurrency",
-        )
-    if config.max_duration_s > MAX_DURATION_S:
-        raise AdvisorError(
-            f"a load test may run at most {MAX_DURATION_S:g} s", field="max_duration_s"
-        )
+    """Refuse settings past ``config.BOUNDS`` and plans past the caps (``AdvisorError`` naming
+    the field)."""
+    config.check_bounds()
     if config.duration_s is not None:
         levels = 1 if config.shape is LoadShape.POISSON else len(config.concurrency)
         if config.duration_s * levels > MAX_DURATION_S:
@@ -229,7 +156,7 @@ def check_config(
     config: LoadTestConfig,
     *,
     allowed_hosts: list[str] | tuple[str, ...],
-    resolver: Resolve = resolve,
+    resolver: Resolve | None = None,
 ) -> CheckedTarget:
     """Every check that needs no database: caps, then the target. Returns the pinned target."""
     check_limits(config)

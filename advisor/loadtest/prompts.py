@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 
+from advisor.loadtest.config import BOUNDS
+
 _WORDS = [
     "the",
     "of",
@@ -160,14 +162,20 @@ _INSTRUCTION = "Continue this text:"
 
 
 def synthetic_prompt(index: int, *, tokens: int, seed: int) -> str:
-    """Prompt number ``index`` of a run seeded with ``seed``: about ``tokens`` tokens long."""
+    """Prompt number ``index`` of a run seeded with ``seed``: about ``tokens`` tokens long.
+    ValueError past ``BOUNDS["prompt_tokens"]``: memory and time grow with ``tokens``."""
+    bound = BOUNDS["prompt_tokens"]
+    if not bound.low <= tokens <= bound.high:
+        raise ValueError(f"prompt tokens must be between {bound.low:g} and {bound.high:g}")
     rng = random.Random(seed * 1_000_003 + index)
     words = max(tokens - 4, 1)  # the instruction takes about four tokens
     return _INSTRUCTION + " " + " ".join(rng.choice(_WORDS) for _ in range(words))
 
 
 class PromptSource:
-    """Hands out prompt ``i``: the user's prompts in turn, else a synthetic one."""
+    """Hands out prompt ``i``: the user's prompts in turn, else a synthetic one, built when asked
+    for (the engine asks as each request leaves, so at most one prompt per request in flight is
+    held)."""
 
     def __init__(self, *, prompts: tuple[str, ...], tokens: int, seed: int):
         self._prompts = prompts

@@ -64,6 +64,32 @@ class LoadTestResult:
     warmup: dict = field(default_factory=dict)
     max_concurrency_meeting_slos: int | None = None
 
+    @property
+    def succeeded(self) -> int:
+        """Measured requests that succeeded, over every level (warm-up not counted)."""
+        return sum(level.succeeded for level in self.levels)
+
+    def errors_by_kind(self) -> dict[str, int]:
+        """Failed measured requests counted by ``ErrorKind`` (``http_<status>`` for statuses)."""
+        counts: dict[str, int] = {}
+        for level in self.levels:
+            for kind, count in level.errors.items():
+                counts[kind] = counts.get(kind, 0) + count
+        return dict(sorted(counts.items()))
+
+    def failure(self) -> str | None:
+        """Why the run failed, or None: every warm-up request failed, or requests were measured
+        and not one succeeded (then the errors by kind). A cancelled run did not fail."""
+        if self.stop_code is StopCode.WARMUP_FAILED:
+            return self.stopped_reason
+        if self.stop_code is StopCode.CANCELLED or self.succeeded:
+            return None
+        sent = sum(level.requests for level in self.levels)
+        if not sent:
+            return None
+        kinds = ", ".join(f"{kind}: {count}" for kind, count in self.errors_by_kind().items())
+        return f"none of the {sent} requests succeeded ({kinds})"
+
     def as_dict(self) -> dict:
         return {
             "target": {

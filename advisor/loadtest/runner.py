@@ -8,6 +8,7 @@ stall the event loop that timestamps the chunks; the calling thread polls ``shou
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from advisor.loadtest.config import LoadTestConfig
 from advisor.loadtest.discovery import Target
 from advisor.loadtest.engine import CANCEL_POLL_S, Engine
+from advisor.loadtest.policy import CheckedTarget
 from advisor.loadtest.result import LoadTestResult, Progress
 
 
@@ -24,19 +26,21 @@ def run_load_test(
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     progress_interval_s: float = 0.5,
-    resolver=None,
+    destination: CheckedTarget | None = None,
     target: Target | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> LoadTestResult:
     """Run ``config`` to the end (or a cancel) and return the result.
 
     ``on_progress`` is called on this thread at least every ``progress_interval_s`` and once at
     the end; ``should_cancel`` is polled every ``CANCEL_POLL_S``; when it answers True the run
     stops within a fraction of a second, keeping finished requests (``StopCode.CANCELLED``).
-    ``resolver`` (an aiohttp resolver) pins the addresses the policy checked. Raises
+    ``destination`` (``policy.check_target``'s answer) pins the addresses the policy checked;
+    without it the target must be on this host. ``tls``: the https context. Raises
     ``AdvisorError`` when the target can't be identified or does not serve the model; an
     exception from a callback cancels the run and propagates.
     """
-    engine = Engine(config, resolver=resolver, target=target)
+    engine = Engine(config, destination=destination, target=target, tls=tls)
     box: dict = {}
 
     def work() -> None:

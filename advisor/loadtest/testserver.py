@@ -20,9 +20,13 @@ import asyncio
 import collections
 import enum
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -48,6 +52,27 @@ class Fault(enum.StrEnum):
     NO_USAGE = "no_usage"  # no usage chunk (llama-cpp-python)
 
 
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A throw-away certificate for 127.0.0.1 and localhost, made with the ``openssl`` command in
+    ``directory``: (server context, client context that trusts only it). RuntimeError without
+    ``openssl``."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("the openssl command is needed to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        + ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
+        + ["-out", str(cert), "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client
+
+
 @dataclass
 class RequestLog:
     """The server's view of one request (perf_counter seconds)."""
@@ -58,10 +83,12 @@ class RequestLog:
     finished: float | None = None
     fault: str | None = None
     body: dict = field(default_factory=dict)
+    authorization: str = ""  # the Authorization header sent, if any
 
 
 class ScriptedServer:
-    """Start with ``start()`` (or as a context manager); ``url`` is ``http://127.0.0.1:<port>``."""
+    """Start with ``start()`` (or as a context manager); ``url`` is ``http://127.0.0.1:<port>``
+    (``https://`` with a ``tls`` server context)."""
 
     def __init__(
         self,
@@ -73,7 +100,9 @@ class ScriptedServer:
         tokens: int | None = None,
         model: str = "test-model",
         host: str = "127.0.0.1",
+        port: int = 0,
         redirect_all: bool = False,
+        tls: ssl.SSLContext | None = None,
     ):
         self.kind = kind
         self.discipline = discipline
@@ -83,7 +112,8 @@ class ScriptedServer:
         self.model = model
         self.host = host
         self.redirect_all = redirect_all  # every path answers 302 to the metadata address
-        self.port = 0
+        self.tls = tls  # a server context (certificate loaded): serve https
+        self.port = port  # 0: any free port
         self.log: list[RequestLog] = []
         self._faults: collections.deque = collections.deque()
         self._thread: threading.Thread | None = None
@@ -97,7 +127,7 @@ class ScriptedServer:
     # --- life cycle -------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def push_faults(self, *faults: Fault | None) -> None:
         """The next requests take these faults in order (None: a normal answer)."""
@@ -140,7 +170,7 @@ class ScriptedServer:
         self._lock = asyncio.Lock()
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.tls)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -199,7 +229,11 @@ class ScriptedServer:
         return web.Response(text=text, content_type="text/plain")
 
     async def _begin(self, request: web.Request) -> tuple[RequestLog, dict, Fault | None]:
-        entry = RequestLog(path=request.path, received=time.perf_counter())
+        entry = RequestLog(
+            path=request.path,
+            received=time.perf_counter(),
+            authorization=request.headers.get("Authorization", ""),
+        )
         self.log.append(entry)
         body = await request.json()
         entry.body = body

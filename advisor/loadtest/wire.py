@@ -1,6 +1,6 @@
-"""Streamed requests over plain HTTP/1.1 sockets, timed by the kernel.
+"""Streamed requests over HTTP/1.1 sockets, plain or TLS, timed by the kernel.
 
-Why not aiohttp for these: a client timestamps a chunk when its code gets to it. vLLM's decode
+Why a socket client of our own: a client timestamps a chunk when its code gets to it. vLLM's decode
 step emits a token for every running request at once, so with 1,000 streams 1,000 chunks land
 together and, on one client thread, the last one is timestamped after the other 999 have been
 parsed: tens of milliseconds of error in its TTFT and ITL. Linux records when each packet arrived
@@ -12,10 +12,15 @@ last of them (never later than the read; a client that keeps up reads one chunk 
 for a socket with data, which decodes the HTTP framing and feeds the stream parser in place (no
 task switch, no stream reader per chunk).
 
+https: the socket still delivers the raw bytes with their kernel stamps; ``ssl.SSLObject`` over
+two ``ssl.MemoryBIO`` buffers decrypts them in place (Python's ssl module, "Memory BIO Support"),
+so a chunk is stamped when the last byte of the TLS record that carries it arrived, by the same
+clock as plain http. Certificates and host names are verified (``probes.outbound.tls_context``).
+
 Scope: what a load test sends, a POST with a JSON body, answered by a body in chunked,
 Content-Length or read-to-close framing; keep-alive reuse of idle connections; redirects are not
-followed (a 3xx is an ``http_3xx`` error, as everywhere in the engine). https targets go through
-aiohttp (``client.send_request``).
+followed (a 3xx is an ``http_3xx`` error, as everywhere in the engine). It connects only to the
+addresses the policy checked (a ``probes.outbound.Destination``), never resolving a name itself.
 """
 
 from __future__ import annotations
@@ -23,21 +28,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import socket
+import ssl
 import struct
 import sys
 import time
 from urllib.parse import urlsplit
 
 from advisor.loadtest.client import (
-    _ERROR_BODY_BYTES,
+    ERROR_BODY_BYTES,
     ErrorKind,
     NdjsonStream,
     RequestOutcome,
     RequestSpec,
     SseStream,
-    _fail,
+    fail,
     http_error,
 )
+from probes import outbound
 
 # asm-generic/socket.h: SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD; the socket module has no name for it).
 # The control message carries a struct timespec of CLOCK_REALTIME.
@@ -93,11 +100,51 @@ class _Failure(Exception):
         self.kind = kind
 
 
+class _Connection:
+    """A socket to a checked address and, for https, its TLS state (decrypted in memory)."""
+
+    __slots__ = ("sock", "tls", "incoming", "outgoing")
+
+    def __init__(self, sock: socket.socket, tls: ssl.SSLObject | None = None):
+        self.sock = sock
+        self.tls = tls
+        self.incoming = ssl.MemoryBIO()  # bytes read from the socket, not yet decrypted
+        self.outgoing = ssl.MemoryBIO()  # bytes the TLS layer wants sent
+
+    def plaintext(self, data: bytes) -> tuple[bytes, bool]:
+        """The application bytes in ``data`` (raw from the socket), and True once the peer closed
+        the TLS session. Plain http: ``data`` itself. Raises ``ssl.SSLError``."""
+        if self.tls is None:
+            return data, False
+        self.incoming.write(data)
+        parts = []
+        try:
+            while True:
+                piece = self.tls.read(_READ_SIZE)
+                if not piece:
+                    return b"".join(parts), True
+                parts.append(piece)
+        except ssl.SSLWantReadError:  # the rest of a record is still on its way
+            return b"".join(parts), False
+        except ssl.SSLZeroReturnError:  # close_notify
+            return b"".join(parts), True
+
+    def wire_bytes(self, data: bytes) -> bytes:
+        """What to send on the socket for the application bytes ``data``."""
+        if self.tls is None:
+            return data
+        self.tls.write(data)
+        return self.outgoing.read()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class _Exchange:
     """One response, decoded by the event loop's read callback as bytes arrive."""
 
     __slots__ = (
-        "sock",
+        "conn",
         "out",
         "stream",
         "waiter",
@@ -111,21 +158,20 @@ class _Exchange:
         "keep_alive",
         "error_body",
         "reusable",
-        "between_chunks",
         "read_view",
     )
 
     def __init__(
         self,
-        sock: socket.socket,
+        conn: _Connection,
         out: RequestOutcome,
         stream,
         waiter,
         offset: float,
-        read_view: memoryview | None = None,
+        read_view: memoryview,
     ):
-        self.read_view = read_view if read_view is not None else memoryview(bytearray(_READ_SIZE))
-        self.sock = sock
+        self.read_view = read_view
+        self.conn = conn
         self.out = out
         self.stream = stream
         self.waiter = waiter
@@ -139,45 +185,38 @@ class _Exchange:
         self.keep_alive = True
         self.error_body = b""
         self.reusable = False
-        self.between_chunks = False  # a 200 chunked body, nothing buffered: the fast path holds
 
     def on_readable(self) -> None:
         if self.state == _DONE:
             return  # finished; the reader is removed when the request's task resumes
         try:
-            size, ancillary, _, _ = self.sock.recvmsg_into((self.read_view,), CMSG_SPACE)
+            size, ancillary, _, _ = self.conn.sock.recvmsg_into((self.read_view,), CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             return self._lost(f"{type(exc).__name__}: {exc}")
         now = time.perf_counter()
-        data = self.read_view[:size].tobytes()
+        if not size:
+            return self._eof()
         if ancillary:
             arrived = kernel_arrival(ancillary, self.offset)
             if arrived is not None and self.out.start <= arrived < now:  # inside the read window
                 now = arrived
-        if not data:
-            return self._eof()
-        if self.between_chunks:
-            # The steady state: one read, one whole chunk ("<size>\r\n<payload>\r\n").
-            end = data.find(b"\r\n", 0, 10)
-            if end > 0 and data[-2:] == b"\r\n":
-                try:
-                    length = int(data[:end], 16)
-                except ValueError:
-                    length = 0
-                if length and len(data) == end + length + 4:
-                    if not self.stream.feed(data[end + 2 : -2], now):
-                        self._complete(reusable=False)
-                    return
         try:
-            self._feed(data, now)
+            data, closed = self.conn.plaintext(self.read_view[:size].tobytes())
+        except ssl.SSLError as exc:
+            return self._lost(f"TLS: {exc}")
+        try:
+            if data:
+                self._feed(data, now)
         except _Failure as failure:
-            _fail(self.out, failure.kind, str(failure))
+            fail(self.out, failure.kind, str(failure))
             self._complete(reusable=False)
         except ValueError as exc:  # bad framing: a status line, a chunk size, a length
-            _fail(self.out, ErrorKind.CUT_SHORT, f"malformed HTTP framing: {exc}")
+            fail(self.out, ErrorKind.CUT_SHORT, f"malformed HTTP framing: {exc}")
             self._complete(reusable=False)
+        if closed and self.state != _DONE:
+            self._eof()
 
     def _feed(self, data: bytes, now: float) -> None:
         if self.state == _HEAD:
@@ -194,8 +233,8 @@ class _Exchange:
             payload, finished = data, False
         if self.status != 200:
             self.error_body += payload
-            if finished or len(self.error_body) >= _ERROR_BODY_BYTES:
-                http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+            if finished or len(self.error_body) >= ERROR_BODY_BYTES:
+                http_error(self.out, self.status, self.error_body[:ERROR_BODY_BYTES])
                 self._complete(reusable=False)
             return
         if payload and not self.stream.feed(payload, now):
@@ -242,7 +281,6 @@ class _Exchange:
             self.left = length
             self.reusable = True
         self.state = _BODY
-        self.between_chunks = self.framing == _CHUNKED and self.status == 200
         return buffer[end + 4 :]
 
     def _dechunk(self, data: bytes) -> tuple[bytes, bool]:
@@ -281,31 +319,30 @@ class _Exchange:
                 # The last chunk; only a bare CRLF after it (no trailers) leaves the connection
                 # in a known state for the next request.
                 self.reusable = buffer[pos:] == b"\r\n"
-                self.left, self.in_chunk, self.between_chunks = 0, False, False
+                self.left, self.in_chunk = 0, False
                 return b"".join(parts), True
             in_chunk = True
         self.left, self.in_chunk = left, in_chunk
         if pos < size:
             self.buffer = buffer[pos:]
-        self.between_chunks = not in_chunk and pos == size and self.status == 200
         return (parts[0] if len(parts) == 1 else b"".join(parts)), False
 
     def _eof(self) -> None:
         if self.state == _HEAD:
-            _fail(
+            fail(
                 self.out, ErrorKind.CONNECTION, "the server closed the connection before answering"
             )
         elif self.status != 200:
-            http_error(self.out, self.status, self.error_body[:_ERROR_BODY_BYTES])
+            http_error(self.out, self.status, self.error_body[:ERROR_BODY_BYTES])
         elif self.framing == _UNTIL_CLOSE:
             self.stream.end()  # the close is the end of this body
         else:
-            _fail(self.out, ErrorKind.CUT_SHORT, "the server closed the connection mid-stream")
+            fail(self.out, ErrorKind.CUT_SHORT, "the server closed the connection mid-stream")
         self._complete(reusable=False)
 
     def _lost(self, message: str) -> None:
         kind = ErrorKind.CONNECTION if self.state == _HEAD else ErrorKind.CUT_SHORT
-        _fail(self.out, kind, message)
+        fail(self.out, kind, message)
         self._complete(reusable=False)
 
     def _complete(self, *, reusable: bool) -> None:
@@ -315,19 +352,21 @@ class _Exchange:
 
 
 class WireClient:
-    """Streamed POSTs to plain-http targets, with a pool of idle keep-alive connections.
+    """Streamed POSTs to one checked destination (http or https), with a pool of idle keep-alive
+    connections.
 
-    ``resolver``: the policy's pinned resolver (an object with ``async resolve(host, port)``
-    returning aiohttp-style dicts); without it the loop's ``getaddrinfo`` resolves.
+    ``destination``: the policy's check of the target (``policy.check_target``); requests go to
+    its addresses only, and a request for another host, port or scheme fails. ``tls``: the https
+    context (default: ``probes.outbound.tls_context()``, certificates verified).
     """
 
-    def __init__(self, *, resolver=None):
-        self.resolver = resolver
-        self._idle: dict[tuple[str, int], list[socket.socket]] = {}
-        self._heads: dict[tuple[str, str], tuple[tuple[str, int], bytes]] = {}
-        self._read_view = memoryview(
-            bytearray(_READ_SIZE)
-        )  # for this client's exchanges (one loop)
+    def __init__(self, destination: outbound.Destination, *, tls: ssl.SSLContext | None = None):
+        self.destination = destination
+        self.tls = (tls or outbound.tls_context()) if destination.tls else None
+        self._idle: list[_Connection] = []
+        self._heads: dict[tuple[str, str], bytes] = {}
+        # One read buffer for this client's exchanges: its loop reads one socket at a time.
+        self._read_view = memoryview(bytearray(_READ_SIZE))
         self._offset = realtime_offset()
         self._offset_read = time.perf_counter()
         self._sends = 0  # requests started in this turn of the loop
@@ -356,87 +395,92 @@ class WireClient:
             loop.call_soon(self._next_turn, loop)
 
     async def send(self, spec: RequestSpec, *, timeout_s: float, headers: dict) -> RequestOutcome:
-        """Send ``spec`` and time it as ``client.send_request`` does. Never raises (but lets
+        """Send ``spec`` and time it (see ``advisor.loadtest.client``). Never raises (but lets
         cancellation through)."""
         loop = asyncio.get_running_loop()
         await self._turn(loop)
         out = RequestOutcome()
         st = time.perf_counter()
         out.start = st
-        address, head = self._head(spec, headers)
-        sock = None
+        conn = None
         try:
+            head = self._head(spec, headers)
             async with asyncio.timeout(timeout_s):
-                sock = self._idle_socket(address) or await self._connect(*address)
+                conn = self._idle_connection() or await self._connect(loop)
                 if st - self._offset_read > 1.0:  # re-read each second: a clock step moves it
                     self._offset = realtime_offset()
                     self._offset_read = st
-                request = head + spec.body
+                request = conn.wire_bytes(head + spec.body)
                 try:
-                    sent = sock.send(request)
+                    sent = conn.sock.send(request)
                 except (BlockingIOError, InterruptedError):
                     sent = 0
                 if sent < len(request):
-                    await loop.sock_sendall(sock, request[sent:])
+                    await loop.sock_sendall(conn.sock, request[sent:])
                 stream = (NdjsonStream if spec.ndjson else SseStream)(out, st)
                 exchange = _Exchange(
-                    sock, out, stream, loop.create_future(), self._offset, self._read_view
+                    conn, out, stream, loop.create_future(), self._offset, self._read_view
                 )
-                loop.add_reader(sock.fileno(), exchange.on_readable)
+                loop.add_reader(conn.sock.fileno(), exchange.on_readable)
                 try:
                     reusable = await exchange.waiter
                 finally:
-                    loop.remove_reader(sock.fileno())
+                    loop.remove_reader(conn.sock.fileno())
         except asyncio.CancelledError:
-            _close(sock)
+            _close(conn)
             raise
         except TimeoutError:
-            _close(sock)
-            _fail(out, ErrorKind.TIMEOUT, f"no complete answer within {timeout_s:g} s")
+            _close(conn)
+            fail(out, ErrorKind.TIMEOUT, f"no complete answer within {timeout_s:g} s")
             return out
         except _Failure as failure:
-            _close(sock)
-            _fail(out, failure.kind, str(failure))
+            _close(conn)
+            fail(out, failure.kind, str(failure))
             return out
         except OSError as exc:  # the send failed: the connection was reset or closed
-            _close(sock)
-            _fail(out, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
+            _close(conn)
+            fail(out, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
             return out
         except Exception as exc:  # never let one request crash the run
-            _close(sock)
-            _fail(out, ErrorKind.CLIENT, f"{type(exc).__name__}: {exc}")
+            _close(conn)
+            fail(out, ErrorKind.CLIENT, f"{type(exc).__name__}: {exc}")
             return out
         if reusable:
-            self._idle.setdefault(address, []).append(sock)
+            self._idle.append(conn)
         else:
-            sock.close()
+            conn.close()
         return out
 
     def close(self) -> None:
-        for sockets in self._idle.values():
-            for sock in sockets:
-                sock.close()
+        for conn in self._idle:
+            conn.close()
         self._idle.clear()
 
-    def _head(self, spec: RequestSpec, headers: dict) -> tuple[tuple[str, int], bytes]:
-        """The address and request head for a URL (cached: a run sends to one or two URLs)."""
+    def _head(self, spec: RequestSpec, headers: dict) -> bytes:
+        """The request head for a URL (cached: a run sends to one or two URLs). Raises
+        ``_Failure`` for a URL outside the destination or a header that would inject others."""
         key = (spec.url, repr(sorted(headers.items())))
         cached = self._heads.get(key)
         if cached is None:
             parts = urlsplit(spec.url)
-            if parts.scheme != "http" or not parts.hostname:
-                raise ValueError(f"the wire client speaks plain http only, not {spec.url!r}")
-            port = parts.port or 80
-            host = parts.hostname
-            authority = f"[{host}]" if ":" in host else host
-            if parts.port:
-                authority += f":{parts.port}"
+            destination = self.destination
+            if (
+                parts.scheme != destination.scheme
+                or outbound.normalize_host(parts.hostname or "") != destination.host
+                or (parts.port or outbound.SCHEMES[parts.scheme]) != destination.port
+            ):
+                raise _Failure(ErrorKind.CLIENT, f"{spec.url} is not the checked target")
+            try:
+                for name, value in headers.items():
+                    outbound.check_header(name, value)
+            except outbound.Refused as exc:
+                raise _Failure(ErrorKind.CLIENT, str(exc)) from None
             path = parts.path or "/"
             if parts.query:
                 path += f"?{parts.query}"
             lines = [
                 f"POST {path} HTTP/1.1",
-                f"Host: {authority}",
+                f"Host: {destination.authority}",
                 f"User-Agent: {_USER_AGENT.decode()}",
                 "Accept: */*",
             ]
@@ -444,66 +488,80 @@ class WireClient:
             if not any(name.lower() == "content-type" for name in headers):
                 lines.append("Content-Type: application/json")
             lines.append("Content-Length: ")
-            cached = ((host, port), "\r\n".join(lines).encode("latin-1"))
+            cached = "\r\n".join(lines).encode("latin-1")
             self._heads[key] = cached
-        address, head = cached
-        return address, head + b"%d\r\n\r\n" % len(spec.body)
+        return cached + b"%d\r\n\r\n" % len(spec.body)
 
-    def _idle_socket(self, address: tuple[str, int]) -> socket.socket | None:
-        """An idle connection the server has not closed meanwhile (a peek sees no EOF)."""
-        sockets = self._idle.get(address)
-        while sockets:
-            sock = sockets.pop()
+    def _idle_connection(self) -> _Connection | None:
+        """An idle connection the server has not closed meanwhile (a peek finds nothing to read)."""
+        while self._idle:
+            conn = self._idle.pop()
             try:
-                if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                    sock.close()  # closed by the server while idle
-                    continue
-                sock.close()  # unexpected bytes on an idle connection: not ours to read
-                continue
+                conn.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
-                return sock
+                return conn  # nothing to read: open and idle
             except OSError:
-                sock.close()
+                pass
+            conn.close()  # closed by the server (EOF), or bytes we did not ask for
         return None
 
-    async def _connect(self, host: str, port: int) -> socket.socket:
-        loop = asyncio.get_running_loop()
-        try:
-            if self.resolver is not None:
-                infos = [
-                    (info["family"], (info["host"], info["port"]))
-                    for info in await self.resolver.resolve(host, port)
-                ]
-            else:
-                infos = [
-                    (family, address[:2])
-                    for family, _, _, _, address in await loop.getaddrinfo(
-                        host, port, type=socket.SOCK_STREAM
-                    )
-                ]
-        except OSError as exc:
-            raise _Failure(ErrorKind.CONNECTION, f"cannot resolve {host}: {exc}") from exc
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+        """A connection to the first checked address that accepts (TLS handshake done for https)."""
+        destination = self.destination
         errors = []
-        for family, address in infos:
+        for address in destination.addresses:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if KERNEL_TIMESTAMPS:
                     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-                await loop.sock_connect(sock, address)
-                return sock
+                await loop.sock_connect(sock, (address, destination.port))
             except BaseException as exc:
                 sock.close()
                 if not isinstance(exc, OSError):
                     raise
                 errors.append(exc)
+                continue
+            conn = _Connection(sock)
+            if self.tls is not None:
+                try:
+                    await self._handshake(loop, conn)
+                except BaseException:
+                    sock.close()
+                    raise
+            return conn
         refused = bool(errors) and all(isinstance(e, ConnectionRefusedError) for e in errors)
         kind = ErrorKind.REFUSED if refused else ErrorKind.CONNECTION
         detail = "; ".join(str(e) for e in errors) or "no address"
-        raise _Failure(kind, f"cannot connect to {host}:{port}: {detail}")
+        raise _Failure(kind, f"cannot connect to {destination.authority}: {detail}")
+
+    async def _handshake(self, loop: asyncio.AbstractEventLoop, conn: _Connection) -> None:
+        """The TLS handshake over ``conn``'s memory buffers; ``_Failure(TLS)`` when it fails."""
+        assert self.tls is not None
+        conn.tls = self.tls.wrap_bio(
+            conn.incoming, conn.outgoing, server_hostname=self.destination.host
+        )
+        while True:
+            try:
+                conn.tls.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                done = False
+            except ssl.SSLError as exc:
+                message = f"TLS handshake with {self.destination.host}: {exc}"
+                raise _Failure(ErrorKind.TLS, message) from None
+            if conn.outgoing.pending:
+                await loop.sock_sendall(conn.sock, conn.outgoing.read())
+            if done:
+                return
+            data = await loop.sock_recv(conn.sock, _READ_SIZE)
+            if not data:
+                raise _Failure(ErrorKind.TLS, "the server closed the connection in the handshake")
+            conn.incoming.write(data)
 
 
-def _close(sock: socket.socket | None) -> None:
-    if sock is not None:
-        sock.close()
+def _close(conn: _Connection | None) -> None:
+    if conn is not None:
+        conn.close()

@@ -1,25 +1,25 @@
 """The explanation around a verdict: one-line summary, whether it fits, warnings, switch triggers.
 
 Switch triggers are computed, not written by hand: each is a one-answer change that, re-run through
-the same rules (``engine.decide``), flips the verdict, or the exact peak-user count where it flips.
+the same rules (``verdict.decide``), flips the verdict, or the exact peak-user count where it flips.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.checks import gib, ms
-from advisor.rules.facts import Backend, Facts, metric
+from advisor.rules.facts import Facts, metric
+from advisor.rules.hardware import answers_override_report
+from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
     DEGRADED_P95_RATIO,
     HANDFUL_USERS,
     MAX_FAILURE_RATE,
 )
-
-if TYPE_CHECKING:
-    from advisor.rules.engine import Reason, Verdict
+from advisor.rules.verdict import Reason, Verdict, decide
+from probes.kinds import Backend
 
 
 def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label: str) -> str:
@@ -27,7 +27,7 @@ def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label:
     return f"{backend.label} ({label}). {lead}".strip()
 
 
-def fit_summary(facts: Facts, backend: Backend) -> dict:
+def fit_summary(facts: Facts, backend: Backend) -> dict[str, Any]:
     """Does the model fit the hardware on each server, and if not, what would."""
     if facts.estimate is None:
         return {
@@ -73,12 +73,17 @@ def _alternatives_text(facts: Facts, server: Backend | None = None) -> str:
     return "; ".join(a["description"] for a in options[:4])
 
 
-def _warning(wid: str, message: str, level: str = "warning") -> dict:
+def _warning(wid: str, message: str, level: str = "warning") -> dict[str, Any]:
     return {"id": wid, "level": level, "message": message}
 
 
-def warnings(facts: Facts, verdict: Verdict, fit: dict, label: str, flip: int | None) -> tuple:
+def warnings(
+    facts: Facts, verdict: Verdict, fit: dict[str, Any], label: str, flip: int | None
+) -> tuple[Any, ...]:
     backend, out = verdict.backend, []
+    overridden = answers_override_report(facts.answers, facts.hardware)
+    if overridden:
+        out.append(_warning("answers_override_report", overridden))
     if verdict.conflict:
         rules = ", ".join(r.rule_id for r in verdict.required)
         out.append(
@@ -233,11 +238,9 @@ def _what_if(facts: Facts, name: str, value: Any) -> Facts | None:
     return facts.with_answers(**{name: value})
 
 
-def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict, ...]:
-    from advisor.rules.engine import decide_backend  # the same rules decide the what-ifs
-
+def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict[str, Any], ...]:
     backend, other = verdict.backend, verdict.backend.other
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if flip is not None:
         cond = (
             f"peak concurrent users of {flip} or more"
@@ -248,11 +251,11 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     if verdict.required:
         out.extend(_constraint_triggers(facts, verdict))
     if backend is Backend.OLLAMA and not verdict.required and facts.users > 1:
-        out.extend(_measured_triggers(facts, decide_backend))
+        out.extend(_measured_triggers(facts))
     if not verdict.required:
         for name, value, text in WHAT_IFS:
             changed = _what_if(facts, name, value)
-            if changed is not None and decide_backend(changed) is other:
+            if changed is not None and decide(changed).backend is other:
                 shown = "+".join(value) if isinstance(value, tuple) else value
                 out.append(
                     {"id": f"{name}:{shown}", "condition": f"if {text}", "becomes": other.value}
@@ -262,7 +265,7 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     return tuple(out)
 
 
-def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
+def _measured_triggers(facts: Facts) -> list[dict[str, Any]]:
     """The measurements at the user's peak that would flip Ollama to vLLM, each checked by
     re-deciding with a load test showing exactly that (a what-if, not a promise)."""
     single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms") or 1_000.0
@@ -278,7 +281,7 @@ def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
     ):  # fmt: skip
         hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
         changed = facts.with_load_tests((*facts.load_tests, hypothetical))
-        if decide_backend(changed) is Backend.VLLM:
+        if decide(changed).backend is Backend.VLLM:
             limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
             out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",
                         "threshold": ratio if ratio > 1 else MAX_FAILURE_RATE})  # fmt: skip
@@ -286,10 +289,10 @@ def _measured_triggers(facts: Facts, decide_backend: Any) -> list[dict]:
     return out
 
 
-def _hypothetical_sweep(single_ms: float, users: int, ratio: float, failed: int) -> dict:
+def _hypothetical_sweep(single_ms: float, users: int, ratio: float, failed: int) -> dict[str, Any]:
     """An Ollama load-test result with one user at ``single_ms`` and the peak at ``ratio`` x that."""
 
-    def level(concurrency: int, p95: float, failures: int) -> dict:
+    def level(concurrency: int, p95: float, failures: int) -> dict[str, Any]:
         requests = 100
         return {"concurrency": concurrency, "requests": requests, "succeeded": requests - failures,
                 "failed": failures, "e2el_ms": {"p50": p95, "p95": p95}}  # fmt: skip
@@ -300,7 +303,7 @@ def _hypothetical_sweep(single_ms: float, users: int, ratio: float, failed: int)
     }
 
 
-def _constraint_triggers(facts: Facts, verdict: Verdict) -> list[dict]:
+def _constraint_triggers(facts: Facts, verdict: Verdict) -> list[dict[str, Any]]:
     ids = {r.rule_id for r in verdict.required}
     out = []
     if "constraint.macos" in ids:

@@ -78,7 +78,7 @@ class Answers:
     team_skills: tuple[Skill, ...] = ()
     deployment_target: DeploymentTarget = DeploymentTarget.WORKSTATION
     gpu_hourly_cost_usd: float | None = None
-    custom_model: dict | None = field(default=None, compare=False)
+    custom_model: dict[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def defaults(cls) -> Answers:
@@ -87,7 +87,7 @@ class Answers:
         return cls()
 
     @classmethod
-    def fields(cls) -> list[dict]:
+    def fields(cls) -> list[dict[str, Any]]:
         """Every question's metadata, JSON-safe, in the order to ask them."""
         return [f.as_dict() for f in ANSWER_FIELDS]
 
@@ -114,7 +114,7 @@ class Answers:
         names = ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_p95_ms")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-safe; ``Answers.parse(a.as_dict())`` gives back an equal ``Answers``."""
         data: dict[str, Any] = {}
         for f in dataclasses.fields(self):
@@ -169,7 +169,7 @@ class _Parser:
         return Answers(**self.values)
 
     def check_catalog(self) -> None:
-        from advisor.capacity import catalog  # the one resolver for names (issue 4)
+        from advisor.capacity import catalog  # the one resolver for names
 
         model_spec = None
         custom = self.values.get("custom_model")
@@ -321,7 +321,7 @@ def _read_catalog(spec: AnswerField, raw: Any) -> str:
     return raw if spec.name != "quantization" or raw.lower() != AUTO else AUTO
 
 
-def _read_object(spec: AnswerField, raw: Any) -> dict:
+def _read_object(spec: AnswerField, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ValueError(f"expected an object (a config.json), got {type(raw).__name__}")
     return dict(raw)

@@ -4,13 +4,16 @@ Evidence values are what the rule's message quotes (already rounded for people) 
 for machines. Load-dependent checks follow one discipline so that more users can only move the
 verdict toward vLLM: evidence *for vLLM* fires when it holds at ANY level "at your load" (every
 level up to the peak, plus the first level at or above it), evidence *for Ollama* only when it
-holds at ALL of them (see ``at_your_load``).
+holds at ALL of them (see ``Side.at_your_load``).
 """
 
 from __future__ import annotations
 
-from advisor.rules.answers import DeploymentTarget, Feature, Platform, Skill, UseCase
-from advisor.rules.facts import Backend, Facts, Side, metric
+from collections.abc import Callable
+from typing import Any
+
+from advisor.rules.facts import Facts, metric
+from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
     HANDFUL_USERS,
     MANY_USERS,
@@ -18,33 +21,25 @@ from advisor.rules.thresholds import (
     OLLAMA_CONCURRENCY_LIMIT,
     SINGLE_STREAM_GAP,
 )
+from probes.kinds import Backend
 
-Evidence = dict | None
+Evidence = dict[str, Any] | None
 GIB = 1024**3
 SLO_METRICS = {"slo_ttft_ms": "ttft_ms", "slo_tpot_ms": "tpot_ms", "slo_e2e_p95_ms": "e2el_ms"}
 SLO_LABELS = {"slo_ttft_ms": "TTFT", "slo_tpot_ms": "TPOT", "slo_e2e_p95_ms": "E2E"}
 
 
 def ms(value: float | None) -> str:
+    """A latency for people: "850 ms", "4.8 s", "1.2 h"."""
     if value is None:
         return "n/a"
     if value >= 3_600_000:
         return f"{value / 3_600_000:.1f} h"
-    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms"
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
 def gib(value: float | None) -> str:
     return "n/a" if value is None else f"{value / GIB:.1f} GiB"
-
-
-def at_your_load(side: Side, peak: int) -> list[dict]:
-    """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
-    concurrency above it (``Side.at_your_load``, memoised per side).
-
-    The set only grows with ``peak``: a level above the old peak was either the first one above
-    (already in) or is now at or below the new peak.
-    """
-    return side.at_your_load(peak)
 
 
 # ---- constraints ---------------------------------------------------------------------------------
@@ -189,7 +184,7 @@ def production_slos(f: Facts) -> Evidence:
     return {"slos": listed}
 
 
-def slo_misses(level: dict | None, slos: dict[str, float]) -> list[str]:
+def slo_misses(level: dict[str, Any] | None, slos: dict[str, float]) -> list[str]:
     misses = []
     for key, target in slos.items():
         value = metric(level, SLO_METRICS[key], "p95")
@@ -204,7 +199,7 @@ def predicted_slo_miss(f: Facts) -> Evidence:
     ollama, vllm = f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)
     if not slos or not ollama or not vllm:
         return None
-    for level in reversed(at_your_load(ollama, f.users)):  # quote the level nearest your peak
+    for level in reversed(ollama.at_your_load(f.users)):  # quote the level nearest your peak
         concurrency = level["concurrency"]
         misses = slo_misses(level, slos)
         if misses and not slo_misses(vllm.at(concurrency), slos) and vllm.at(concurrency):
@@ -222,7 +217,7 @@ def multi_lora(f: Facts) -> Evidence:
     return {"adapters": adapters or "several"}
 
 
-def _feature(feature: Feature):
+def _feature(feature: Feature) -> Callable[[Facts], Evidence]:
     def check(f: Facts) -> Evidence:
         return {"feature": feature.value} if feature in f.answers.features else None
 
@@ -257,7 +252,7 @@ def team_ready(f: Facts) -> Evidence:
     return {"skills": ", ".join(s.value for s in f.answers.team_skills)}
 
 
-def _target(target: DeploymentTarget):
+def _target(target: DeploymentTarget) -> Callable[[Facts], Evidence]:
     def check(f: Facts) -> Evidence:
         return {"target": target.value} if f.answers.deployment_target == target else None
 

@@ -3,7 +3,7 @@
 ``Facts`` holds the answers, the hardware report (probes' JSON), the capacity estimate
 (``Estimate.as_dict()``), measured load tests (``LoadTestResult.as_dict()``), the resolved model
 and serving GPU, and — only when the model does not fit — what would. ``facts_build`` (in
-``advisor/rules/evidence.py``) assembles them; tests may build ``Facts`` directly.
+``advisor/rules/assemble.py``) assembles them; tests may build ``Facts`` directly.
 
 The small read helpers below (``Side``, ``level_p95``...) turn those dicts into the numbers the rules
 quote, tolerating absent data: no estimate or no load test simply means those rules stay silent.
@@ -12,32 +12,13 @@ quote, tolerating absent data: no estimate or no load test simply means those ru
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from advisor.rules.answers import Answers, Platform
-
-
-class Backend(StrEnum):
-    """The two servers the advisor chooses between (same values as ``advisor.models.Backend``)."""
-
-    OLLAMA = "ollama"
-    VLLM = "vllm"
-
-    @property
-    def label(self) -> str:
-        return "Ollama" if self is Backend.OLLAMA else "vLLM"
-
-    @property
-    def other(self) -> Backend:
-        return Backend.VLLM if self is Backend.OLLAMA else Backend.OLLAMA
-
-
-# Load-test target kinds: llama.cpp is what Ollama runs underneath, so it counts as the Ollama side.
-KIND_TO_BACKEND = {"ollama": Backend.OLLAMA, "llamacpp": Backend.OLLAMA, "vllm": Backend.VLLM}
+from advisor.rules.answers import Answers
+from advisor.rules.questions import Platform
+from probes.kinds import Backend, backend_for_kind
 
 
 @dataclass(frozen=True)
@@ -53,49 +34,37 @@ class Facts:
 
     answers: Answers
     platform: Platform = Platform.LINUX
-    gpu: dict | None = None
+    gpu: dict[str, Any] | None = None
     gpu_count: int = 0
-    model: dict | None = None
-    hardware: dict | None = None
-    estimate: dict | None = None
-    load_tests: tuple[dict, ...] = ()
-    alternatives: tuple[dict, ...] = ()
-    reference: dict | None = None
+    model: dict[str, Any] | None = None
+    hardware: dict[str, Any] | None = None
+    estimate: dict[str, Any] | None = None
+    load_tests: tuple[dict[str, Any], ...] = ()
+    alternatives: tuple[dict[str, Any], ...] = ()
+    reference: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())  # what facts_build had to assume
     # Ollama's predicted levels when sized with fewer parallel slots than the user's (1 .. n-1);
     # rules weigh them with the main estimate's, which keeps the verdict monotone in users.
-    ollama_sizings: tuple[dict, ...] = ()
+    ollama_sizings: tuple[dict[str, Any], ...] = ()
+    # Derived (see ``Levels``); pass nothing. A what-if copy made with ``dataclasses.replace``
+    # keeps it only while it was built from these very estimate, sizings and load tests.
+    levels: Levels | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
         object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
-        # Derived values, computed once per Facts (not a field: never compared, shown or
-        # replaced). The what-if searches re-decide ~30 times per verdict; see ``with_answers``.
-        object.__setattr__(self, "_memo", {})
-
-    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """``compute()``, once per ``key`` for these facts (they are immutable). ``key`` is a tuple
-        whose first item names the value (``with_answers`` keeps those in ``_ANSWER_FREE_MEMOS``)."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = compute()
-            return value
+        sources = (self.estimate, self.ollama_sizings, self.load_tests)
+        if self.levels is None or not self.levels.built_from(*sources):
+            object.__setattr__(self, "levels", Levels(*sources))
 
     def with_answers(self, **changes: Any) -> Facts:
-        """These facts with some answers changed (a what-if). The predicted and measured levels do
-        not depend on the answers, so the copy reuses them instead of rebuilding them."""
-        answers = dataclasses.replace(self.answers, **changes)
-        changed = dataclasses.replace(self, answers=answers)
-        changed._memo.update({k: v for k, v in self._memo.items() if k[0] in _ANSWER_FREE_MEMOS})
-        return changed
+        """These facts with some answers changed (a what-if)."""
+        return dataclasses.replace(self, answers=dataclasses.replace(self.answers, **changes))
 
-    def with_load_tests(self, load_tests: tuple[dict, ...]) -> Facts:
-        """These facts with other load-test results (a what-if); the predicted levels are reused."""
-        changed = dataclasses.replace(self, load_tests=load_tests)
-        changed._memo.update({k: v for k, v in self._memo.items() if k[0] == "predicted"})
-        return changed
+    def with_load_tests(self, load_tests: tuple[dict[str, Any], ...]) -> Facts:
+        """These facts with other load-test results (a what-if)."""
+        return dataclasses.replace(self, load_tests=load_tests)
 
     @property
     def users(self) -> int:
@@ -151,113 +120,193 @@ class Facts:
     def model_label(self) -> str:
         return (self.model or {}).get("name") or self.answers.model
 
-    def vllm_estimate(self) -> dict:
+    def vllm_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("vllm") or {}
 
-    def ollama_estimate(self) -> dict:
+    def ollama_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("ollama") or {}
+
+    @cached_property
+    def cost_rows(self) -> tuple[dict[str, Any], ...]:
+        """Per level at your load where both servers have a throughput: $/1M output tokens each
+        (the two cost rules and the comparison table read them; derived once per instance)."""
+        return _cost_rows_of(self)
 
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
         picks it; for Ollama, the smaller sizings' levels come first)."""
-        return self.memo(("predicted", backend), lambda: self._predicted(backend))
-
-    def _predicted(self, backend: Backend) -> Side:
-        rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
-        for row in (self.estimate or {}).get("performance") or ():
-            if _server_of(row) == backend:
-                rows.append(row)
-        return Side(backend, "model", tuple(rows))
+        return self._levels.predicted[backend]
 
     def measured(self, backend: Backend) -> Side:
         """Measured load-test levels for one server (Ollama and llama.cpp count as Ollama)."""
-        return self.memo(("measured", backend), lambda: self._measured(backend))
+        return self._levels.measured[backend]
 
-    def _measured(self, backend: Backend) -> Side:
-        rows: list[dict] = []
+    @property
+    def _levels(self) -> Levels:
+        assert self.levels is not None  # __post_init__ always sets it
+        return self.levels
+
+
+@dataclass(frozen=True, eq=False)
+class Levels:
+    """Each server's predicted and measured levels, derived once from the estimate, the smaller
+    Ollama sizings and the load tests; it never sees the answers, so the what-ifs that change only
+    answers share it, and any other change builds a new one (``Facts.__post_init__``)."""
+
+    estimate: dict[str, Any] | None
+    ollama_sizings: tuple[dict[str, Any], ...]
+    load_tests: tuple[dict[str, Any], ...]
+
+    def built_from(
+        self,
+        estimate: dict[str, Any] | None,
+        ollama_sizings: tuple[dict[str, Any], ...],
+        load_tests: tuple[dict[str, Any], ...],
+    ) -> bool:
+        return (
+            self.estimate is estimate
+            and self.ollama_sizings is ollama_sizings
+            and self.load_tests is load_tests
+        )
+
+    @cached_property
+    def predicted(self) -> dict[Backend, Side]:
+        sides = {}
+        for backend in Backend:
+            rows = [r for r in self.ollama_sizings if backend is Backend.OLLAMA]
+            for row in (self.estimate or {}).get("performance") or ():
+                if _server_of(row) == backend:
+                    rows.append(row)
+            sides[backend] = Side(backend, "model", tuple(rows))
+        return sides
+
+    @cached_property
+    def measured(self) -> dict[Backend, Side]:
+        rows: dict[Backend, list[dict[str, Any]]] = {backend: [] for backend in Backend}
         for result in self.load_tests:
-            kind = str(((result or {}).get("target") or {}).get("kind") or "").lower()
-            if KIND_TO_BACKEND.get(kind) == backend:
-                rows.extend(
+            backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
+            if backend is not None:
+                rows[backend].extend(
                     level for level in result.get("levels") or () if level.get("concurrency")
                 )
-        return Side(backend, "measured", tuple(rows))
+        return {backend: Side(backend, "measured", tuple(rows[backend])) for backend in Backend}
 
 
-# Memo keys (their first item) that stay valid when only the answers change: the levels depend on
-# the estimate and the load tests alone; cost rows are keyed by the users and price they used.
-_ANSWER_FREE_MEMOS = ("predicted", "measured", "cost_rows")
+# ---- cost ------------------------------------------------------------------------------------
 
 
-def _server_of(row: dict) -> Backend | None:
-    name = str(row.get("server") or row.get("backend") or row.get("engine") or "").lower()
-    return KIND_TO_BACKEND.get(name)
+def hourly_cost(f: Facts) -> float | None:
+    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
+    if f.cpu_only or not f.gpu:
+        return None
+    price = f.answers.gpu_hourly_cost_usd
+    if price is None:
+        price = f.gpu.get("hourly_usd")
+    return float(price) * max(f.gpu_count, 1) if price is not None else None
+
+
+def cost_per_million(hourly: float, tokens_per_s: float) -> float:
+    return hourly / (tokens_per_s * 3600) * 1_000_000
+
+
+def _cost_rows_of(f: Facts) -> tuple[dict[str, Any], ...]:
+    """Per level at your load where both servers have a throughput: $/1M output tokens each.
+
+    Two rules and the comparison table read them.
+    """
+    hourly = hourly_cost(f)
+    if not hourly or hourly <= 0:
+        return ()  # free (owned, or priced at 0): no cost to compare
+    return tuple(_cost_rows(f, hourly))
+
+
+def _cost_rows(f: Facts, hourly: float) -> list[dict[str, Any]]:
+    rows = []
+    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
+    for kind, ollama_side, vllm_side in (
+        ("measured", measured_ollama, measured_vllm),
+        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
+    ):
+        for ollama in ollama_side.at_your_load(f.users):
+            c = ollama["concurrency"]
+            if (
+                kind == "predicted"
+                and throughput(measured_ollama.at(c))
+                and throughput(measured_vllm.at(c))
+            ):
+                continue  # both servers measured at this load: the measurement speaks
+            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
+            if ollama_tput and vllm_tput:
+                cost = {
+                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
+                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
+                }
+                rows.append({"concurrency": c, "source": kind, "cost": cost})
+    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
+
+
+def _server_of(row: dict[str, Any]) -> Backend | None:
+    return backend_for_kind(row.get("server"))
 
 
 @dataclass(frozen=True)
 class Side:
     """Levels (predicted or measured) for one server, indexed by concurrency.
 
-    The levels are read-only: the indexes below are built once, on first use.
+    The levels are read-only: the two indexes below are built once, on first use.
     """
 
     backend: Backend
     source: str  # "model" | "measured"
-    levels: tuple[dict, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_at_load", {})  # peak -> at_your_load(peak)
+    levels: tuple[dict[str, Any], ...]
 
     def __bool__(self) -> bool:
         return bool(self.levels)
 
     @cached_property
-    def _by_concurrency(self) -> dict[Any, dict]:
-        index: dict[Any, dict] = {}
+    def _by_concurrency(self) -> dict[Any, dict[str, Any]]:
+        index: dict[Any, dict[str, Any]] = {}
         for level in self.levels:
             index[level.get("concurrency")] = level  # the last one at a concurrency wins
         return index
 
     @cached_property
-    def _ordered(self) -> tuple[dict, ...]:
+    def _ordered(self) -> tuple[dict[str, Any], ...]:
         """Levels at concurrency 1 or more, by concurrency (stable: keeps their order)."""
         chosen = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) >= 1]
         return tuple(sorted(chosen, key=lambda lvl: lvl["concurrency"]))
 
-    def at(self, concurrency: int) -> dict | None:
+    def at(self, concurrency: int) -> dict[str, Any] | None:
         """The level at exactly ``concurrency`` (the last one measured there), else None."""
         return self._by_concurrency.get(concurrency)
 
-    def up_to(self, peak: int) -> list[dict]:
+    def up_to(self, peak: int) -> list[dict[str, Any]]:
         """Every level (all runs, all sizings) at or below ``peak`` concurrency, by concurrency."""
         return [lvl for lvl in self._ordered if lvl["concurrency"] <= peak]
 
-    def at_your_load(self, peak: int) -> list[dict]:
+    def at_your_load(self, peak: int) -> list[dict[str, Any]]:
         """Levels at or below ``peak`` plus, when none is at the peak itself, those at the first
-        concurrency above it (in that order). Memoised per peak: the what-if searches ask often.
+        concurrency above it (in that order).
 
         The set only grows with ``peak``: a level above the old peak was either the first one
         above (already in) or is now at or below the new peak.
         """
-        found = self._at_load.get(peak)
-        if found is None:
-            levels = self.up_to(peak)
-            above = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) > peak]
-            if above and not any(lvl["concurrency"] == peak for lvl in levels):
-                first = min(lvl["concurrency"] for lvl in above)
-                levels += [lvl for lvl in above if lvl["concurrency"] == first]
-            found = self._at_load[peak] = tuple(levels)
-        return list(found)
+        levels = self.up_to(peak)
+        above = [lvl for lvl in self.levels if (lvl.get("concurrency") or 0) > peak]
+        if above and not any(lvl["concurrency"] == peak for lvl in levels):
+            first = min(lvl["concurrency"] for lvl in above)
+            levels += [lvl for lvl in above if lvl["concurrency"] == first]
+        return levels
 
-    def single(self) -> dict | None:
+    def single(self) -> dict[str, Any] | None:
         return self.at(1)
 
-    def highest(self) -> dict | None:
+    def highest(self) -> dict[str, Any] | None:
         ordered = sorted(self.levels, key=lambda level: level.get("concurrency") or 0)
         return ordered[-1] if ordered else None
 
 
-def metric(level: dict | None, name: str, stat: str = "p95") -> float | None:
+def metric(level: dict[str, Any] | None, name: str, stat: str = "p95") -> float | None:
     """``level[name][stat]`` (e.g. e2el_ms p95), None when absent or not positive."""
     if not level:
         return None
@@ -269,7 +318,7 @@ def metric(level: dict | None, name: str, stat: str = "p95") -> float | None:
     return None
 
 
-def failure_rate(level: dict | None) -> float:
+def failure_rate(level: dict[str, Any] | None) -> float:
     """Failed / attempted requests at a measured level (0 for predictions)."""
     if not level:
         return 0.0
@@ -278,7 +327,7 @@ def failure_rate(level: dict | None) -> float:
     return failed / requests if requests else 0.0
 
 
-def throughput(level: dict | None) -> float | None:
+def throughput(level: dict[str, Any] | None) -> float | None:
     """Output tokens per second at a level, None when absent."""
     value = (level or {}).get("output_token_throughput")
     return float(value) if isinstance(value, int | float) and value > 0 else None

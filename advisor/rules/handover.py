@@ -7,15 +7,17 @@ measurements, catalog), never invented here.
 
 from __future__ import annotations
 
-from advisor.rules.answers import Platform
+from typing import Any
+
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.rules.checks import gib, ms
-from advisor.rules.facts import Backend, Facts, metric, throughput
-from advisor.rules.load_checks import cost_rows
+from advisor.rules.facts import Facts, metric, throughput
+from advisor.rules.questions import Platform
 from advisor.rules.thresholds import HANDFUL_USERS
+from probes.kinds import Backend
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)
 VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000
-VLLM_GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default --gpu-memory-utilization
 
 
 def _tp(facts: Facts) -> int:
@@ -58,7 +60,7 @@ def vllm_command(facts: Facts) -> str:
     return " ".join(parts)
 
 
-def migration(facts: Facts, backend: Backend) -> dict:
+def migration(facts: Facts, backend: Backend) -> dict[str, Any]:
     """Model name mapping, base-URL change and the steps to move between the servers."""
     model = facts.model or {}
     tag = model.get("ollama_tag")
@@ -109,7 +111,7 @@ def migration(facts: Facts, backend: Backend) -> dict:
     }
 
 
-def _at_users(facts: Facts, backend: Backend) -> tuple[dict | None, str]:
+def _at_users(facts: Facts, backend: Backend) -> tuple[dict[str, Any] | None, str]:
     """The level at the user's peak: measured when there is one, else predicted."""
     measured = facts.measured(backend).at(facts.users)
     if measured:
@@ -123,7 +125,7 @@ def _latency(facts: Facts, backend: Backend) -> str:
     return f"p95 {ms(p95)} at {_users(facts.users)} ({source})" if p95 else "no prediction"
 
 
-def comparison(facts: Facts) -> tuple[dict, ...]:
+def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     """The article's comparison table, each row filled with this team's numbers."""
     vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
     ctx = facts.answers.context_length
@@ -135,7 +137,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
             "aspect": "Built for",
             "vllm": "Production GPU serving",
             "ollama": "Local, single-user prototyping",
-            "yours": f"{facts.answers.use_case.value}, {facts.users} peak concurrent users",
+            "yours": f"{facts.answers.use_case.value}, {_users(facts.users, 'peak concurrent')}",
         },
         {
             "aspect": "Concurrency",
@@ -154,7 +156,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
                 f"{_ollama_slots(ollama.get('num_parallel') or 1)}; "
                 f"{_latency(facts, Backend.OLLAMA)}"
             ),
-            "yours": f"{facts.users} peak concurrent users (a handful is {HANDFUL_USERS})",
+            "yours": f"{_users(facts.users, 'peak concurrent')} (a handful is {HANDFUL_USERS})",
         },
         {
             "aspect": "Apple Silicon",
@@ -194,7 +196,7 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
             "yours": f"{_users(facts.users)}, {facts.answers.avg_output_tokens} tokens per answer",
         },
     ]
-    costs = [r for r in cost_rows(facts) if r["concurrency"] >= facts.users] or cost_rows(facts)
+    costs = [r for r in facts.cost_rows if r["concurrency"] >= facts.users] or facts.cost_rows
     if costs and not unavailable:
         row = costs[0]
         rows.append(
@@ -202,13 +204,13 @@ def comparison(facts: Facts) -> tuple[dict, ...]:
                 "aspect": "$ per 1M output tokens",
                 "vllm": f"${row['cost'][Backend.VLLM]:.2f} ({row['source']})",
                 "ollama": f"${row['cost'][Backend.OLLAMA]:.2f} ({row['source']})",
-                "yours": f"at {row['concurrency']} concurrent users",
+                "yours": f"at {_users(row['concurrency'], 'concurrent')}",
             }
         )
     return tuple(rows)
 
 
-def _multi_gpu_text(vllm: dict, tp: int) -> str:
+def _multi_gpu_text(vllm: dict[str, Any], tp: int) -> str:
     if vllm and not vllm.get("fits"):
         return "Tensor parallelism (your GPUs cannot hold the model as asked)"
     return (
@@ -226,8 +228,10 @@ def _ollama_slots(num_parallel: int) -> str:
     )
 
 
-def _users(n: int) -> str:
-    return f"{n} user" if n == 1 else f"{n} users"
+def _users(n: int, kind: str = "") -> str:
+    """ "1 peak concurrent user", "40 peak concurrent users": a count and its noun, agreeing."""
+    noun = "user" if n == 1 else "users"
+    return f"{n} {kind} {noun}" if kind else f"{n} {noun}"
 
 
 def _ollama_fits(facts: Facts) -> bool | None:
@@ -242,7 +246,7 @@ def _ollama_fits(facts: Facts) -> bool | None:
     return bool(ollama.get("fits_in_vram"))
 
 
-def _fit_text(fits: bool | None, size: float | None, ollama: dict | None = None) -> str:
+def _fit_text(fits: bool | None, size: float | None, ollama: dict[str, Any] | None = None) -> str:
     if fits is None:
         return f"needs {gib(size)}" if size else "unknown (no estimate)"
     if fits:
@@ -260,7 +264,7 @@ def _tput(facts: Facts, backend: Backend) -> str:
     return f"{value:.0f} tok/s ({source})" if value >= 10 else f"{value:.1f} tok/s ({source})"
 
 
-def serving(facts: Facts, backend: Backend) -> dict:
+def serving(facts: Facts, backend: Backend) -> dict[str, Any]:
     """The configuration to deploy with: what the bundles render."""
     model = facts.model or {}
     vllm_quant, ollama_quant = _quantizations(facts)
@@ -274,7 +278,7 @@ def serving(facts: Facts, backend: Backend) -> dict:
             "gpu_count": facts.gpu_count,
             "max_model_len": facts.answers.context_length,
             "max_num_seqs": vllm.get("max_num_seqs"),
-            "gpu_memory_utilization": VLLM_GPU_MEMORY_UTILIZATION,
+            "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
             "enable_lora": bool(facts.answers.lora_adapters)
             or "multi_lora" in facts.answers.features,
             "max_loras": max(facts.answers.lora_adapters, 1),
@@ -296,7 +300,7 @@ def serving(facts: Facts, backend: Backend) -> dict:
     }
 
 
-def facts_summary(facts: Facts) -> dict:
+def facts_summary(facts: Facts) -> dict[str, Any]:
     """What the verdict was based on, in a line each (shown beside it)."""
     sides = {b.value: len(facts.measured(b).levels) for b in Backend}
     return {

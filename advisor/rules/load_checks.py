@@ -1,30 +1,33 @@
 """Checks that read load: measured load tests and the $/1M-token cost at the user's load.
 
 Same discipline as ``checks``: evidence for vLLM when it holds at ANY level at your load, for
-Ollama only when it holds at ALL of them (``at_your_load``), so more users only move toward vLLM.
+Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users only move toward vLLM.
 """
 
 from __future__ import annotations
 
-from advisor.rules.checks import Evidence, at_your_load, ms, slo_misses
-from advisor.rules.facts import Backend, Facts, Side, failure_rate, metric, throughput
+from typing import Any
+
+from advisor.rules.checks import Evidence, ms, slo_misses
+from advisor.rules.facts import Facts, Side, failure_rate, metric
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
     COST_RATIO,
     DEGRADED_P95_RATIO,
     MAX_FAILURE_RATE,
 )
+from probes.kinds import Backend
 
 # ---- measured ------------------------------------------------------------------------------------
 
 
-def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict, float]]]:
+def _ratio_levels(side: Side, peak: int) -> tuple[float | None, list[tuple[dict[str, Any], float]]]:
     """Single-user p95 E2E and, for each level at your load above 1, its p95 / single-user ratio."""
     base = metric(side.single(), "e2el_ms")
     if base is None:
         return None, []
     rows = []
-    for level in at_your_load(side, peak):
+    for level in side.at_your_load(peak):
         p95 = metric(level, "e2el_ms")
         if level["concurrency"] > 1 and p95 is not None:
             rows.append((level, p95 / base))
@@ -57,7 +60,7 @@ def measured_collapse(f: Facts) -> Evidence:
 
 
 def measured_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.OLLAMA), f.users):
+    for level in f.measured(Backend.OLLAMA).at_your_load(f.users):
         rate = failure_rate(level)
         if rate > MAX_FAILURE_RATE:
             return {
@@ -74,7 +77,7 @@ def measured_slo_miss(f: Facts) -> Evidence:
     slos, side = f.answers.slos, f.measured(Backend.OLLAMA)
     if not slos or not side or slo_misses(side.single(), slos):
         return None
-    for level in at_your_load(side, f.users):
+    for level in side.at_your_load(f.users):
         misses = slo_misses(level, slos)
         if level["concurrency"] > 1 and misses:
             return {"concurrency": level["concurrency"], "misses": "; ".join(misses)}
@@ -84,7 +87,7 @@ def measured_slo_miss(f: Facts) -> Evidence:
 def measured_ollama_holds(f: Facts) -> Evidence:
     """Measured at (or above) the peak, Ollama's p95 stays under 2x single-user, no failures, SLOs met."""
     side = f.measured(Backend.OLLAMA)
-    levels = at_your_load(side, f.users)
+    levels = side.at_your_load(f.users)
     if not levels or (levels[-1].get("concurrency") or 0) < f.users:
         return None
     base, rows = _ratio_levels(side, f.users)
@@ -99,7 +102,7 @@ def measured_ollama_holds(f: Facts) -> Evidence:
 
 
 def measured_vllm_failures(f: Facts) -> Evidence:
-    for level in at_your_load(f.measured(Backend.VLLM), f.users):
+    for level in f.measured(Backend.VLLM).at_your_load(f.users):
         if failure_rate(level) > MAX_FAILURE_RATE:
             return {"concurrency": level["concurrency"], "rate": f"{failure_rate(level):.0%}"}
     return None
@@ -108,58 +111,7 @@ def measured_vllm_failures(f: Facts) -> Evidence:
 # ---- cost ----------------------------------------------------------------------------------------
 
 
-def hourly_cost(f: Facts) -> float | None:
-    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
-    if f.cpu_only or not f.gpu:
-        return None
-    price = f.answers.gpu_hourly_cost_usd
-    if price is None:
-        price = f.gpu.get("hourly_usd")
-    return float(price) * max(f.gpu_count, 1) if price is not None else None
-
-
-def cost_per_million(hourly: float, tokens_per_s: float) -> float:
-    return hourly / (tokens_per_s * 3600) * 1_000_000
-
-
-def cost_rows(f: Facts) -> list[dict]:
-    """Per level at your load where both servers have a throughput: $/1M output tokens each.
-
-    Two rules and the comparison table read them, and the what-if searches re-decide with the
-    same levels: memoised on the facts, keyed by everything from the answers they depend on.
-    """
-    hourly = hourly_cost(f)
-    if not hourly or hourly <= 0:
-        return []  # free (owned, or priced at 0): no cost to compare
-    return list(f.memo(("cost_rows", f.users, hourly), lambda: _cost_rows(f, hourly)))
-
-
-def _cost_rows(f: Facts, hourly: float) -> list[dict]:
-    rows = []
-    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
-    for kind, ollama_side, vllm_side in (
-        ("measured", measured_ollama, measured_vllm),
-        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
-    ):
-        for ollama in at_your_load(ollama_side, f.users):
-            c = ollama["concurrency"]
-            if (
-                kind == "predicted"
-                and throughput(measured_ollama.at(c))
-                and throughput(measured_vllm.at(c))
-            ):
-                continue  # both servers measured at this load: the measurement speaks
-            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
-            if ollama_tput and vllm_tput:
-                cost = {
-                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
-                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
-                }
-                rows.append({"concurrency": c, "source": kind, "cost": cost})
-    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
-
-
-def _cost_evidence(row: dict, cheaper: Backend) -> dict:
+def _cost_evidence(row: dict[str, Any], cheaper: Backend) -> dict[str, Any]:
     cost = row["cost"]
     return {
         "concurrency": row["concurrency"],
@@ -173,14 +125,14 @@ def _cost_evidence(row: dict, cheaper: Backend) -> dict:
 
 
 def vllm_cheaper(f: Facts) -> Evidence:
-    for row in reversed(cost_rows(f)):  # quote the level nearest your peak
+    for row in reversed(f.cost_rows):  # quote the level nearest your peak
         if row["cost"][Backend.OLLAMA] >= COST_RATIO * row["cost"][Backend.VLLM]:
             return _cost_evidence(row, Backend.VLLM)
     return None
 
 
 def ollama_cheaper(f: Facts) -> Evidence:
-    rows = cost_rows(f)
+    rows = f.cost_rows
     if rows and all(
         r["cost"][Backend.VLLM] >= COST_RATIO * r["cost"][Backend.OLLAMA] for r in rows
     ):

@@ -80,7 +80,7 @@ class AnswerField:
     catalog: str | None = None  # models | gpus | quantizations: list from advisor.capacity.catalog
     unit: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["choices"] = [{"value": v, "label": label} for v, label in self.choices]
         data["default"] = list(self.default) if isinstance(self.default, tuple) else self.default
@@ -211,7 +211,8 @@ ANSWER_FIELDS: tuple[AnswerField, ...] = (
         "gpu",
         "GPU",
         "catalog",
-        "Catalog id or the name the driver reports (NVIDIA H100 80GB HBM3, Apple M3 Max). "
+        "Catalog id or the name the driver reports (NVIDIA H100 80GB HBM3). On a Mac, pick the "
+        "chip with its unified memory (apple-m3-max-64gb): the same chip ships with 36 to 128 GB. "
         "Optional when a hardware report is attached.",
         catalog="gpus",
     ),

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from advisor.rules import checks, load_checks
-from advisor.rules.facts import Backend, Facts
+from advisor.rules.facts import Facts
 from advisor.rules.thresholds import (
     ARTICLE,
     COLLAPSE_P95_RATIO,
@@ -25,6 +26,7 @@ from advisor.rules.thresholds import (
     MULTI_LORA_ADAPTERS,
     OLLAMA_CONCURRENCY_LIMIT,
 )
+from probes.kinds import Backend
 
 
 class Category(StrEnum):
@@ -52,16 +54,16 @@ class Rule:
     weight: float
     message: str
     source: str
-    check: Callable[[Facts], dict | None]
+    check: Callable[[Facts], dict[str, Any] | None]
 
     def effect_text(self) -> str:
-        if self.effect is Effect.REQUIRE:
-            return f"requires {self.backend.label}"  # type: ignore[union-attr]
-        if self.effect is Effect.NOTE:
+        if self.effect is Effect.NOTE or self.backend is None:  # a note names no server
             return "note (favours neither)"
-        return f"+{self.weight:g} toward {self.backend.label}"  # type: ignore[union-attr]
+        if self.effect is Effect.REQUIRE:
+            return f"requires {self.backend.label}"
+        return f"+{self.weight:g} toward {self.backend.label}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "category": self.category.value,
@@ -209,7 +211,7 @@ RULES: tuple[Rule, ...] = (
          load_checks.measured_degraded),
     Rule("measured.collapse", C.MEASURED, f"measured Ollama p95 at your load >= {COLLAPSE_P95_RATIO:g}x single-user", EV, VLLM, 4,
          "Measured latency collapse: Ollama's p95 at {concurrency} concurrent users is {p95}, {ratio}x its single-user {single} (collapse at {limit}x). The serving layer, not the model, is the problem.",
-         f"{ARTICLE}, 'When to move from Ollama to vLLM'; issue 5's sweep stops at 10x single-user p95",
+         f"{ARTICLE}, 'When to move from Ollama to vLLM'; the load tester's sweep stops at 10x single-user p95",
          load_checks.measured_collapse),
     Rule("measured.failures", C.MEASURED, f"measured Ollama failures at your load > {MAX_FAILURE_RATE:.0%}", EV, VLLM, 4,
          "Measured failures: {failed} of {requests} requests ({rate}) failed on Ollama at {concurrency} concurrent users.",
@@ -241,6 +243,6 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 
-def rules_table() -> list[dict]:
+def rules_table() -> list[dict[str, Any]]:
     """The rule table, JSON-safe, in evaluation order ("how we decide")."""
     return [rule.as_dict() for rule in RULES]

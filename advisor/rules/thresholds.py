@@ -24,9 +24,9 @@ SINGLE_STREAM_GAP = 0.15
 
 # ---- Measured (and predicted) latency under load ----------------------------------------------
 # ARTICLE: "Watch your p95 ... as concurrent users climb"; a p95 above twice its single-user value
-# means requests are queueing behind each other (issue 7's example switch trigger).
+# means requests are queueing behind each other (the example switch trigger of docs/rules.md).
 DEGRADED_P95_RATIO = 2.0
-# Issue 5 stops a sweep when p95 E2E passes 10x single-user ("latency collapse"); the ARTICLE's
+# The load tester stops a sweep when p95 E2E passes 10x single-user ("latency collapse"); the ARTICLE's
 # example ("a couple of seconds ... stretches toward a minute") is 20-30x.
 COLLAPSE_P95_RATIO = 10.0
 # Any failed request under load is an outage for a user; 1% leaves room for a flaky client.

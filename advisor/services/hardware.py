@@ -24,7 +24,8 @@ from django.db.models import Q, QuerySet
 
 from advisor.celery import app
 from advisor.errors import AdvisorError, AdvisorValidationError
-from advisor.loadtest.policy import check_target
+from advisor.jsontext import JsonTooDeep, json_loads
+from advisor.loadtest.policy import AllowList, check_target
 from advisor.models import HardwareReport, HardwareSource
 from probes import collect_report, servers
 from probes.gpu_catalog import match_gpus
@@ -73,13 +74,17 @@ def hardware_report_load_json(*, text: str | bytes) -> dict:
             f"The report is larger than {MAX_REPORT_BYTES // 1000} kB.", field=REPORT_FIELD
         )
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except UnicodeDecodeError:
         raise AdvisorError("The report is not UTF-8 text.", field=REPORT_FIELD) from None
     except json.JSONDecodeError as exc:
         raise AdvisorError(
             f"The report is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
             field=REPORT_FIELD,
+        ) from None
+    except JsonTooDeep as exc:
+        raise AdvisorError(
+            f"The report is not a hardware report: {exc}.", field=REPORT_FIELD
         ) from None
     return data
 
@@ -110,7 +115,7 @@ def hardware_report_validate(*, report: object) -> dict:
 
 
 def hardware_report_create(
-    *, report: object, source: HardwareSource | str, owner=None
+    *, report: object, source: HardwareSource | str, owner=None, visitor: str = ""
 ) -> HardwareReport:
     """Validate ``report`` (see ``hardware_report_validate``) and store it; nothing is stored when
     it is invalid. Raises AdvisorError(field="source") for an unknown source."""
@@ -121,13 +126,22 @@ def hardware_report_create(
         raise AdvisorError(
             f"Unknown source {source!r}; use one of {choices}.", field="source"
         ) from None
-    validated = hardware_report_validate(report=report)
+    return hardware_report_store(
+        report=hardware_report_validate(report=report), source=source, owner=owner, visitor=visitor
+    )
+
+
+def hardware_report_store(
+    *, report: dict, source: HardwareSource, owner=None, visitor: str = ""
+) -> HardwareReport:
+    """Store a report ``hardware_report_validate`` returned (the caller owns the transaction)."""
     return HardwareReport.objects.create(
         owner=owner,
+        visitor="" if owner is not None else visitor,
         source=source,
-        host_name=validated["host"]["hostname"][:255],
-        schema_version=validated["schema_version"],
-        report=validated,
+        host_name=report["host"]["hostname"][:255],
+        schema_version=report["schema_version"],
+        report=report,
     )
 
 
@@ -154,21 +168,28 @@ def hardware_report_collect(*, server_urls: list[str] | tuple[str, ...] = ()) ->
 
     Raises AdvisorError(field="server_urls") for a URL that is not http(s).
     """
-    return collect_report(server_urls=_server_urls(server_urls))
+    # Checked twice: here for a clear field error before anything runs, and by the probe itself on
+    # the addresses it connects to (probes/outbound.py), so a name that resolves elsewhere by
+    # then reaches nothing.
+    allowed = AllowList.parse(settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
+    return collect_report(server_urls=_server_urls(server_urls), server_check=allowed.check)
 
 
 def hardware_report_probe_local(
-    *, owner=None, server_urls: list[str] | tuple[str, ...] = ()
+    *, owner=None, visitor: str = "", server_urls: list[str] | tuple[str, ...] = ()
 ) -> HardwareReport:
     """Probe the advisor's own host, in this process, and store the report (source ``local``)."""
     report = hardware_report_collect(server_urls=server_urls)
-    return hardware_report_create(report=report, source=HardwareSource.LOCAL, owner=owner)
+    return hardware_report_create(
+        report=report, source=HardwareSource.LOCAL, owner=owner, visitor=visitor
+    )
 
 
 def hardware_report_probe_remote(
     *,
     host: str,
     owner=None,
+    visitor: str = "",
     server_urls: list[str] | tuple[str, ...] = (),
     timeout: float = REMOTE_PROBE_TIMEOUT_S,
 ) -> HardwareReport:
@@ -202,7 +223,9 @@ def hardware_report_probe_remote(
     finally:
         with contextlib.suppress(Exception):
             result.forget()  # the report is kept in the database, not in the result backend
-    return hardware_report_create(report=report, source=HardwareSource.REMOTE, owner=owner)
+    return hardware_report_create(
+        report=report, source=HardwareSource.REMOTE, owner=owner, visitor=visitor
+    )
 
 
 def hardware_hosts_list(*, timeout: float = INSPECT_TIMEOUT_S) -> list[RemoteHost]:

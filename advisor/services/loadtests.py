@@ -3,8 +3,10 @@
 The engine (``advisor.loadtest``) knows nothing of Django; this module turns its progress and
 result into ``LoadTest`` / ``LoadTestLevel`` rows. Liveness: a running test writes
 ``heartbeat_at`` with every progress save (at least once a second); ``loadtest_reap_stale()``
-fails tests whose heartbeat stopped (their worker died). It runs at the start of every load-test
-task, and views/API call it through ``loadtest_get`` / ``loadtest_list`` before they read.
+fails tests whose heartbeat stopped (their worker died) and tests queued for longer than
+``QUEUED_TIMEOUT_S`` (no worker listens on their queue). It runs on the worker side only: the
+``advisor.reap_load_tests`` task every 30 s (Celery beat, ``worker -B``) and at the
+start of every load-test task. Reads (pages, polls, the API) never write.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import re
 import time
 from datetime import timedelta
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from advisor.celery import app
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, BrokerUnavailableError
 from advisor.loadtest import (
     LoadTestConfig,
     LoadTestResult,
@@ -40,15 +44,32 @@ STALE_AFTER_S = 30
 PROGRESS_INTERVAL_S = 0.5
 CANCEL_CHECK_S = 0.5  # a cancel lands within 2 s: checked twice a second, engine stops in 0.1 s
 HOST_QUEUE = re.compile(r"^host\.[A-Za-z0-9_.-]{1,100}$")
+REAP_TASK_NAME = "advisor.reap_load_tests"  # sent by beat (settings.CELERY_BEAT_SCHEDULE)
+# A test no worker took within an hour is failed. A host worker runs one test at a time, each
+# over within the task's 480 s hard limit, so an hour's wait means seven or more tests ahead of it
+# or, far likelier, a queue no worker listens on (host.<name> of a host that is down or never
+# started one); either way the owner is told instead of left waiting. The task carries the same
+# expiry, so a worker that gets it later drops it.
+QUEUED_TIMEOUT_S = 3600
+# Broker errors when the task is sent (the broker down or refusing): the test is not queued.
+BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError, OSError)
 
 
 def loadtest_create(
-    *, owner=None, config: LoadTestConfig | dict, queue: str = "", enqueue: bool = True
+    *,
+    owner=None,
+    visitor: str = "",
+    config: LoadTestConfig | dict,
+    queue: str = "",
+    enqueue: bool = True,
 ) -> LoadTest:
     """Check ``config`` against the policy, store it queued, and enqueue the task on commit.
 
+    ``owner`` is the signed-in user (None: anonymous); ``visitor`` the anonymous browser session's
+    key (``advisor.views.access.visitor_of``): the hourly limit counts per user, or per visitor.
     ``queue`` is empty (the ``loadtests`` queue) or ``host.<name>`` to run next to the server.
-    Raises ``AdvisorError(field=...)``: bad config, host not allowed, caps, hourly limit, queue.
+    Raises ``AdvisorError(field=...)``: bad config, host not allowed, caps, hourly limit, queue;
+    ``BrokerUnavailableError`` when the broker refuses the task (no row is left behind).
     """
     if isinstance(config, dict):
         config = LoadTestConfig.parse(config)
@@ -59,27 +80,75 @@ def loadtest_create(
         )
     policy.check_config(config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
     owner_id = getattr(owner, "pk", None) if owner is not None and owner.is_authenticated else None
-    hour_ago = timezone.now() - timedelta(hours=1)
-    recent = LoadTest.objects.filter(owner_id=owner_id, created_at__gte=hour_ago).count()
-    policy.check_hourly_limit(recent)
-    load_test = LoadTest.objects.create(
-        owner_id=owner_id,
-        base_url=config.base,
-        api=str(config.api),
-        model_name=config.model,
-        queue=queue,
-        config=config.as_dict(),
-        progress={"phase": "queued"},
-    )
-    if enqueue:
-        transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test))
+    if owner_id is not None:
+        visitor = ""
+    with transaction.atomic():
+        # Count and insert under one lock per bucket, so parallel posts cannot all see room.
+        _lock_bucket(f"loadtests:{owner_id}:{visitor}")
+        hour_ago = timezone.now() - timedelta(hours=1)
+        recent = LoadTest.objects.filter(
+            owner_id=owner_id, visitor=visitor, created_at__gte=hour_ago
+        ).count()
+        policy.check_hourly_limit(recent)
+        load_test = LoadTest.objects.create(
+            owner_id=owner_id,
+            visitor=visitor,
+            base_url=config.base,
+            api=str(config.api),
+            model_name=config.model,
+            queue=queue,
+            config=config.as_dict(),
+            progress={"phase": "queued"},
+        )
+        if enqueue:
+            api_key = config.api_key
+            transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test, api_key=api_key))
     return load_test
 
 
-def loadtest_enqueue(*, load_test: LoadTest) -> str:
-    """Send the task (to ``load_test.queue`` when set) and remember its id."""
-    options = {"queue": load_test.queue} if load_test.queue else {}
-    async_result = app.send_task(TASK_NAME, args=[str(load_test.pk)], **options)
+def _lock_bucket(key: str) -> None:
+    """Hold a lock named ``key`` until the current transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock (https://www.postgresql.org/docs/16/
+    functions-admin.html#FUNCTIONS-ADVISORY-LOCKS), so two transactions counting one bucket wait
+    for each other while other buckets run freely. SQLite needs none: write transactions start
+    ``IMMEDIATE`` (advisor/config.py), which already admits one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
+def loadtest_enqueue(*, load_test: LoadTest, api_key: str = "") -> str:
+    """Send the task (to ``load_test.queue`` when set) and remember its id.
+
+    ``api_key`` travels in the task message only (never in a row, a response or a log line:
+    ``kwargsrepr`` is what Celery logs and shows in events), so it lives in the broker until a
+    worker takes the task, then in that worker's memory for the run.
+
+    Sent once, without kombu's publish retries (with them a web request waited 19 s on a
+    broker that was down). Raises ``BrokerUnavailableError`` when the broker does not take it;
+    the row is then deleted, so no test waits for a task that was never sent.
+    """
+    options: dict = {"queue": load_test.queue} if load_test.queue else {}
+    if api_key:
+        options["kwargs"] = {"api_key": api_key}
+        options["kwargsrepr"] = "{'api_key': '(hidden)'}"
+    try:
+        # ignore_result: the row is the result; without it Celery first subscribes to the
+        # result backend (Redis too), which retries for seconds before failing when Redis is down.
+        async_result = app.send_task(
+            TASK_NAME,
+            args=[str(load_test.pk)],
+            retry=False,
+            ignore_result=True,
+            expires=QUEUED_TIMEOUT_S,
+            **options,
+        )
+    except BROKER_ERRORS as exc:
+        logger.warning("load test %s not queued, the broker refused it: %s", load_test.pk, exc)
+        LoadTest.objects.filter(pk=load_test.pk).delete()
+        raise BrokerUnavailableError() from exc
     LoadTest.objects.filter(pk=load_test.pk).update(task_id=async_result.id)
     load_test.task_id = async_result.id
     return async_result.id
@@ -102,44 +171,60 @@ def loadtest_cancel(*, load_test: LoadTest) -> LoadTest:
     return load_test
 
 
-def loadtest_reap_stale(*, stale_after_s: float = STALE_AFTER_S) -> int:
-    """Fail running tests whose heartbeat is older than ``stale_after_s``; return how many."""
-    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
-    stale = LoadTest.objects.filter(status=LoadTestStatus.RUNNING, heartbeat_at__lt=cutoff)
-    count = stale.update(
+def loadtest_reap_stale(
+    *, stale_after_s: float = STALE_AFTER_S, queued_after_s: float = QUEUED_TIMEOUT_S
+) -> int:
+    """Fail running tests whose heartbeat is older than ``stale_after_s`` and tests still queued
+    ``queued_after_s`` after they were created; return how many. Worker side only (see above)."""
+    now = timezone.now()
+    stale = LoadTest.objects.filter(
+        status=LoadTestStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s)
+    ).update(
         status=LoadTestStatus.FAILED,
-        finished_at=timezone.now(),
+        finished_at=now,
         stopped_reason="worker lost",
         error=(
             f"The worker running this test stopped reporting (no heartbeat for over "
             f"{stale_after_s:g} s): it was killed or its host went down. Finished levels are kept."
         ),
     )
-    if count:
-        logger.warning("reaped %d stale load test(s)", count)
-    return count
+    unclaimed = LoadTest.objects.filter(
+        status=LoadTestStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued_after_s)
+    ).update(
+        status=LoadTestStatus.FAILED,
+        finished_at=now,
+        stopped_reason="no worker took it",
+        error=(
+            f"No worker started this test within {queued_after_s:g} s: none listens on its "
+            "queue (a host.<name> queue needs a worker started with -Q host.<name>), or every "
+            "worker on it stayed busy."
+        ),
+    )
+    if stale or unclaimed:
+        logger.warning("reaped %d stale and %d unclaimed load test(s)", stale, unclaimed)
+    return stale + unclaimed
 
 
 def loadtest_get(*, load_test_id) -> LoadTest:
-    """One test, after reaping stale ones so a dead worker never shows as running."""
-    loadtest_reap_stale()
+    """One test (a read: reaping happens on the worker side)."""
     return LoadTest.objects.get(pk=load_test_id)
 
 
 def loadtest_list(*, owner=None):
-    """Tests newest first (the owner's when given), after reaping stale ones."""
-    loadtest_reap_stale()
+    """Tests newest first (the owner's when given)."""
     rows = LoadTest.objects.all()
     if owner is not None and owner.is_authenticated:
         rows = rows.filter(owner=owner)
     return rows
 
 
-def loadtest_run(*, load_test_id) -> LoadTest:
+def loadtest_run(*, load_test_id, api_key: str = "") -> LoadTest | None:
     """The task's body: run a queued test to the end, saving progress, levels and the result.
+    ``api_key``: sent as ``Authorization: Bearer``; from the task message, never stored.
 
     A row already ``running`` means this is a redelivery after the worker died (acks_late): it is
     failed with that reason, not run twice. Never raises for a failed test; the row says why.
+    Returns None when the row no longer exists.
     """
     loadtest_reap_stale()
     now = timezone.now()
@@ -149,7 +234,9 @@ def loadtest_run(*, load_test_id) -> LoadTest:
         heartbeat_at=now,
         progress={"phase": "starting"},
     )
-    load_test = LoadTest.objects.get(pk=load_test_id)
+    load_test = LoadTest.objects.filter(pk=load_test_id).first()
+    if load_test is None:  # deleted because the broker refused its task; nothing to run
+        return None
     if not claimed:
         if load_test.status == LoadTestStatus.RUNNING:
             _finish(
@@ -160,7 +247,7 @@ def loadtest_run(*, load_test_id) -> LoadTest:
             )
         return load_test
     try:
-        config = LoadTestConfig.parse(load_test.config)
+        config = LoadTestConfig.parse({**load_test.config, "api_key": api_key})
         checked = policy.check_config(config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS)
         recorder = _Recorder(load_test)
         result = run_load_test(
@@ -168,7 +255,7 @@ def loadtest_run(*, load_test_id) -> LoadTest:
             on_progress=recorder.progress,
             should_cancel=recorder.should_cancel,
             progress_interval_s=PROGRESS_INTERVAL_S,
-            resolver=checked.resolver(),
+            destination=checked,
         )
     except AdvisorError as exc:
         _finish(load_test, LoadTestStatus.FAILED, reason="refused", error=exc.message)
@@ -180,14 +267,13 @@ def loadtest_run(*, load_test_id) -> LoadTest:
         )
         return load_test
     recorder.save_levels(result.levels)
-    status = (
-        LoadTestStatus.CANCELLED
-        if result.stop_code is StopCode.CANCELLED
-        else LoadTestStatus.SUCCEEDED
-    )
-    if result.stop_code is StopCode.WARMUP_FAILED:
-        status = LoadTestStatus.FAILED
-    _finish(load_test, status, reason=result.stopped_reason, result=result)
+    failure = result.failure()
+    if failure is not None:
+        _finish(load_test, LoadTestStatus.FAILED, reason=failure, error=failure, result=result)
+    elif result.stop_code is StopCode.CANCELLED:
+        _finish(load_test, LoadTestStatus.CANCELLED, reason=result.stopped_reason, result=result)
+    else:
+        _finish(load_test, LoadTestStatus.SUCCEEDED, reason=result.stopped_reason, result=result)
     return load_test
 
 

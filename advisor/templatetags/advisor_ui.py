@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from advisor.views.charts import server_name
 
@@ -67,18 +70,68 @@ def percent(value) -> str:
 
 
 @register.filter
-def get_item(mapping, key):
-    """``mapping[key]`` for dicts in templates; None when absent."""
-    if isinstance(mapping, dict):
-        return mapping.get(key)
-    return None
+def label(value) -> str:
+    """A snake_case name as words ("multi_lora" -> "Multi LoRA", "vllm_p95" -> "vLLM p95")."""
+    words = [WORDS.get(word, word) for word in str(value or "").split("_") if word]
+    if not words:
+        return ""
+    first = words[0]
+    if first not in WORDS.values():
+        words[0] = first[:1].upper() + first[1:]
+    return " ".join(words)
+
+
+# Words a snake_case name spells differently from how people write them.
+WORDS = {
+    "vllm": "vLLM",
+    "ollama": "Ollama",
+    "llamacpp": "llama.cpp",
+    "gpu": "GPU",
+    "gpus": "GPUs",
+    "cpu": "CPU",
+    "kv": "KV",
+    "ttft": "TTFT",
+    "tpot": "TPOT",
+    "itl": "ITL",
+    "e2e": "E2E",
+    "e2el": "E2E",
+    "slo": "SLO",
+    "slos": "SLOs",
+    "lora": "LoRA",
+    "ram": "RAM",
+    "vram": "VRAM",
+    "tps": "tokens/s",
+    "usd": "USD",
+    "ms": "(ms)",
+}
 
 
 @register.filter
-def label(value) -> str:
-    """A snake_case name as words ("multi_lora" -> "Multi lora")."""
-    text = str(value or "").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+def evidence(reason) -> list[tuple[str, str]]:
+    """A reason's evidence as (label, value) pairs for people: numbers rounded (milliseconds as
+    ms or s), and text the reason's own sentence already says left out."""
+    message = str(reason.get("message") or "")
+    pairs = []
+    for key, value in (reason.get("evidence") or {}).items():
+        if isinstance(value, str) and (not value or value in message):
+            continue
+        pairs.append((label(key), human(value, key)))
+    return pairs
+
+
+def human(value, key: str = "") -> str:
+    """One figure for people: "22.3 s" for 22344.7 ms, "0.15" not "0.1499999", "1,024"."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if key.endswith("_ms"):
+            return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:,.1f} s"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.3g}"
+    return str(value)
 
 
 @register.filter
@@ -96,3 +149,19 @@ def billions(value) -> str:
 def server_label(kind) -> str:
     """A backend kind as its product name ("vllm" -> "vLLM", "llamacpp" -> "llama.cpp")."""
     return server_name(kind)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?::[^}]*)?\}")
+
+
+@register.filter
+def placeholders(message) -> SafeString:
+    """A rule's message template for the rules page: each ``{field}`` shown as a named slot
+    (``<var>hardware</var>``) rather than raw braces."""
+    text = str(conditional_escape(message))
+
+    def slot(match: re.Match[str]) -> str:
+        words = " ".join(WORDS.get(word, word) for word in match.group(1).split("_"))
+        return f'<var title="filled in from your answers">{words}</var>'
+
+    return mark_safe(_PLACEHOLDER.sub(slot, text))  # the text was escaped above

@@ -16,9 +16,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisor.errors import AdvisorError
 from advisor.models import Assessment
-from advisor.services.assessments import recommendation_create
+from advisor.services.assessments import recommendation_refresh
 from advisor.views.access import visible
-from advisor.views.charts import METRICS, SERVER_NAMES, Run, chart_specs, metric_value
+from advisor.views.charts import (
+    METRICS,
+    SERVER_NAMES,
+    Run,
+    chart_specs,
+    metric_value,
+    targets_from_answers,
+)
 
 HISTORY_PAGE_SIZE = 25
 REASON_GROUPS = (
@@ -100,7 +107,9 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
             for key, title, help_text in REASON_GROUPS
         ],
         "load_tests": list(assessment.load_tests.all()),
-        "charts": chart_specs(_measured_runs(assessment), estimate),
+        "charts": chart_specs(
+            _measured_runs(assessment), estimate, targets_from_answers(assessment.answers)
+        ),
         "metrics": METRICS,
         "performance": _performance_rows(estimate),
         "cost": _cost(estimate),
@@ -114,7 +123,7 @@ def assessment_recommend(request: HttpRequest, pk) -> HttpResponse:
     """Recommend again with the evidence attached now; errors come back on the page."""
     assessment = _assessment(request, pk)
     try:
-        recommendation_create(assessment=assessment)
+        recommendation_refresh(assessment=assessment)
     except AdvisorError as exc:
         messages.error(request, f"Could not recommend again: {exc.message}")
     return redirect("assessment", assessment.pk)

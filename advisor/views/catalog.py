@@ -1,11 +1,15 @@
 """Catalog pickers: search the model, GPU and quantization catalogs (the capacity model's data).
 
 ``GET /catalog/<kind>/?q=...`` answers htmx with ``<option>`` elements for a ``<datalist>`` and a
-plain browser with a searchable page. The search itself is a case-insensitive substring match
-over each entry's id, name, aliases and the other names the resolver accepts.
+plain browser with a searchable page. The search itself is a case-insensitive prefix match: each
+word of the query must start a name, a word of a name, or the name with its punctuation dropped,
+over each entry's id, name, aliases and the other names the resolver accepts ("m3" finds the
+Apple M3 chips, not the H100 through "HBM3").
 """
 
 from __future__ import annotations
+
+import re
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,9 +21,22 @@ from advisor.capacity import catalog
 MAX_OPTIONS = 30
 # Longest query we search for; catalog names are far shorter.
 MAX_QUERY_CHARS = 200
+
+
+def _gpus_with_memory_sizes() -> list:
+    """Every catalog GPU, and for a chip sold in several memory sizes (Apple's unified memory:
+    an M3 Max ships with 36 to 128 GB) one entry per size, so the picker asks which one."""
+    entries = []
+    for gpu in catalog.list_gpus():
+        entries.append(gpu)
+        for size in gpu.memory_options_gib:
+            entries.append(catalog.resolve_gpu(f"{gpu.id}-{size}gb"))
+    return entries
+
+
 KINDS = {
     "models": ("Models", catalog.list_models),
-    "gpus": ("GPUs", catalog.list_gpus),
+    "gpus": ("GPUs", _gpus_with_memory_sizes),
     "quantizations": ("Quantizations", catalog.list_quantizations),
 }
 
@@ -34,14 +51,24 @@ def _names(entry) -> list[str]:
     return [str(n) for n in names if n]
 
 
+def _starts(name: str) -> list[str]:
+    """Where a query word may start matching ``name``: the name, each of its words, and the name
+    without punctuation ("llama31" finds "llama-3.1-8b")."""
+    name = name.lower()
+    return [name, re.sub(r"[^a-z0-9]", "", name), *re.split(r"[^a-z0-9.]+", name)]
+
+
+def _matches(entry, word: str) -> bool:
+    return any(start.startswith(word) for name in _names(entry) for start in _starts(name))
+
+
 def catalog_search(kind: str, query: str) -> list:
-    """Entries of one catalog whose names contain every word of ``query`` (all when blank)."""
+    """Entries of one catalog where every word of ``query`` starts a name or a word of one (all
+    entries when blank)."""
     _, lister = KINDS[kind]
     words = query.lower().split()
     entries = list(lister())
-    if not words:
-        return entries
-    return [e for e in entries if all(any(w in n.lower() for n in _names(e)) for w in words)]
+    return [e for e in entries if all(_matches(e, w) for w in words)]
 
 
 @require_GET

@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.errors import AdvisorError, AdvisorValidationError, BrokerUnavailableError
 from advisor.forms.hardware import ProbeForm, RemoteProbeForm, UploadForm
 from advisor.models import HardwareReport, HardwareSource
 from advisor.services.hardware import (
@@ -24,7 +25,8 @@ from advisor.services.hardware import (
     hardware_report_probe_local,
     hardware_report_probe_remote,
 )
-from advisor.views.access import owner_of, visible
+from advisor.services.health import OK, broker_status
+from advisor.views.access import owner_of, visible, visitor_of
 
 REPORTS_LISTED = 20
 
@@ -70,7 +72,9 @@ def hardware_probe(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             report = hardware_report_probe_local(
-                owner=owner_of(request), server_urls=form.cleaned_data["server_urls"]
+                owner=owner_of(request),
+                visitor=visitor_of(request),
+                server_urls=form.cleaned_data["server_urls"],
             )
         except AdvisorError as exc:
             _field_error(form, exc)
@@ -84,9 +88,14 @@ def hardware_probe_remote(request: HttpRequest) -> HttpResponse:
     form = RemoteProbeForm(request.POST)
     if form.is_valid():
         try:
+            # As the API does: a broker that is down answers at once, not after the result
+            # backend's 20 reconnection attempts.
+            if broker_status(timeout=float(settings.ADVISOR_HEALTH_TIMEOUT_S)) != OK:
+                raise BrokerUnavailableError()
             report = hardware_report_probe_remote(
                 host=form.cleaned_data["host"],
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 server_urls=form.cleaned_data["server_urls"],
             )
         except AdvisorError as exc:
@@ -105,7 +114,10 @@ def hardware_upload(request: HttpRequest) -> HttpResponse:
         try:
             data = hardware_report_load_json(text=form.report_text())
             report = hardware_report_create(
-                report=data, source=HardwareSource.UPLOAD, owner=owner_of(request)
+                report=data,
+                source=HardwareSource.UPLOAD,
+                owner=owner_of(request),
+                visitor=visitor_of(request),
             )
         except AdvisorValidationError as exc:
             upload_errors = exc.errors

@@ -8,14 +8,13 @@ from django.views.decorators.http import require_GET
 
 from advisor.models import Assessment
 from advisor.services.health import health_check
-from advisor.views.access import page, visible
+from advisor.views.access import visible
 
 # How many assessments the home page lists; the history page has the rest.
 RECENT_ASSESSMENTS = 5
 
 
 @require_GET
-@page
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page. System status loads in a second request so the page never waits on it."""
     recent = visible(Assessment.objects.prefetch_related("recommendations"), request)

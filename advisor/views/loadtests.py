@@ -15,12 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, BrokerUnavailableError
 from advisor.forms.loadtest import ANY_WORKER, LoadTestForm
+from advisor.loadtest import policy
+from advisor.loadtest.config import DEFAULT_REQUESTS_PER_LEVEL, MAX_CONCURRENCY
 from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest
-from advisor.services.loadtests import loadtest_cancel, loadtest_create, loadtest_reap_stale
-from advisor.views.access import by_id, owner_of, visible
-from advisor.views.charts import Run, chart_specs, server_name
+from advisor.services.loadtests import loadtest_cancel, loadtest_create
+from advisor.views.access import by_id, owned, owner_of, visible, visitor_of
+from advisor.views.charts import Run, chart_specs, server_name, targets_from_config
 
 # Most runs the list and a comparison show.
 LIST_LIMIT = 50
@@ -31,6 +33,24 @@ SLO_FROM_ANSWERS = {
     "slo_e2e_p95_ms": "slo_e2e_ms",
 }
 MAX_COMPARED = 6
+# Questionnaire answers -> the load test's request shape.
+SHAPE_FROM_ANSWERS = {"avg_prompt_tokens": "prompt_tokens", "avg_output_tokens": "max_tokens"}
+
+
+def levels_around(peak: int, cap: int = MAX_CONCURRENCY) -> list[int]:
+    """Concurrency levels that bracket a workload's peak: 1, 2, 4 ... doubling up to the peak, the
+    peak itself, and one doubling past it (where the knee usually shows), within ``cap``."""
+    peak = max(1, min(peak, cap))
+    levels = []
+    level = 1
+    while level < peak:
+        levels.append(level)
+        level *= 2
+    levels.append(peak)
+    past = level if level > peak else peak * 2
+    if past <= cap:
+        levels.append(past)
+    return levels
 
 
 def discovered_targets(request: HttpRequest) -> list[dict]:
@@ -85,7 +105,6 @@ def _form(request: HttpRequest, data=None, initial=None) -> LoadTestForm:
 
 @require_GET
 def loadtest_list(request: HttpRequest) -> HttpResponse:
-    loadtest_reap_stale()  # a dead worker's run shows as failed, never running forever
     runs = visible(LoadTest.objects.all(), request)[:LIST_LIMIT]
     return render(request, "loadtests/list.html", {"runs": runs})
 
@@ -98,10 +117,19 @@ def loadtest_new(request: HttpRequest) -> HttpResponse:
         initial = {k: request.GET[k] for k in keys if request.GET.get(k)}
         assessment = by_id(visible(Assessment.objects.all(), request), initial.get("assessment"))
         if assessment is not None:
-            # Measure against the team's own latency targets.
-            for answer, setting in SLO_FROM_ANSWERS.items():
-                if (assessment.answers or {}).get(answer) is not None:
-                    initial.setdefault(setting, assessment.answers[answer])
+            # Measure the team's own workload against its own latency targets.
+            answers = assessment.answers or {}
+            for answer, setting in {**SLO_FROM_ANSWERS, **SHAPE_FROM_ANSWERS}.items():
+                if answers.get(answer) is not None:
+                    initial.setdefault(setting, answers[answer])
+            peak = answers.get("peak_concurrent_users")
+            if isinstance(peak, int) and not isinstance(peak, bool):
+                levels = levels_around(peak)
+                initial.setdefault("concurrency", ",".join(map(str, levels)))
+                # Enough requests that the top level really runs that many at once.
+                per_level = max(DEFAULT_REQUESTS_PER_LEVEL, levels[-1])
+                per_level = min(per_level, policy.MAX_TOTAL_REQUESTS // len(levels))
+                initial.setdefault("requests_per_level", per_level)
         return render(request, "loadtests/new.html", {"form": _form(request, initial=initial)})
 
     form = _form(request, request.POST)
@@ -109,11 +137,14 @@ def loadtest_new(request: HttpRequest) -> HttpResponse:
         try:
             load_test = loadtest_create(
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 config=form.cleaned_data["config"],
                 queue=form.cleaned_data.get("queue") or "",
             )
         except AdvisorError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if isinstance(exc, BrokerUnavailableError):
+                return render(request, "loadtests/new.html", {"form": form}, status=503)
         else:
             assessment = form.cleaned_data.get("assessment")
             if assessment is not None:
@@ -154,13 +185,16 @@ def _detail_context(load_test: LoadTest) -> dict:
         "progress": progress,
         "levels_done": progress.get("levels_done", len(levels)),
         "levels_total": max(progress.get("levels_total") or planned, 1),
-        "charts": chart_specs([_run(load_test)], _predicted_estimate(load_test)),
+        "charts": chart_specs(
+            [_run(load_test)],
+            _predicted_estimate(load_test),
+            targets_from_config(load_test.config),
+        ),
     }
 
 
 @require_GET
 def loadtest_detail(request: HttpRequest, pk) -> HttpResponse:
-    loadtest_reap_stale()
     load_test = get_object_or_404(visible(LoadTest.objects.all(), request), pk=pk)
     context = _detail_context(load_test)
     if request.htmx:
@@ -172,7 +206,7 @@ def loadtest_detail(request: HttpRequest, pk) -> HttpResponse:
 
 @require_POST
 def loadtest_cancel_view(request: HttpRequest, pk) -> HttpResponse:
-    load_test = get_object_or_404(visible(LoadTest.objects.all(), request), pk=pk)
+    load_test = get_object_or_404(owned(LoadTest.objects.all(), request), pk=pk)
     if load_test.is_finished:
         messages.info(
             request, f"This load test had already {load_test.get_status_display().lower()}."
@@ -211,5 +245,7 @@ def loadtest_compare(request: HttpRequest) -> HttpResponse:
         estimate = rec.estimate if rec else None
     elif runs:
         estimate = next((e for e in map(_predicted_estimate, runs) if e), None)
-    charts = chart_specs([_run(r) for r in runs], estimate)
+    # The targets of the first run that set any (runs compared side by side share a workload).
+    targets = next((t for t in (targets_from_config(r.config) for r in runs) if t), {})
+    charts = chart_specs([_run(r) for r in runs], estimate, targets)
     return render(request, "loadtests/compare.html", {"runs": runs, "charts": charts})

@@ -4,7 +4,8 @@
 ``POST /assess/`` validates with the questionnaire contract, creates the assessment and its
 recommendation and redirects to the recommendation, or re-renders with every field error.
 ``POST /assess/validate/`` is the inline check htmx sends as each answer changes: it answers the
-error fragment of the one field that changed.
+error fragment of the field that changed, and out-of-band fragments for the other answered fields
+(a cross-field conflict shows, or clears, on both fields at once).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.forms.questionnaire import QuestionnaireForm, initial_from_report
 from advisor.models import Assessment, HardwareReport, HardwareSource
-from advisor.services.assessments import assessment_create, recommendation_create
-from advisor.views.access import by_id, owner_of, visible
+from advisor.services.assessments import recommendation_create
+from advisor.views.access import by_id, owner_of, visible, visitor_of
 from advisor.views.catalog import catalog_search
 
 TEMPLATE = "questionnaire.html"
@@ -73,13 +74,13 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
     form = _form(request, request.POST)
     if form.is_valid():
         try:
-            assessment = assessment_create(
+            recommendation = recommendation_create(
                 answers=form.cleaned_data["answers"].as_dict(),
                 hardware_report=form.cleaned_data.get("hardware_report"),
                 owner=owner_of(request),
+                visitor=visitor_of(request),
                 title=form.cleaned_data.get("title", ""),
             )
-            recommendation_create(assessment=assessment)
         except AdvisorValidationError as exc:
             for name, messages in exc.errors.items():
                 for message in messages:
@@ -87,7 +88,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         except AdvisorError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return redirect("assessment", assessment.pk)
+            return redirect("assessment", recommendation.assessment_id)
     return render(request, TEMPLATE, _context(form, local), status=400)
 
 
@@ -100,6 +101,17 @@ def questionnaire_validate(request: HttpRequest) -> HttpResponse:
         errors = [f"unknown question {name!r}"] if name else ["say which question to check"]
         context = {"name": "form", "errors": errors}
         return render(request, "partials/field_error.html", context, status=400)
+    errors = form.errors_for(name)
+    # One answer can make another wrong or right (macOS with an H100; a prompt longer than the
+    # context), so every other answered field's error is swapped in too, out of band. Fields
+    # left blank keep quiet until they are answered.
+    others = [
+        {"name": other, "errors": form.errors.get(other, []), "oob": True}
+        for other in form.fields
+        if other not in (name, "title") and form.data.get(other) not in (None, "")
+    ]
     return render(
-        request, "partials/field_error.html", {"name": name, "errors": form.errors_for(name)}
+        request,
+        "partials/field_error.html",
+        {"name": name, "errors": errors, "others": others},
     )

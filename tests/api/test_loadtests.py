@@ -52,6 +52,25 @@ def test_it_never_stores_the_api_key(api):
     assert "api_key" not in response.json()["config"]
 
 
+def test_the_api_key_travels_in_the_task_message_only(api, django_capture_on_commit_callbacks):
+    """Write-only: in the message the worker gets (hidden from Celery's logs and events), never
+    in a row or an answer, not even the list's."""
+    with (
+        mock.patch("advisor.services.loadtests.app.send_task") as send_task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_task.return_value.id = "task-1"
+        response = start(api, api_key="sk-secret")
+    assert response.status_code == 202
+    _, options = send_task.call_args
+    assert options["kwargs"] == {"api_key": "sk-secret"}
+    assert "sk-secret" not in options["kwargsrepr"]
+    row = LoadTest.objects.get()
+    assert "sk-secret" not in str(LoadTest.objects.filter(pk=row.pk).values().get())
+    assert "sk-secret" not in api.get(URL).content.decode()
+    assert "sk-secret" not in api.get(f"{URL}{row.pk}/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -60,7 +79,7 @@ def test_it_never_stores_the_api_key(api):
         ({"model": ""}, "model"),
         ({"concurrency": [0]}, "concurrency.0"),
         ({"concurrency": []}, "concurrency"),
-        ({"concurrency": [1000]}, "concurrency.0"),
+        ({"concurrency": [2000]}, "concurrency.0"),
         ({"shape": "poisson"}, "rate"),  # a Poisson run needs a rate (the engine's rule)
         ({"requests_per_level": 5000, "concurrency": [1, 2, 4]}, "requests_per_level"),
         ({"queue": "elsewhere"}, "queue"),
@@ -69,6 +88,10 @@ def test_it_never_stores_the_api_key(api):
         ({"concurrency": ["1"]}, "concurrency"),
         ({"requests_per_level": 2.5}, "requests_per_level"),
         ({"warmup": True}, "warmup"),
+        ({"prompt_tokens": 10**12}, "prompt_tokens"),  # the core's BOUNDS, shown in the schema
+        ({"max_tokens": 99999999999}, "max_tokens"),
+        ({"concurrency": list(range(1, 40))}, "concurrency"),  # more levels than MAX_LEVELS
+        ({"api_key": "sk-abc\r\nX-Injected: 1"}, "api_key"),  # would inject a header
     ],
 )
 def test_it_names_the_field_of_a_refused_config(api, changes, field):
@@ -149,3 +172,28 @@ def test_it_answers_404_for_an_unknown_test(api):
     response = api.get(f"{URL}00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert response.json()["message"].startswith("You have no load test")
+
+
+def test_reading_and_polling_never_write_a_load_test(user, api):
+    """Reaping is the worker's job: listing and polling leave even a dead worker's run as it is."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    row = LoadTest.objects.create(
+        owner=user,
+        base_url="http://127.0.0.1:9",
+        status=LoadTestStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(URL).status_code == 200
+        assert api.get(f"{URL}{row.pk}/").json()["status"] == "running"
+    writes = [
+        q["sql"]
+        for q in queries
+        if "advisor_loadtest" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    assert writes == []

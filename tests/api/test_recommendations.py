@@ -5,13 +5,7 @@ import zipfile
 
 import pytest
 from django.test import override_settings
-from rest_framework import serializers
 
-from advisor.api.recommendations import (
-    RecommendationInputSerializer,
-    RecommendationOutputSerializer,
-)
-from advisor.api.serializers import ShallowCopiedFieldsMixin
 from advisor.models import Assessment, HardwareReport, LoadTest, LoadTestStatus, Recommendation
 from advisor.services.hardware import hardware_report_create
 from tests.api.factories import client_for, make_token, make_user, probe_report, throttle_rates
@@ -46,10 +40,12 @@ def test_it_answers_201_with_the_verdict_and_stores_it_for_the_caller(user, api)
 
 # The token lookup and one INSERT each for the assessment and the recommendation: nothing is read
 # back (a guard against queries creeping into the hot path; bench/api.py measures the time).
-MAX_QUERIES_PER_RECOMMENDATION = 3
+# The token; the service's transaction (a savepoint and its release inside the test's own) around
+# two INSERTs (assessment, recommendation); the answer's load-test ids.
+MAX_QUERIES_PER_RECOMMENDATION = 6
 
 
-def test_it_answers_a_recommendation_in_three_queries(api, django_assert_max_num_queries):
+def test_it_answers_a_recommendation_without_a_query_per_row(api, django_assert_max_num_queries):
     recommend(api)  # the token's first use also records last_used_at
     with django_assert_max_num_queries(MAX_QUERIES_PER_RECOMMENDATION):
         assert recommend(api, peak_concurrent_users=12).status_code == 201
@@ -86,22 +82,6 @@ def test_it_names_every_bad_field(api, changes, fields):
     assert fields <= set(body["errors"]), body
     assert body["message"]
     assert not Assessment.objects.exists()
-
-
-def test_it_binds_its_own_answer_fields_to_each_request():
-    """The generated fields are built once; each request's serializer validates with copies."""
-    first, second = RecommendationInputSerializer(data={}), RecommendationInputSerializer(data={})
-    assert first.fields["features"] is not second.fields["features"]
-    assert first.fields["features"].parent is first and second.fields["features"].parent is second
-    assert first.is_valid() and first.validated_data == {}
-    assert not RecommendationInputSerializer(data={"features": ["x"]}).is_valid()
-
-
-def test_it_refuses_shallow_field_copies_for_a_nested_serializer():
-    with pytest.raises(TypeError, match="nested"):
-
-        class Nested(ShallowCopiedFieldsMixin, serializers.Serializer):
-            inner = RecommendationOutputSerializer()
 
 
 def test_it_attaches_your_stored_hardware_report(user, api):

@@ -18,8 +18,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
+from advisor.errors import AdvisorError
 from advisor.services.hardware import RemoteHost
-from tests.api.factories import make_token
+from tests.api.factories import make_token, probe_report
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +50,10 @@ def test_it_serves_the_viewers_from_local_static_files(anon, page):
 
 
 # Loaded from the live app when the module is collected (pytest-django has set Django up by then).
-# Left out: the probe endpoint, which would probe generated server URLs and wait 20 s per remote
-# host name for a worker that does not exist; tests/api/test_hardware.py covers it.
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).exclude(
-    path="/api/v1/hardware-reports/probe/"
-)
+# Every operation runs, the token ones included: each case signs with a token of its own
+# (make_token below), so revoking one never takes the run's credentials away. The probe endpoint
+# runs with the hardware collection and the remote worker faked (see _probes_answer_at_once).
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 # Valid-by-schema data may still be refused on meaning (a model not in the catalog, a load-test
 # target off the allow-list, an inconsistent report), so that check cannot apply to this API.
 # Everything else runs: no 5xx, status codes, content types and bodies as documented, invalid
@@ -90,6 +90,22 @@ def _one_remote_host(monkeypatch):
     """Listing hosts broadcasts to workers and waits 1 s for replies; answer at once instead."""
     host = RemoteHost(name="gpu-box-1", queue="host.gpu-box-1", workers=("celery@gpu-box-1",))
     monkeypatch.setattr("advisor.api.hardware.hardware_hosts_list", lambda: [host])
+
+
+@pytest.fixture(autouse=True)
+def _probes_answer_at_once(monkeypatch):
+    """The probe endpoint, minus the slow outside world: this host's collection returns a fixed
+    report (server URLs still go through the service's checks), and a remote host has no worker,
+    answered at once instead of after the 20 s wait."""
+
+    def collect(*, server_urls, **_):
+        return probe_report()
+
+    def no_worker(*, host, owner, server_urls, **_):
+        raise AdvisorError(f"No worker answered on queue host.{host}.", field="host")
+
+    monkeypatch.setattr("advisor.services.hardware.collect_report", collect)
+    monkeypatch.setattr("advisor.api.hardware.hardware_report_probe_remote", no_worker)
 
 
 def _is_loopback(host) -> bool:

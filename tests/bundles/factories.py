@@ -1,4 +1,4 @@
-"""Dicts in the documented shapes of Recommendation.as_dict(), Estimate.as_dict() and the answers.
+"""Dicts in the shapes of Recommendation.as_dict(), Estimate.as_dict() (a real one) and the answers.
 
 Factories take overrides so each test states only what it cares about. ``SCENARIOS`` covers the
 flavours a bundle must render: vLLM on NVIDIA (one and four GPUs), vLLM on AMD, Ollama on a Mac,
@@ -8,10 +8,21 @@ on a CPU-only box and on an NVIDIA server.
 from __future__ import annotations
 
 import copy
+import functools
 
 from advisor.bundles import Bundle, build_bundle
+from advisor.capacity.estimate import EstimateRequest
+from advisor.capacity.estimate import estimate as capacity_estimate
 
 GIB = 1024**3
+
+
+@functools.cache
+def _real_estimate(model: str, gpu: str | None, gpu_count: int) -> dict:
+    request = EstimateRequest(
+        model=model, gpu=gpu, gpu_count=gpu_count, concurrency=(1, 200), num_parallel=4
+    )
+    return capacity_estimate(request).as_dict()
 
 
 def recommendation(backend: str = "vllm", **overrides) -> dict:
@@ -38,50 +49,13 @@ def recommendation(backend: str = "vllm", **overrides) -> dict:
     return data
 
 
-def estimate(**overrides) -> dict:
-    data = {
-        "weights_bytes": 16 * GIB,
-        "kv_bytes_per_token": 131072,
-        "vllm": {
-            "fits": True,
-            "tensor_parallel_size": 1,
-            "kv_cache_bytes": 52 * GIB,
-            "kv_cache_tokens": 425_984,
-            "num_gpu_blocks": 26_624,
-            "max_model_len": 8192,
-            "max_concurrency": 52.0,
-            "max_num_seqs": 256,
-        },
-        "ollama": {
-            "fits_in_vram": True,
-            "num_ctx": 8192,
-            "num_parallel": 1,
-            "gpu_layers": 33,
-            "total_layers": 33,
-            "memory_bytes": 6 * GIB,
-        },
-        "performance": [
-            {
-                "server": "vllm",
-                "concurrency": 1,
-                "output_token_throughput": 120.0,
-                "ttft_ms": {"p50": 30.0},
-                "tpot_ms": {"p50": 8.0},
-                "e2el_ms": {"p95": 2100.0},
-                "source": "model",
-            },
-            {
-                "server": "ollama",
-                "concurrency": 1,
-                "output_token_throughput": 100.0,
-                "ttft_ms": {"p50": 40.0},
-                "tpot_ms": {"p50": 10.0},
-                "e2el_ms": {"p95": 2600.0},
-                "source": "model",
-            },
-        ],
-        "cost": {},
-    }
+def estimate(
+    *, model: str = "llama-3.1-8b", gpu: str | None = "h100", gpu_count: int = 1, **overrides
+) -> dict:
+    """The capacity model's real ``Estimate.as_dict()`` (at 1 and 200 users) for ``model`` on
+    ``gpu_count`` x ``gpu``, with ``overrides`` merged into its sections (a dict updates the
+    section of that name): the producer's shape, so a key it renames fails the bundle tests."""
+    data = copy.deepcopy(_real_estimate(model, gpu, gpu_count))
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
@@ -116,7 +90,12 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
     "vllm-h100": (recommendation("vllm"), estimate(), answers()),
     "vllm-4xa100-lora-fp8": (
         recommendation("vllm"),
-        estimate(weights_bytes=140 * GIB, vllm={"tensor_parallel_size": 4, "max_num_seqs": 512}),
+        estimate(
+            model="llama-3.3-70b",
+            gpu="a100-sxm-80gb",
+            gpu_count=4,
+            vllm={"tensor_parallel_size": 4, "max_num_seqs": 512},
+        ),
         answers(
             model="meta-llama/Llama-3.3-70B-Instruct",
             gpu="NVIDIA A100 80GB",
@@ -129,7 +108,7 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
     ),
     "vllm-mi300x": (
         recommendation("vllm"),
-        estimate(),
+        estimate(gpu="mi300x"),
         answers(gpu="AMD Instinct MI300X", gpu_count=1),
     ),
     "ollama-mac": (
@@ -137,7 +116,7 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
             "ollama",
             decisive=[{"rule_id": "platform.macos", "message": "vLLM does not run on macOS"}],
         ),
-        estimate(weights_bytes=5 * GIB),
+        estimate(gpu="apple-m3-max"),
         answers(
             model="llama3.1:8b",
             platform="macos",
@@ -150,12 +129,12 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
     ),
     "ollama-cpu": (
         recommendation("ollama"),
-        estimate(weights_bytes=2 * GIB, ollama={"num_ctx": 4096, "fits_in_vram": False}),
+        estimate(model="llama-3.2-3b", gpu=None, gpu_count=0),
         answers(model="llama3.2:3b", gpu=None, gpu_count=0, peak_concurrent_users=1),
     ),
     "ollama-4090": (
         recommendation("ollama"),
-        estimate(weights_bytes=5 * GIB, ollama={"num_parallel": 2, "kv_cache_type": "q8_0"}),
+        estimate(gpu="rtx-4090", ollama={"kv_cache_type": "q8_0"}),
         answers(model="llama3.1:8b", gpu="NVIDIA GeForce RTX 4090", peak_concurrent_users=3),
     ),
 }

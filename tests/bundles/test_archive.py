@@ -67,7 +67,7 @@ def test_it_leaves_tokens_as_placeholders():
     env = bundle.file(".env.example").content
     assert "VLLM_API_KEY=change-me" in env and "HF_TOKEN=\n" in env
     k8s = bundle.file("vllm/kubernetes.yaml").content
-    assert "secretKeyRef" in k8s and "$(VLLM_API_KEY)" in k8s
+    assert "secretKeyRef" in k8s and "VLLM_API_KEY" in k8s and "--api-key" not in k8s
 
 
 def test_it_serialises_for_the_preview():

@@ -7,7 +7,8 @@ import yaml
 from advisor.bundles import build_bundle
 from advisor.bundles.targets import TARGETS
 from advisor.bundles.targets.base import startup_budget_s
-from tests.bundles.factories import bundle_for, scenario
+from advisor.releases import VLLM_ROCM_IMAGE
+from tests.bundles.factories import answers, bundle_for, recommendation, scenario
 
 
 def _k8s(bundle, path):
@@ -55,7 +56,7 @@ def test_it_wires_vllm_kubernetes_for_health_secrets_cache_and_metrics():
         assert container[probe]["httpGet"]["path"] == "/health"
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
     assert refs["VLLM_API_KEY"]["key"] == "api-key" and refs["HF_TOKEN"]["optional"] is True
-    assert container["args"][-2:] == ["--api-key", "$(VLLM_API_KEY)"]
+    assert "--api-key" not in container["args"]  # vLLM reads VLLM_API_KEY from the env above
     annotations = kinds["Deployment"]["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/path"] == "/metrics"
     claim = kinds["Deployment"]["spec"]["template"]["spec"]["volumes"][0]
@@ -77,7 +78,7 @@ def test_it_uses_rocm_images_devices_and_amd_gpu_limits_on_amd():
     bundle = bundle_for("vllm-mi300x")
     container = _container(_k8s(bundle, "vllm/kubernetes.yaml")["Deployment"])
     assert container["resources"]["limits"] == {"amd.com/gpu": 1}
-    assert container["image"].startswith("rocm/")
+    assert container["image"] == VLLM_ROCM_IMAGE
     rocm = yaml.safe_load(bundle.file("vllm/compose.rocm.yaml").content)["services"]["vllm"]
     assert rocm["devices"] == ["/dev/kfd", "/dev/dri"]
     assert "compose.rocm.yaml" in bundle.file("README.md").content
@@ -88,20 +89,23 @@ def test_it_sets_ollama_context_parallelism_and_kv_type_from_the_estimate():
     env = yaml.safe_load(bundle.file("ollama/compose.nvidia.yaml").content)["services"]["ollama"][
         "environment"
     ]
-    assert env["OLLAMA_CONTEXT_LENGTH"] == "8192"
-    assert env["OLLAMA_NUM_PARALLEL"] == "2"
+    tuned = scenario("ollama-4090")[1]["ollama"]["recommended"]
+    assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
+    assert env["OLLAMA_NUM_PARALLEL"] == str(tuned["num_parallel"])
     assert env["OLLAMA_KV_CACHE_TYPE"] == "q8_0" and env["OLLAMA_FLASH_ATTENTION"] == "1"
     assert env["OLLAMA_HOST"] == "0.0.0.0:11434"
 
 
 def test_it_keeps_a_laptop_ollama_on_loopback_and_a_cpu_box_without_gpus():
-    mac = bundle_for("ollama-mac").file("ollama/systemd/override.conf").content
-    assert 'Environment="OLLAMA_HOST=127.0.0.1:11434"' in mac
+    mac = bundle_for("ollama-mac").file("ollama/macos/setenv.sh").content
+    assert "launchctl setenv OLLAMA_HOST 127.0.0.1:11434" in mac
     cpu = bundle_for("ollama-cpu")
     container = _container(_k8s(cpu, "ollama/kubernetes.yaml")["Deployment"])
     assert "resources" not in container
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env["OLLAMA_FLASH_ATTENTION"] == "0" and env["OLLAMA_CONTEXT_LENGTH"] == "4096"
+    tuned = scenario("ollama-cpu")[1]["ollama"]["recommended"]
+    assert env["OLLAMA_FLASH_ATTENTION"] == "0"
+    assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
     assert "compose.cpu.yaml" in cpu.file("README.md").content
 
 
@@ -115,13 +119,14 @@ def test_it_pulls_the_model_before_ollama_serves_on_kubernetes():
 
 def test_it_explains_every_choice_with_the_recommendations_reasons_and_figures():
     bundle = bundle_for("vllm-h100")
+    est = scenario("vllm-h100")[1]
     readme = bundle.file("README.md").content
     assert "200 peak concurrent users is far above" in readme  # decisive reason
     assert "[ops.skills]" in readme and "Against" in readme  # opposing reason
     assert "Predicted p95 at 200 users" in readme  # warning
     assert "peak concurrent users below 4" in readme  # switch trigger
-    assert "425,984 tokens" in readme  # KV cache figure
-    assert "| 1 | 120.0 | 30.0 | 8.0 | 2,100.0 |" in readme  # predicted performance
+    assert f"{est['vllm']['kv_cache_tokens']:,} tokens" in readme  # KV cache figure
+    assert "\n| 1 | " in readme and "\n| 200 | " in readme  # predicted performance rows
     for flag in ("--max-num-seqs", "--max-model-len", "--gpu-memory-utilization"):
         assert f"`{flag}`" in readme
     for path in bundle.paths:
@@ -149,13 +154,25 @@ def test_it_registers_one_target_per_flavour():
 def test_it_has_a_minimum_startup_budget_for_unknown_weights():
     from advisor.bundles import bundle_input_from
 
-    inp = bundle_input_from({"backend": "vllm"}, None, {"model": "x/y"})
+    inp = bundle_input_from(recommendation("vllm"), None, answers(model="x/y"))
     assert startup_budget_s(inp, engine_init_s=0) == 120
 
 
-def test_it_points_a_mac_at_the_cpu_compose_file():
-    readme = bundle_for("ollama-mac").file("README.md").content
-    assert "ollama/compose.cpu.yaml" in readme.split("## Every setting")[0]
+def test_it_gives_a_mac_only_what_runs_on_a_mac_and_says_why():
+    bundle = bundle_for("ollama-mac")
+    paths = {f.path for f in bundle.files}
+    assert {"ollama/macos/setenv.sh", "ollama/macos/com.ollama.serve.plist"} <= paths
+    assert not any("compose" in p or "kubernetes" in p or "systemd" in p for p in paths), paths
+    assert "ollama/setup-linux.sh" not in paths
+    readme = bundle.file("README.md").content
+    assert "cannot reach Metal" in readme and "docker compose" not in readme
+    # A Linux box keeps every flavour.
+    linux = {f.path for f in bundle_for("ollama-4090").files}
+    assert {
+        "ollama/compose.nvidia.yaml",
+        "ollama/kubernetes.yaml",
+        "ollama/setup-linux.sh",
+    } <= linux
 
 
 def test_it_keeps_a_pipe_in_a_gpu_name_inside_its_table_cell():

@@ -1,22 +1,51 @@
-"""BundleInput is built from the stored dicts, tolerating missing keys and refusing bad values."""
+"""BundleInput is built from the stored dicts: their producers' keys read strictly, bad values refused."""
 
 from __future__ import annotations
 
 import pytest
 
-from advisor.bundles import Backend, bundle_input_from
-from advisor.bundles.inputs import GpuVendor
+from advisor.bundles import bundle_input_from
+from advisor.capacity.specs import Vendor
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
+from probes.kinds import Backend
 from tests.bundles.factories import answers, estimate, recommendation
 
 
-def test_it_builds_from_the_minimum_a_row_can_hold():
-    inp = bundle_input_from({"backend": "ollama"}, None, {"model": "llama3.1:8b"})
+def test_it_sizes_from_the_answers_and_the_servers_defaults_without_an_estimate():
+    inp = bundle_input_from(recommendation("ollama"), None, answers(model="llama3.1:8b"))
     assert inp.backend is Backend.OLLAMA
     assert inp.ollama_tag == "llama3.1:8b"
     assert inp.ollama.num_ctx == inp.context_length
     assert inp.vllm.tensor_parallel_size == 1
-    assert inp.reasons == ()
+    assert inp.vllm.gpu_memory_utilization == DEFAULT_GPU_MEMORY_UTILIZATION
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("vllm", "max_num_seqs"),
+        ("vllm", "gpu_memory_utilization"),
+        ("vllm", "tensor_parallel_size"),
+        ("ollama", "recommended"),
+        ("ollama", "kv_cache_type"),
+        (None, "ollama_weights_bytes"),
+    ],
+)
+def test_a_renamed_estimate_key_fails_instead_of_falling_back(section, key):
+    est = estimate()
+    where = est[section] if section else est
+    where[f"{key}_renamed"] = where.pop(key)
+    with pytest.raises(KeyError):
+        bundle_input_from(recommendation("ollama"), est, answers())
+
+
+@pytest.mark.parametrize("key", ["model", "context_length", "deployment_target", "features"])
+def test_a_renamed_answer_fails_instead_of_falling_back(key):
+    ans = answers()
+    ans[f"{key}_renamed"] = ans.pop(key)
+    with pytest.raises(KeyError):
+        bundle_input_from(recommendation(), None, ans)
 
 
 def test_it_takes_the_tuned_numbers_from_the_estimate():
@@ -24,7 +53,7 @@ def test_it_takes_the_tuned_numbers_from_the_estimate():
     inp = bundle_input_from(recommendation(), est, answers(gpu_count=4))
     assert (inp.vllm.tensor_parallel_size, inp.vllm.max_num_seqs) == (4, 512)
     assert inp.vllm.max_model_len == 32768
-    assert inp.vllm.kv_cache_tokens == 425_984
+    assert inp.vllm.kv_cache_tokens == est["vllm"]["kv_cache_tokens"]
 
 
 def test_it_maps_a_catalog_model_to_both_servers_names():
@@ -49,10 +78,10 @@ def test_it_collects_reasons_by_kind():
 @pytest.mark.parametrize(
     ("gpu", "count", "vendor"),
     [
-        ("NVIDIA H100 80GB HBM3", 1, GpuVendor.NVIDIA),
-        ("AMD Instinct MI300X", 1, GpuVendor.AMD),
-        ("Apple M3 Max", 1, GpuVendor.APPLE),
-        ("NVIDIA H100 80GB HBM3", 0, GpuVendor.CPU),
+        ("NVIDIA H100 80GB HBM3", 1, Vendor.NVIDIA),
+        ("AMD Instinct MI300X", 1, Vendor.AMD),
+        ("Apple M3 Max", 1, Vendor.APPLE),
+        ("NVIDIA H100 80GB HBM3", 0, None),
     ],
 )
 def test_it_finds_the_gpu_vendor(gpu, count, vendor):
@@ -66,23 +95,21 @@ def test_it_finds_the_gpu_vendor(gpu, count, vendor):
     ("rec", "est", "ans", "field"),
     [
         ({"backend": "llamacpp"}, None, {"model": "x"}, "backend"),
-        ({"backend": "vllm"}, None, {"model": "bad name"}, "model"),
-        ({"backend": "vllm"}, None, {}, "model"),
-        ({"backend": "vllm"}, {"vllm": {"max_num_seqs": -3}}, {"model": "x"}, "max_num_seqs"),
-        (
-            {"backend": "vllm"},
-            {"vllm": {"tensor_parallel_size": 1.5}},
-            {"model": "x"},
-            "tensor_parallel_size",
-        ),
-        ({"backend": "vllm"}, None, {"model": "x", "gpu_count": "two"}, "gpu_count"),
-        ({"backend": "vllm"}, None, {"model": "x", "context_length": True}, "context_length"),
-        ({"backend": "vllm", "confidence": "high"}, None, {"model": "x"}, "confidence"),
+        ({}, None, {"model": "bad name"}, "model"),
+        ({}, None, {"model": ""}, "model"),
+        ({}, {"vllm": {"max_num_seqs": -3}}, {"model": "x"}, "max_num_seqs"),
+        ({}, {"vllm": {"tensor_parallel_size": 1.5}}, {"model": "x"}, "tensor_parallel_size"),
+        ({}, None, {"model": "x", "gpu_count": "two"}, "gpu_count"),
+        ({}, None, {"model": "x", "context_length": True}, "context_length"),
+        ({"confidence": "high"}, None, {"model": "x"}, "confidence"),
+        # A number the settings need, missing: an error naming it, not a None in the files.
+        ({}, None, {"model": "x", "context_length": None}, "context_length"),
+        ({}, {"vllm": {"max_model_len": ""}}, {"model": "x"}, "max_model_len"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_field(rec, est, ans, field):
     with pytest.raises(AdvisorError) as caught:
-        bundle_input_from(rec, est, ans)
+        bundle_input_from(recommendation(**rec), estimate(**est) if est else None, answers(**ans))
     assert caught.value.field == field
 
 
@@ -123,11 +150,9 @@ def test_it_reads_the_rules_engines_trigger_warning_and_migration_shapes():
 
 def test_it_prefers_the_capacity_models_tuned_ollama_settings_over_the_defaults():
     est = estimate(
-        weights_bytes=16 * 1024**3,
         ollama={
             "num_ctx": 131072,  # what Ollama would pick by default on this GPU
             "num_parallel": 1,
-            "weights_bytes": 5 * 1024**3,
             "recommended": {
                 "env": {
                     "OLLAMA_CONTEXT_LENGTH": "2048",
@@ -144,16 +169,18 @@ def test_it_prefers_the_capacity_models_tuned_ollama_settings_over_the_defaults(
     inp = bundle_input_from(recommendation("ollama"), est, answers())
     assert (inp.ollama.num_ctx, inp.ollama.num_parallel) == (2048, 64)
     assert inp.ollama.kv_cache_type == "q8_0" and inp.ollama.flash_attention
-    assert inp.weights_bytes == 5 * 1024**3  # the GGUF build Ollama downloads, not bf16
+    assert inp.weights_bytes == est["ollama_weights_bytes"] < est["weights_bytes"]  # the GGUF
 
 
 def test_it_names_the_gpu_as_the_estimate_resolved_it():
-    est = estimate(gpu={"id": "h100-sxm-80gb", "name": "NVIDIA H100 SXM 80GB", "vendor": "nvidia"})
-    inp = bundle_input_from({"backend": "vllm", "facts": {"gpu": "h100-sxm-80gb"}}, est, answers())
+    est = estimate()
+    est["gpu"].update(id="h100-sxm-80gb", name="NVIDIA H100 SXM 80GB", vendor="nvidia")
+    rec = recommendation(facts={"gpu": "h100-sxm-80gb"})
+    inp = bundle_input_from(rec, est, answers())
     assert inp.gpu_name == "NVIDIA H100 SXM 80GB"
 
 
 def test_it_turns_flash_attention_on_whenever_the_kv_cache_is_quantized():
-    est = estimate(ollama={"kv_cache_type": "q4_0"})
+    est = estimate(gpu=None, gpu_count=0, ollama={"kv_cache_type": "q4_0"})
     inp = bundle_input_from(recommendation("ollama"), est, answers(gpu_count=0))
     assert inp.ollama.flash_attention and inp.ollama.kv_cache_type == "q4_0"

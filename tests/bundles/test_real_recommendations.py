@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import plistlib
+
 import pytest
 import yaml
 
 from advisor.bundles import build_bundle
 from advisor.bundles.upstream import check_ollama_env, check_vllm_args
 from advisor.rules.answers import Answers
-from advisor.rules.engine import recommend
-from advisor.rules.evidence import facts_build
+from advisor.rules.assemble import facts_build
+from advisor.rules.recommend import recommend
 from tests.bundles.validators import compose_errors, kubernetes_errors, run_shell_checks
 
 CASES = {
@@ -133,8 +135,8 @@ def test_it_carries_the_estimates_vllm_sizing_into_the_flags(name, built):
 @pytest.mark.parametrize("name", [n for n, (_, backend) in CASES.items() if backend == "ollama"])
 def test_it_carries_the_estimates_ollama_settings_into_the_environment(name, built):
     _, estimate, bundle = built[name]
-    compose = yaml.safe_load(bundle.file("ollama/compose.cpu.yaml").content)
-    env = compose["services"]["ollama"]["environment"]
+    plist = plistlib.loads(bundle.file("ollama/macos/com.ollama.serve.plist").content.encode())
+    env = plist["EnvironmentVariables"]  # every Ollama bundle, Mac or not, has the launchd agent
     check_ollama_env(env)
     tuned = (estimate["ollama"].get("recommended") or {}).get("env") or {}
     for key, value in tuned.items():

@@ -7,7 +7,7 @@ import pytest
 from advisor.errors import AdvisorError
 from advisor.models import Assessment, Recommendation
 from advisor.services.bundles import bundle_for_recommendation
-from tests.bundles.factories import scenario
+from tests.bundles.factories import estimate, scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def test_it_builds_without_a_stored_estimate():
 def test_it_renders_the_hardware_the_verdict_was_sized_for():
     row = _row("vllm-h100", gpu=None, gpu_count=None)
     row.result = {**row.result, "facts": {"gpu": "mi300x", "gpu_count": 2, "platform": "linux"}}
+    row.estimate = estimate(gpu="mi300x", gpu_count=2)  # sized for the same hardware
     row.save()
     bundle = bundle_for_recommendation(recommendation=row)
     assert "amd.com/gpu" in bundle.file("vllm/kubernetes.yaml").content

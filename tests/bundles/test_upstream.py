@@ -18,6 +18,7 @@ from advisor.bundles.upstream import (
     vllm_flags,
     vllm_table,
 )
+from advisor.releases import OLLAMA_IMAGE, VLLM_IMAGE, VLLM_RELEASE, VLLM_ROCM_IMAGE
 from tests.bundles.factories import SCENARIOS, bundle_for
 from tests.bundles.validators import parse_systemd
 
@@ -51,31 +52,38 @@ def test_it_emits_only_flags_from_the_pinned_vllm_version(scenario):
         assert set(flags) <= vllm_flags(), where
         assert not set(flags) & set(vllm_table()["avoid"]), where
         check_vllm_args(argv)
-        assert "--api-key" in flags, f"{where} must read the API key from the environment"
+        # vLLM takes the key from VLLM_API_KEY in its environment: never a visible argument.
+        assert "--api-key" not in flags, where
 
 
 @pytest.mark.parametrize("scenario", VLLM)
 def test_it_emits_the_same_tuned_flags_in_every_vllm_target(scenario):
     argvs = _vllm_argvs(bundle_for(scenario))
-    without_key = {where: argv[: argv.index("--api-key")] for where, argv in argvs.items()}
-    assert len({tuple(argv) for argv in without_key.values()}) == 1
+    assert len({tuple(argv) for argv in argvs.values()}) == 1
 
 
 def _ollama_envs(bundle) -> dict[str, dict[str, str]]:
+    """The OLLAMA_* environment of every file in the bundle that sets one (a Mac bundle has
+    only the launchd ones)."""
+    paths = {f.path for f in bundle.files}
     envs = {}
     for flavour in ("nvidia", "rocm", "cpu"):
         path = f"ollama/compose.{flavour}.yaml"
-        envs[path] = yaml.safe_load(bundle.file(path).content)["services"]["ollama"]["environment"]
-    docs = list(yaml.safe_load_all(bundle.file("ollama/kubernetes.yaml").content))
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    envs["kubernetes"] = {item["name"]: item["value"] for item in container["env"]}
+        if path in paths:
+            compose = yaml.safe_load(bundle.file(path).content)
+            envs[path] = compose["services"]["ollama"]["environment"]
+    if "ollama/kubernetes.yaml" in paths:
+        docs = list(yaml.safe_load_all(bundle.file("ollama/kubernetes.yaml").content))
+        deployment = next(d for d in docs if d["kind"] == "Deployment")
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        envs["kubernetes"] = {item["name"]: item["value"] for item in container["env"]}
     plist = plistlib.loads(bundle.file("ollama/macos/com.ollama.serve.plist").content.encode())
     envs["launchd"] = plist["EnvironmentVariables"]
-    override = parse_systemd(bundle.file("ollama/systemd/override.conf").content)
-    envs["systemd"] = dict(
-        value.strip('"').split("=", 1) for _, key, value in override if key == "Environment"
-    )
+    if "ollama/systemd/override.conf" in paths:
+        override = parse_systemd(bundle.file("ollama/systemd/override.conf").content)
+        envs["systemd"] = dict(
+            value.strip('"').split("=", 1) for _, key, value in override if key == "Environment"
+        )
     setenv = bundle.file("ollama/macos/setenv.sh").content
     envs["setenv"] = dict(
         shlex.split(line)[2:4] for line in setenv.splitlines() if line.startswith("launchctl")
@@ -138,8 +146,20 @@ def test_it_refuses_unknown_modelfile_lines(text):
         check_modelfile(text)
 
 
-def test_it_records_where_each_table_comes_from():
-    for table in (vllm_table(), ollama_env_table()):
-        assert table["source"]["repository"]
-        assert table["source"]["version"]
-    assert all(len(commit) == 40 for commit in vllm_table()["source"]["files"].values())
+def test_it_records_where_each_table_comes_from_and_holds_it_to_the_pinned_release():
+    vllm = vllm_table()["source"]
+    assert vllm["release"] == VLLM_RELEASE and f"vllm=={VLLM_RELEASE}" in vllm["package"]
+    assert vllm["files"]
+    ollama = ollama_env_table()["source"]
+    assert ollama["repository"] == "ollama/ollama" and len(ollama["read_at"].split()[0]) == 40
+
+
+def test_it_pins_the_current_images_everywhere():
+    bundles = [bundle_for(name) for name in ("vllm-h100", "vllm-mi300x", "ollama-4090")]
+    text = "\n".join(f.content for b in bundles for f in b.files)
+    for image in (VLLM_IMAGE, VLLM_ROCM_IMAGE, OLLAMA_IMAGE):
+        assert image in text
+    assert "rocm/vllm" not in text and "v0.11.0" not in text and "0.12.6" not in text
+    # Compose interpolation names that no server reads as its own setting.
+    assert "${BUNDLE_VLLM_IMAGE:-" in text and "${BUNDLE_OLLAMA_IMAGE:-" in text
+    assert "${OLLAMA_IMAGE" not in text and "${VLLM_IMAGE" not in text

@@ -5,13 +5,14 @@ import pytest
 from advisor.capacity.calibration import calibrate
 from advisor.capacity.catalog import resolve_model
 from advisor.capacity.estimate import EstimateRequest, estimate
-from advisor.capacity.performance import Engine, Server, single_stream_decode_tps
+from advisor.capacity.performance import Engine, single_stream_decode_tps
 from advisor.errors import AdvisorError
+from probes.kinds import Backend
 
 
 def _engine(**kwargs):
     fields = {
-        "server": Server.VLLM,
+        "server": Backend.VLLM,
         "weights_bytes": 16_060_000_000,
         "kv_dtype_bytes": 2,
         "bandwidth_gbps": 3350,

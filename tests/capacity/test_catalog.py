@@ -28,7 +28,8 @@ def test_it_has_at_least_30_models_and_20_gpus_each_with_a_source():
 def test_it_has_unique_ids_hf_repos_and_ollama_tags():
     models = list_models()
     for attribute in ("id", "hf_repo", "ollama_tag"):
-        values = [getattr(model, attribute) for model in models]
+        # A model Ollama's library lacks (GLM-4.5) has no tag: None is not a duplicate.
+        values = [getattr(model, attribute) for model in models if getattr(model, attribute)]
         assert len(values) == len(set(values)), attribute
 
 
@@ -131,3 +132,54 @@ def test_it_reports_driver_visible_memory_and_the_metal_share_on_apple():
 def test_it_finds_a_gpu_or_answers_none():
     assert find_gpu("NVIDIA A10G").id == "a10g"
     assert find_gpu("NVIDIA GeForce RTX 9999") is None
+
+
+def test_it_resolves_an_apple_chip_in_each_memory_size_it_ships_with():
+    """An M3 Max with 64 GB is not the 128 GB one; a size Apple never sold is refused."""
+    mac = resolve_gpu("Apple M3 Max 64GB")
+    assert mac.id == "apple-m3-max-64gb" and mac.memory_bytes == 64 * GIB
+    assert resolve_gpu("apple-m3-max-128gb").memory_bytes == 128 * GIB
+    with pytest.raises(AdvisorError) as error:
+        resolve_gpu("apple-m3-max-32gb")
+    assert error.value.field == "gpu" and "ships with" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rtx-3090-ti",
+        "rtx-4070",
+        "rtx-4070-ti-super",
+        "rtx-5070-ti",
+        "rtx-5080",
+        "a40",
+        "h20",
+        "l20",
+        "NVIDIA GB10",
+        "mi355x",
+        "r9700",
+        "NVIDIA RTX PRO 6000 Blackwell Workstation Edition",
+    ],
+)
+def test_it_knows_the_gpus_users_ask_about(name):
+    assert resolve_gpu(name).bandwidth_gbps > 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "llama-2-7b",
+        "llama-4-scout",
+        "llama-4-maverick",
+        "qwen3-235b-a22b-2507",
+        "qwen3-coder-30b-a3b",
+        "qwen2.5-vl-7b",
+        "qwen3-vl-8b",
+        "mistral-small-3.2-24b",
+        "deepseek-v2-lite",
+        "glm-4.5",
+        "glm-4.6",
+    ],
+)
+def test_it_knows_the_models_users_ask_about(name):
+    assert resolve_model(name).source.startswith("https://huggingface.co/")

@@ -113,3 +113,72 @@ def test_it_renders_cpu_only_and_non_fitting_reports():
     assert "CPU only" in cpu and "does NOT fit in VRAM" in cpu
     mac = _run("--model", "qwen3:30b", "--gpu", "Apple M3 Max", "--concurrency", "1")
     assert "vLLM      does NOT fit" in mac and "No vLLM performance prediction" in mac
+
+
+def test_it_takes_a_pasted_vllm_log_and_metrics_page(tmp_path):
+    """A start-up log's "Available KV cache memory" and a /metrics block count become measured
+    figures (log lines from LMCache/LMCache issue 1739; the gauge as vLLM 0.26 prints it)."""
+    log = tmp_path / "vllm.log"
+    log.write_text(
+        "INFO 10-03 16:22:17 [gpu_worker.py:298] Available KV cache memory: 6.51 GiB\n"
+        "INFO 10-03 16:22:17 [kv_cache_utils.py:864] GPU KV cache size: 42,656 tokens\n"
+    )
+    data = json.loads(
+        _run(
+            "--model",
+            "qwen3-14b",
+            "--gpu",
+            "h100",
+            "--max-model-len",
+            "32768",
+            "--vllm-log",
+            str(log),
+            "--json",
+        )
+    )
+    assert data["vllm"]["kv_budget_source"] == "measured"
+    assert data["vllm"]["kv_cache_tokens"] == 42656
+    assert data["vllm"]["kv_budget_error_pct"] is not None
+    metrics = tmp_path / "metrics.txt"
+    metrics.write_text(
+        'vllm:cache_config_info{block_size="16",cache_dtype="auto",'
+        'gpu_memory_utilization="0.45",num_gpu_blocks="24978"} 1.0\n'
+    )
+    data = json.loads(
+        _run("--model", "llama-3.1-8b", "--gpu", "h100", "--vllm-metrics", str(metrics), "--json")
+    )
+    assert data["vllm"]["num_gpu_blocks"] == 24978
+    assert data["vllm"]["gpu_memory_utilization"] == 0.45
+
+
+def test_it_takes_vllm_flags():
+    data = json.loads(
+        _run(
+            "--model",
+            "llama-3.1-70b",
+            "--gpu",
+            "h100",
+            "--gpus",
+            "8",
+            "--tensor-parallel-size",
+            "4",
+            "--data-parallel-size",
+            "2",
+            "--max-num-seqs",
+            "128",
+            "--max-num-batched-tokens",
+            "4096",
+            "--vllm-version",
+            "0.11.0",
+            "--json",
+        )
+    )
+    assert data["vllm"]["tensor_parallel_size"] == 4 and data["vllm"]["max_num_seqs"] == 128
+    assert data["vllm"]["vllm_version"] == "0.11.0"
+
+
+def test_it_fails_cleanly_on_a_log_that_is_not_one(tmp_path):
+    log = tmp_path / "other.log"
+    log.write_text("hello\n")
+    with pytest.raises(CommandError, match="--vllm-log"):
+        _run("--model", "llama-3.1-8b", "--gpu", "h100", "--vllm-log", str(log))

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from advisor.capacity.catalog import resolve_gpu
-from advisor.capacity.estimate import EstimateRequest, estimate, ollama_levels
+from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.specs import GIB
 from advisor.errors import AdvisorError
 
@@ -219,10 +219,80 @@ def test_it_predicts_only_the_servers_asked_for_and_the_same_levels():
     ],
 )
 def test_it_predicts_ollama_alone_exactly_as_the_whole_estimate_does(changes):
-    """``ollama_levels`` (the rules' smaller Ollama sizings) skips the rest of the estimate."""
+    """``predict=("ollama",)`` (the rules' smaller Ollama sizings) leaves vLLM's levels out."""
     request = EstimateRequest(
         **{"model": "llama-3.1-8b", "gpu": "h100", "concurrency": (1, 2, 8), "num_parallel": 2}
         | changes
     )
-    whole = estimate(request, predict=("ollama",)).performance
-    assert ollama_levels(request) == list(whole)
+    whole = [row for row in estimate(request).performance if row["server"] == "ollama"]
+    assert list(estimate(request, predict=("ollama",)).performance) == whole
+
+
+def test_it_replaces_the_budget_with_a_measured_one_and_shows_the_models_error():
+    """A budget from the user's vLLM log is labelled measured; the modelled one stays beside it."""
+    modelled = _estimate(model="llama-3.1-8b", gpu="h100", gpu_count=1)["vllm"]
+    measured = _estimate(model="llama-3.1-8b", gpu="h100", gpu_count=1, kv_cache_budget_gib=50.0)
+    vllm = measured["vllm"]
+    assert modelled["kv_budget_source"] == "model" and modelled["kv_budget_error_pct"] is None
+    assert vllm["kv_budget_source"] == "measured"
+    assert vllm["available_kv_cache_bytes"] == 50 * GIB
+    assert vllm["modelled_available_kv_cache_bytes"] == modelled["available_kv_cache_bytes"]
+    expected = (modelled["available_kv_cache_bytes"] - 50 * GIB) / (50 * GIB) * 100
+    assert vllm["kv_budget_error_pct"] == pytest.approx(expected, abs=0.05)
+
+
+def test_it_sizes_the_cache_from_the_block_count_on_metrics():
+    """vllm:cache_config_info num_gpu_blocks: Llama-3.1-8B blocks are 2 MiB (16 tokens x 128 KiB)."""
+    vllm = _estimate(model="llama-3.1-8b", gpu="h100", gpu_count=1, num_gpu_blocks=24978)["vllm"]
+    assert vllm["kv_budget_source"] == "measured"
+    assert vllm["num_gpu_blocks"] == 24978
+    assert vllm["kv_cache_tokens"] == 24978 * 16
+
+
+def test_it_shows_ollamas_measured_size_beside_the_model():
+    data = _estimate(
+        model="llama3.1:8b", gpu="rtx-4090", gpu_count=1, ollama_measured_size_gib=6.0
+    )["ollama"]
+    assert data["memory_source"] == "measured" and data["memory_bytes"] == 6 * GIB
+    error = (data["modelled_memory_bytes"] - 6 * GIB) / (6 * GIB) * 100
+    assert data["memory_error_pct"] == pytest.approx(error, abs=0.05)
+
+
+def test_it_takes_vllms_own_flags():
+    """--tensor-parallel-size, --data-parallel-size, --max-num-seqs, --max-num-batched-tokens,
+    --gpu-memory-utilization, --kv-cache-dtype, --max-model-len and the release."""
+    data = _estimate(
+        model="llama-3.1-70b",
+        gpu="h100",
+        gpu_count=8,
+        tensor_parallel_size=4,
+        data_parallel_size=2,
+        max_num_seqs=256,
+        max_num_batched_tokens=4096,
+        gpu_memory_utilization=0.9,
+        kv_cache_dtype="fp8",
+        max_model_len=32768,
+        vllm_version="0.11.0",
+    )["vllm"]
+    assert data["tensor_parallel_size"] == 4 and data["data_parallel_replicas"] == 2
+    assert (data["max_num_seqs"], data["max_num_batched_tokens"]) == (256, 4096)
+    assert data["gpu_memory_utilization"] == 0.9 and data["vllm_version"] == "0.11.0"
+    assert data["accounting_release"] == "0.8.5"
+    assert data["max_model_len"] == 32768
+    assert "--max-num-seqs" in data["serve_args"] and "--kv-cache-dtype" in data["serve_args"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"tensor_parallel_size": 3}, "tensor_parallel_size"),
+        ({"tensor_parallel_size": 8, "data_parallel_size": 2}, "tensor_parallel_size"),
+        ({"vllm_version": "latest"}, "vllm_version"),
+        ({"vllm_version": "0.5.0"}, "vllm_version"),
+        ({"max_num_batched_tokens": 0}, "max_num_batched_tokens"),
+    ],
+)
+def test_it_rejects_vllm_flags_vllm_would_reject(changes, field):
+    with pytest.raises(AdvisorError) as error:
+        _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=8, **changes)
+    assert error.value.field == field

@@ -1,6 +1,7 @@
 """vLLM's start-up arithmetic reproduced against numbers vLLM itself logged."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -42,8 +43,9 @@ def test_it_reproduces_vllm_issue_10517():
 def test_it_reproduces_a_logged_24gb_start_up():
     """vLLM log, Llama-3.1-8B on a 24 GB GPU: "reserved for KV Cache is 4.60GiB", "# CUDA blocks:
     2356", "Maximum concurrency for 131072 tokens per request: 0.29x", "maximum number of tokens
-    that can be stored in KV cache (37696)" -- and the model's full context does not fit."""
-    capacity = _llama_8b(gpu="l4", kv_cache_budget_bytes=int(4.60 * GIB))
+    that can be stored in KV cache (37696)" -- and the model's full context does not fit. That
+    wording is the V0 engine's (before 0.8), which had no null block to hold back."""
+    capacity = _llama_8b(gpu="l4", kv_cache_budget_bytes=int(4.60 * GIB), vllm_version="0.6.4")
     assert abs(capacity.num_gpu_blocks - 2356) <= 1  # 4.60 is the log's rounding
     assert round(capacity.max_concurrency, 2) == 0.29
     assert abs(capacity.kv_cache_tokens - 37696) <= 16
@@ -53,17 +55,59 @@ def test_it_reproduces_a_logged_24gb_start_up():
 
 
 def test_it_models_the_memory_terms_vllm_profiles():
-    """vLLM log on an 80 GB GPU: total 79.14 GiB x 0.90 = 71.22 GiB; weights 14.99, non-torch
-    0.12, activation peak 1.19 -> 54.93 GiB for the KV cache."""
-    gpu = resolve_gpu("h100").with_memory(int(79.14 * GIB))
+    """vLLM 0.6-0.8 log on an 80 GB GPU (no sampler in the profile run yet): total 79.14 GiB x
+    0.90 = 71.22 GiB; weights 14.99, non-torch 0.12, activation peak 1.19 -> 54.93 GiB for the KV
+    cache."""
+    gpu = replace(resolve_gpu("h100"), cuda_total_bytes=int(79.14 * GIB))
     model = resolve_model("llama-3.1-8b")
     weights = kv.weights_bytes(model, resolve_quantization("bf16"))
     capacity = vllm_capacity(
-        model, gpu, tensor_parallel_size=1, weights_bytes=weights, kv_dtype_bytes=2
+        model,
+        gpu,
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        gpu_memory_utilization=0.9,
+        vllm_version="0.8.0",
     )
     assert capacity.requested_memory_bytes / GIB == pytest.approx(71.22, abs=0.01)
     assert capacity.activation_peak_bytes / GIB == pytest.approx(1.19, abs=0.1)
+    assert capacity.sampler_peak_bytes == 0 and capacity.cuda_graph_bytes == 0
     assert capacity.kv_cache_bytes / GIB == pytest.approx(54.93, rel=0.02)
+
+
+def test_it_counts_the_sampler_and_cuda_graphs_in_the_pinned_release():
+    """vLLM 0.33.0: 0.92 of the CUDA total; the dummy sampler run over 1024 x 128,256 logits
+    (Triton top-k/top-p: 14 B a logit) and the CUDA graph estimate come off the KV budget. 0.9.2
+    sorted the logits (37 B a logit) at 0.9, so its budget is GiBs smaller; 0.8.0 profiled no
+    sampler at all."""
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    gpu = resolve_gpu("h100")
+    new = vllm_capacity(model, gpu, tensor_parallel_size=1, weights_bytes=weights, kv_dtype_bytes=2)
+    old = vllm_capacity(
+        model,
+        gpu,
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        vllm_version="0.8.0",
+    )
+    sorted_ = vllm_capacity(
+        model,
+        gpu,
+        tensor_parallel_size=1,
+        weights_bytes=weights,
+        kv_dtype_bytes=2,
+        vllm_version="0.9.2",
+    )
+    assert new.vllm_version == "0.33.0" and new.gpu_memory_utilization == 0.92
+    assert new.sampler_peak_bytes == 1024 * 128256 * 14
+    assert sorted_.sampler_peak_bytes == 1024 * 128256 * 37
+    assert new.cuda_graph_bytes > 0
+    assert old.gpu_memory_utilization == 0.9 and old.sampler_peak_bytes == 0
+    assert sorted_.available_kv_cache_bytes < new.available_kv_cache_bytes
+    assert new.available_kv_cache_bytes - sorted_.available_kv_cache_bytes > 3 * GIB
 
 
 def test_it_groups_hybrid_layers_like_vllm():
@@ -141,3 +185,12 @@ def test_it_refuses_vllm_on_apple_gpus():
     )
     assert not capacity.fits
     assert any("Metal" in note for note in capacity.notes)
+
+
+def test_it_models_the_release_the_product_pins():
+    """advisor/releases.py names the vLLM release; the accounting has an entry for exactly it."""
+    from advisor.capacity.vllm_memory import RELEASES, release
+    from advisor.releases import VLLM_RELEASE
+
+    assert release().version == VLLM_RELEASE
+    assert VLLM_RELEASE in {item.version for item in RELEASES}

@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LiveApp
 
 # Viewports for screenshots: a laptop and a common phone (CSS pixels).
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ARTIFACTS / "screenshots"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -96,6 +96,16 @@ DOM_CHECKS = """() => {
 }"""
 
 
+WIDER_THAN_THEIR_BOX = """() => {
+  const wide = [];
+  if (document.documentElement.scrollWidth > window.innerWidth) wide.push('the page');
+  for (const el of document.querySelectorAll('.table-wrap')) {
+    if (el.scrollWidth > el.clientWidth + 1) wide.push(el.querySelector('caption')?.textContent || 'a table');
+  }
+  return wide;
+}"""
+
+
 def snap(tab, name: str) -> None:
     """Save full-page screenshots at desktop and phone widths, checking the page on the way:
     no duplicate ids (labels and aria references must point at one element), every form
@@ -105,6 +115,9 @@ def snap(tab, name: str) -> None:
     assert not problems, f"{name}: {problems}"
     tab.set_viewport_size(DESKTOP)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+    # No table or chart hides a column behind a sideways scroll on a laptop either.
+    wide = tab.evaluate(WIDER_THAN_THEIR_BOX)
+    assert not wide, f"{name}: scrolls sideways at {DESKTOP['width']}px: {wide}"
     tab.set_viewport_size(PHONE)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
     # Usable on a phone: wide tables and code scroll inside their own boxes, the page never does.

@@ -1,6 +1,6 @@
 """Browser: run load tests against scripted servers on loopback and watch them in the page.
 
-The servers are the load-test engine's ``ScriptedServer`` (issue 5), in this process; the real
+The servers are the load-test engine's ``ScriptedServer``, in this process; the real
 worker (a subprocess) sends the traffic. One behaves like vLLM (all requests at once), one like
 Ollama with one slot (requests in turn), so the comparison chart has two different curves.
 """

@@ -22,8 +22,8 @@ from advisor.celery import create_app
 from advisor.loadtest import LoadTestConfig, run_load_test
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.rules.answers import Answers
-from advisor.rules.engine import recommend
-from advisor.rules.evidence import facts_build
+from advisor.rules.assemble import facts_build
+from advisor.rules.recommend import recommend
 from advisor.services import loadtests
 from tests.engines.conftest import LLAMACPP, MODEL, VLLM, code_path
 from tests.waiting import wait_until

@@ -13,10 +13,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import aiohttp
 import pytest
 
-from advisor.loadtest.client import TokensSource, build_request, send_request
+from advisor.loadtest.client import TokensSource, build_request
+from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, check_target
 from advisor.loadtest.wire import WireClient
 
 DATA = Path(__file__).parent / "data"
@@ -47,10 +47,14 @@ def tokens_in(name: str) -> tuple[int, int | None]:
 class Replay:
     """A loopback server answering every POST with one captured stream."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, tls=None):
         stream = events(name)
 
         class Handler(BaseHTTPRequestHandler):
+            # Each event in its own packet: without TCP_NODELAY, Nagle holds the small TLS
+            # records behind the client's delayed ACK (40 ms), and several events land together.
+            disable_nagle_algorithm = True
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(200)
@@ -65,7 +69,10 @@ class Replay:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -76,15 +83,17 @@ class Replay:
         self.server.server_close()
 
 
-@pytest.fixture(params=["wire", "aiohttp"])
+@pytest.fixture(params=["http", "https"])
 def client(request):
-    """Both clients: the wire client (plain http, what the engine uses) and aiohttp (https)."""
-    return request.param
+    """Both schemes through the one wire client: (server TLS context, client TLS context)."""
+    return request.getfixturevalue("tls_pair") if request.param == "https" else (None, None)
 
 
-def replay(name: str, endpoint: str, client: str):
+def replay(name: str, endpoint: str, client: tuple):
+    server_tls, client_tls = client
+
     async def main():
-        with Replay(name) as server:
+        with Replay(name, server_tls) as server:
             spec = build_request(
                 base_url=server.url,
                 api="openai",
@@ -94,14 +103,12 @@ def replay(name: str, endpoint: str, client: str):
                 max_tokens=6,
                 ignore_eos=True,
             )
-            if client == "wire":
-                wire = WireClient()
-                try:
-                    return await wire.send(spec, timeout_s=10, headers={})
-                finally:
-                    wire.close()
-            async with aiohttp.ClientSession() as session:
-                return await send_request(session, spec, timeout_s=10, headers={})
+            checked = check_target(server.url, allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+            wire = WireClient(checked, tls=client_tls)
+            try:
+                return await wire.send(spec, timeout_s=10, headers={})
+            finally:
+                wire.close()
 
     return asyncio.run(main())
 

@@ -1,7 +1,17 @@
-"""The request the client tests send: a short chat completion to a scripted server."""
+"""The request the client tests send (a short chat completion to a scripted server), and the
+client that sends it."""
+
+import ssl
 
 from advisor.loadtest.client import RequestSpec, build_request
+from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, check_target
 from advisor.loadtest.testserver import ScriptedServer
+from advisor.loadtest.wire import WireClient
+
+
+def client_for(server: ScriptedServer, *, tls: ssl.SSLContext | None = None) -> WireClient:
+    """A wire client for the server's URL, checked by the loopback-only policy."""
+    return WireClient(check_target(server.url, allowed_hosts=DEFAULT_ALLOWED_HOSTS), tls=tls)
 
 
 def spec_for(

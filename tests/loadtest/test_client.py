@@ -1,19 +1,21 @@
-"""One request against the real scripted server on loopback: timing agrees with the server's clock,
-and every failure is counted as its kind without raising."""
+"""One request against the real scripted server on loopback, over http and https (one client,
+one clock): timing agrees with the server's clock, and every failure is counted as its kind
+without raising."""
 
 import asyncio
+import functools
 import statistics
 import sys
 import time
 
-import aiohttp
 import pytest
 
-from advisor.loadtest.client import ErrorKind, TokensSource, send_request
+from advisor.loadtest import testserver
+from advisor.loadtest.client import ErrorKind, TokensSource
 from advisor.loadtest.discovery import ServerKind
-from advisor.loadtest.testserver import Fault, ScriptedServer
-from advisor.loadtest.wire import KERNEL_TIMESTAMPS, WireClient
-from tests.loadtest.specs import spec_for
+from advisor.loadtest.testserver import Fault
+from advisor.loadtest.wire import KERNEL_TIMESTAMPS
+from tests.loadtest.specs import client_for, spec_for
 
 TOLERANCE_S = 0.005  # within 5 ms of the server's own clock
 ROUNDS = 5
@@ -29,35 +31,34 @@ def quick_gil_handoff():
     sys.setswitchinterval(before)
 
 
-@pytest.fixture(autouse=True, params=["wire", "aiohttp"])
-def transport(request, monkeypatch):
-    """Every test here runs on both clients: the wire client (plain http, what the engine uses)
-    and aiohttp (https targets)."""
-    monkeypatch.setattr(sys.modules[__name__], "TRANSPORT", request.param)
+ScriptedServer = testserver.ScriptedServer
+CLIENT_TLS = None
+
+
+@pytest.fixture(autouse=True, params=["http", "https"])
+def scheme(request, monkeypatch):
+    """Every test here runs on both schemes, through the one wire client: the scripted server
+    serves https with a self-signed certificate the client is told to trust."""
+    if request.param == "https":
+        server_tls, client_tls = request.getfixturevalue("tls_pair")
+        module = sys.modules[__name__]
+        monkeypatch.setattr(
+            module, "ScriptedServer", functools.partial(ScriptedServer, tls=server_tls)
+        )
+        monkeypatch.setattr(module, "CLIENT_TLS", client_tls)
     return request.param
 
 
-TRANSPORT = "wire"
-
-
-def send(server: ScriptedServer, *, api="openai", endpoint="chat", timeout_s=10.0, repeat=1):
+def send(server, *, api="openai", endpoint="chat", timeout_s=10.0, repeat=1):
     """Send ``repeat`` identical requests on one connection pool; return their outcomes."""
 
     async def main():
         spec = spec_for(server, api=api, endpoint=endpoint)
-        if TRANSPORT == "wire":
-            client = WireClient()
-            try:
-                return [
-                    await client.send(spec, timeout_s=timeout_s, headers={}) for _ in range(repeat)
-                ]
-            finally:
-                client.close()
-        async with aiohttp.ClientSession() as session:
-            return [
-                await send_request(session, spec, timeout_s=timeout_s, headers={})
-                for _ in range(repeat)
-            ]
+        client = client_for(server, tls=CLIENT_TLS)
+        try:
+            return [await client.send(spec, timeout_s=timeout_s, headers={}) for _ in range(repeat)]
+        finally:
+            client.close()
 
     outcomes = asyncio.run(main())
     return outcomes if repeat > 1 else outcomes[0]
@@ -91,8 +92,8 @@ def timing_errors(kind, api, endpoint) -> dict[str, list[float]]:
     with ScriptedServer(kind=kind, ttft_s=0.12, itl_s=0.03, tokens=6) as server:
         outcomes = send(server, api=api, endpoint=endpoint, repeat=4)
         logs = list(server.log)
-    # The first request is a warm-up, as in a run: the TCP handshake and aiohttp's first-call
-    # paths belong to TTFT for vLLM too, but they are not the server's time to measure.
+    # The first request is a warm-up, as in a run: the TCP and TLS handshakes belong to TTFT for
+    # vLLM too, but they are not the server's time to measure.
     errors = {"ttft": [], "itl": [], "e2el": []}
     for out, log in zip(outcomes[1:], logs[1:], strict=True):
         assert out.success, out.error
@@ -158,34 +159,32 @@ def test_it_times_out_a_hung_stream():
 
 def test_it_reports_a_refused_connection(unused_port):
     server = ScriptedServer()
-    server.port = unused_port
+    server.port = unused_port  # never started: nothing listens there
     out = send(server)
     assert out.error_kind == ErrorKind.REFUSED
 
 
 @pytest.mark.skipif(not KERNEL_TIMESTAMPS, reason="kernel receive timestamps are Linux's")
-def test_wire_timestamps_do_not_wait_for_a_busy_client(transport):
+def test_timestamps_do_not_wait_for_a_busy_client():
     """The first chunk lands while the client's thread is stuck for 200 ms: the wire client
-    still times it when it arrived (the kernel's stamp), aiohttp when it got to it. (Only one
-    chunk lands in the stall: the kernel merges packets queued on one socket and keeps the
-    latest stamp, so chunks that pile up behind a stalled reader share the last one's time.)"""
-    # The wire client's error is its stamp against the server's, which a busy machine can delay
-    # by a few ms in one try (7 ms seen with a core kept busy): up to ROUNDS tries. Waiting for
-    # the stalled client would put it 100+ ms off in every one.
+    still times it when it arrived (the kernel's stamp, on the raw bytes before decryption for
+    https). (Only one chunk lands in the stall: the kernel merges packets queued on one socket
+    and keeps the latest stamp, so chunks that pile up behind a stalled reader share the last
+    one's time.)"""
+    # The error is the client's stamp against the server's, which a busy machine can delay by a
+    # few ms in one try (7 ms seen with a core kept busy): up to ROUNDS tries. Waiting for the
+    # stalled client would put it 100+ ms off in every one.
     errors = []
     for _ in range(ROUNDS):
-        out, true_ttft = stalled_first_chunk(transport)
+        out, true_ttft = stalled_first_chunk()
         assert out.success, out.error
-        if transport != "wire":
-            assert out.ttft > true_ttft + 0.1  # what the kernel stamps fix
-            return
         errors.append(abs(out.ttft - true_ttft))
         if errors[-1] < TOLERANCE_S:
             return
-    pytest.fail(f"the wire client's TTFT was off by {errors} s (tolerance {TOLERANCE_S} s)")
+    pytest.fail(f"the client's TTFT was off by {errors} s (tolerance {TOLERANCE_S} s)")
 
 
-def stalled_first_chunk(transport):
+def stalled_first_chunk():
     """One request whose first chunk lands while the client's thread sleeps 200 ms:
     (its outcome, the TTFT by the server's clock)."""
     with ScriptedServer(ttft_s=0.1, itl_s=0.3, tokens=2) as server:
@@ -193,18 +192,13 @@ def stalled_first_chunk(transport):
 
         async def main():
             loop = asyncio.get_running_loop()
-            if transport == "wire":
-                client = WireClient()
-                await client.send(spec, timeout_s=5, headers={})  # connect outside the timing
-                loop.call_later(0.03, time.sleep, 0.2)
-                try:
-                    return await client.send(spec, timeout_s=5, headers={})
-                finally:
-                    client.close()
-            async with aiohttp.ClientSession() as session:
-                await send_request(session, spec, timeout_s=5, headers={})
-                loop.call_later(0.03, time.sleep, 0.2)
-                return await send_request(session, spec, timeout_s=5, headers={})
+            client = client_for(server, tls=CLIENT_TLS)
+            await client.send(spec, timeout_s=5, headers={})  # connect outside the timing
+            loop.call_later(0.03, time.sleep, 0.2)
+            try:
+                return await client.send(spec, timeout_s=5, headers={})
+            finally:
+                client.close()
 
         out = asyncio.run(main())
         log = server.log[-1]

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from advisor.loadtest.discovery import ServerKind
 from advisor.loadtest.export import vllm_bench_summary
-from advisor.loadtest.testserver import ScriptedServer
+from advisor.loadtest.testserver import Fault, ScriptedServer
 
 LEVEL_KEYS = {
     "concurrency",
@@ -74,9 +74,40 @@ def test_it_prints_a_table_by_default():
     [
         (["--base-url", "http://169.254.169.254", "--model", "m"], "metadata"),
         (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "0"], "concurrency"),
-        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "999"], "capped"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--concurrency", "2000"], "between 1 and 1024"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--prompt-tokens", "1000000000000"],
+         r"prompt tokens must be between 1 and 131072.*\(prompt_tokens\)"),
+        (["--base-url", "http://127.0.0.1:9", "--model", "m", "--max-tokens", "99999999999"],
+         r"max tokens must be between 1 and 32768.*\(max_tokens\)"),
     ],
-)
+)  # fmt: skip
 def test_it_refuses_bad_input_as_a_command_error(args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
+
+
+@pytest.mark.parametrize("key", ["sk-abc\r\nX-Injected: 1", "sk-abc\nX: 1", "sk-abc\rdef"])
+def test_it_refuses_an_api_key_that_would_inject_headers(monkeypatch, key):
+    """OPENAI_API_KEY goes into a header: a line break in it is refused before anything is sent."""
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with ScriptedServer(tokens=2) as server:
+        with pytest.raises(CommandError, match=r"line break or NUL.*\(OPENAI_API_KEY\)"):
+            run("--base-url", server.url, "--model", server.model, "--concurrency", "1")
+        assert server.log == []
+
+
+def test_it_sends_the_api_key_as_a_bearer_token(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    with ScriptedServer(tokens=2) as server:
+        run("--base-url", server.url, "--model", server.model, "--concurrency", "1", "--json")
+    assert {entry.authorization for entry in server.log} == {"Bearer sk-test-123"}
+
+
+def test_a_run_where_no_request_succeeded_fails_with_the_errors_by_kind():
+    with ScriptedServer(tokens=2) as server:
+        server.push_faults(*[Fault.HTTP_500] * 10)
+        with pytest.raises(CommandError, match=r"none of the 4 requests succeeded \(http_500: 4\)"):
+            run(
+                "--base-url", server.url, "--model", server.model, "--concurrency", "1",
+                "--requests-per-level", "4", "--warmup", "0", "--no-early-stop",
+            )  # fmt: skip

@@ -63,3 +63,12 @@ def test_it_reads_vllm_gauges_summed_over_models():
         "kv_cache_usage": 0.5,
         "preemptions_total": 7.0,
     }
+
+
+def test_it_identifies_an_https_server_and_refuses_a_certificate_nobody_vouches_for(tls_pair):
+    server_tls, client_tls = tls_pair
+    with ScriptedServer(kind=ServerKind.VLLM, tls=server_tls) as server:
+        assert discover(server.url, tls=client_tls).kind is ServerKind.VLLM
+        with pytest.raises(AdvisorError) as caught:
+            discover(server.url)  # the system's trust store: the test's certificate is unknown
+    assert "CERTIFICATE_VERIFY_FAILED" in caught.value.message

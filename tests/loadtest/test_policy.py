@@ -7,7 +7,6 @@ from advisor.errors import AdvisorError
 from advisor.loadtest import LoadShape, LoadTestConfig
 from advisor.loadtest.policy import (
     MAX_TOTAL_REQUESTS,
-    PinnedResolver,
     check_config,
     check_hourly_limit,
     check_limits,
@@ -87,21 +86,28 @@ def test_it_allows_a_listed_network_after_resolution():
     assert checked.addresses == ("10.1.2.3",)
 
 
-def test_it_pins_connections_to_the_checked_addresses():
-    import asyncio
+def test_it_resolves_once_and_the_result_carries_the_checked_addresses():
+    lookups = []
 
-    resolver = PinnedResolver("gpu-box.lan", ("10.1.2.3",))
-    answer = asyncio.run(resolver.resolve("gpu-box.lan", 8000))
-    assert [a["host"] for a in answer] == ["10.1.2.3"]
-    with pytest.raises(OSError):
-        asyncio.run(resolver.resolve("elsewhere.example", 80))
+    def dns(host: str) -> list[str]:
+        lookups.append(host)
+        return ["10.1.2.3"]
+
+    checked = check_target("https://gpu-box.lan", allowed_hosts=["10.0.0.0/8"], resolver=dns)
+    assert lookups == ["gpu-box.lan"]
+    assert (checked.scheme, checked.host, checked.port) == ("https", "gpu-box.lan", 443)
+    assert checked.addresses == ("10.1.2.3",)
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"concurrency": (1, 512)}, "concurrency"),
+        ({"concurrency": (1, 2048)}, "concurrency"),
         ({"max_duration_s": 301}, "max_duration_s"),
+        ({"prompt_tokens": 10**12}, "prompt_tokens"),
+        # each within its bounds, together over 8Mi prompt tokens held at once
+        ({"concurrency": (1024,), "prompt_tokens": 131072}, "prompt_tokens"),
+        ({"concurrency": (2,), "prompts": ("word " * 200_000,)}, "prompts"),
         ({"duration_s": 100.0, "concurrency": (1, 2, 4, 8)}, "duration_s"),
         ({"requests_per_level": MAX_TOTAL_REQUESTS}, "requests_per_level"),
     ],

@@ -217,3 +217,15 @@ def test_two_runs_at_once_in_one_process_do_not_share_read_state():
         assert level.succeeded == 48, (name, level.errors)
         assert level.total_output_tokens == 48 * 30
     assert set(results) == {"vllm", "ollama"}
+
+
+def test_a_whole_run_over_https_uses_the_same_client_and_clock(tls_pair):
+    """Discovery, signals and the load over https: every request succeeds and is timed."""
+    server_tls, client_tls = tls_pair
+    with ScriptedServer(kind=ServerKind.VLLM, ttft_s=0.02, tokens=3, tls=server_tls) as server:
+        result = run_load_test(
+            config_for(server, concurrency=(1, 2), requests_per_level=4), tls=client_tls
+        )
+    assert result.target.kind is ServerKind.VLLM
+    assert [level.succeeded for level in result.levels] == [4, 4]
+    assert all(level.ttft_ms.p50 > 0 for level in result.levels)

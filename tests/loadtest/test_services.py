@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from advisor.errors import AdvisorError
 from advisor.loadtest.policy import LOADTESTS_PER_USER_PER_HOUR
-from advisor.loadtest.testserver import ScriptedServer
+from advisor.loadtest.testserver import Fault, ScriptedServer
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.services import loadtests
 
@@ -58,7 +58,15 @@ def test_it_stores_a_queued_test_and_enqueues_it_on_commit(
     row.refresh_from_db()
     assert row.status == LoadTestStatus.QUEUED
     assert row.config["concurrency"] == [1, 2] and row.model_name == "test-model"
-    assert fake_app.sent == [("advisor.run_load_test", [str(row.pk)], {"queue": "host.gpu-1"})]
+    # Sent once (no publish retries that hold a request while the broker is down), dropped by a
+    # worker that only gets it after the reaper gave up on the row.
+    options = {
+        "queue": "host.gpu-1",
+        "retry": False,
+        "ignore_result": True,
+        "expires": loadtests.QUEUED_TIMEOUT_S,
+    }
+    assert fake_app.sent == [("advisor.run_load_test", [str(row.pk)], options)]
     assert row.task_id == "task-1"
 
 
@@ -67,7 +75,7 @@ def test_it_stores_a_queued_test_and_enqueues_it_on_commit(
     [
         ({"base_url": "http://169.254.169.254"}, "", "base_url"),
         ({"base_url": "http://10.0.0.5:8000"}, "", "base_url"),
-        ({"concurrency": "1,1000"}, "", "concurrency"),
+        ({"concurrency": "1,1025"}, "", "concurrency"),
         ({"max_tokens": "lots"}, "", "max_tokens"),
         ({}, "other-queue", "queue"),
     ],
@@ -141,9 +149,41 @@ def test_it_reaps_tests_whose_heartbeat_stopped():
     LoadTest.objects.filter(pk=fresh.pk).update(
         status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now()
     )
+    # Reading never reaps (a poll must not write); the worker side does.
+    assert loadtests.loadtest_get(load_test_id=stale.pk).status == LoadTestStatus.RUNNING
+    assert loadtests.loadtest_reap_stale() == 1
     assert loadtests.loadtest_get(load_test_id=stale.pk).status == LoadTestStatus.FAILED
     assert loadtests.loadtest_get(load_test_id=fresh.pk).status == LoadTestStatus.RUNNING
     assert "heartbeat" in LoadTest.objects.get(pk=stale.pk).error
+
+
+def test_it_fails_tests_no_worker_took_within_the_bound():
+    """A test sent to host.0 with no worker there (or a broker that lost it) fails after
+    QUEUED_TIMEOUT_S instead of sitting queued for good; a recent one keeps waiting."""
+    old = loadtests.loadtest_create(
+        config=config("http://127.0.0.1:9"), queue="host.0", enqueue=False
+    )
+    recent = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    created = timezone.now() - timedelta(seconds=loadtests.QUEUED_TIMEOUT_S + 1)
+    LoadTest.objects.filter(pk=old.pk).update(created_at=created)
+    assert loadtests.loadtest_reap_stale() == 1
+    old.refresh_from_db()
+    assert old.status == LoadTestStatus.FAILED and old.finished_at
+    assert old.stopped_reason == "no worker took it" and "-Q host.<name>" in old.error
+    assert LoadTest.objects.get(pk=recent.pk).status == LoadTestStatus.QUEUED
+    # The task, should a worker get it after all, finds the row no longer queued: it runs nothing.
+    assert loadtests.loadtest_run(load_test_id=old.pk).status == LoadTestStatus.FAILED
+
+
+def test_the_reap_task_runs_the_reaper():
+    from advisor.tasks.loadtests import reap_load_tests
+
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=row.pk).update(
+        status=LoadTestStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert reap_load_tests.apply().get() == 1
+    assert LoadTest.objects.get(pk=row.pk).status == LoadTestStatus.FAILED
 
 
 def test_it_fails_with_the_reason_when_the_policy_changed_before_the_run(settings):
@@ -159,3 +199,38 @@ def test_it_fails_with_the_reason_when_nothing_answers(unused_port):
     row = loadtests.loadtest_run(load_test_id=row.pk)
     assert row.status == LoadTestStatus.FAILED
     assert "cannot connect" in row.error
+
+
+def test_it_sends_the_api_key_from_the_task_message_and_keeps_it_nowhere():
+    with ScriptedServer(ttft_s=0.01, tokens=2) as server:
+        row = loadtests.loadtest_create(
+            config=config(server.url, api_key="sk-run-only"), enqueue=False
+        )
+        row = loadtests.loadtest_run(load_test_id=row.pk, api_key="sk-run-only")
+        sent = {entry.authorization for entry in server.log}
+    assert row.status == LoadTestStatus.SUCCEEDED, row.error
+    assert sent == {"Bearer sk-run-only"}
+    assert "sk-run-only" not in str(LoadTest.objects.filter(pk=row.pk).values().get())
+
+
+def test_a_run_where_no_request_succeeded_is_failed_with_the_errors_by_kind():
+    """Every request answered 302: not "succeeded" with 0% success, but failed, saying why."""
+    with ScriptedServer(tokens=2) as server:
+        server.push_faults(*[Fault.REDIRECT] * 20)
+        row = loadtests.loadtest_create(
+            config=config(server.url, warmup=0, early_stop=False), enqueue=False
+        )
+        row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert row.error == "none of the 8 requests succeeded (http_302: 8)"
+    assert [level["errors"] for level in row.result["levels"]] == [{"http_302": 4}] * 2
+
+
+def test_the_task_refuses_a_stored_config_past_the_bounds():
+    """The worker builds the config again: a row edited past the core's bounds never runs."""
+    row = loadtests.loadtest_create(config=config("http://127.0.0.1:9"), enqueue=False)
+    LoadTest.objects.filter(pk=row.pk).update(config={**row.config, "prompt_tokens": 10**12})
+    row = loadtests.loadtest_run(load_test_id=row.pk)
+    assert row.status == LoadTestStatus.FAILED
+    assert row.stopped_reason == "refused"
+    assert "prompt tokens must be between 1 and 131072" in row.error

@@ -96,3 +96,32 @@ def test_it_runs_and_cancels_through_redis(monkeypatch):
     url = redis_url_or_skip()
     app, queue = worker_app(monkeypatch, url, url, {"socket_connect_timeout": 2})
     check(*run_and_cancel(app, queue))
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_reaps_a_test_queued_for_a_host_with_no_worker(monkeypatch):
+    """`POST {"queue": "host.0"}` with no worker on host.0: the reaper task, sent through Redis
+    as beat sends it and run by a real worker, fails the row once it waited past the bound."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    url = redis_url_or_skip()
+    app, queue = worker_app(monkeypatch, url, url, {"socket_connect_timeout": 2})
+    row = loadtests.loadtest_create(
+        config={"base_url": "http://127.0.0.1:9", "model": "m", "concurrency": "1"},
+        queue="host.0",
+        enqueue=False,
+    )
+    created = timezone.now() - timedelta(seconds=loadtests.QUEUED_TIMEOUT_S + 1)
+    LoadTest.objects.filter(pk=row.pk).update(created_at=created)
+    beat = settings.CELERY_BEAT_SCHEDULE["reap-load-tests"]
+    assert beat["task"] == loadtests.REAP_TASK_NAME in app.tasks
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+    ):
+        app.send_task(beat["task"], queue=queue, ignore_result=True)
+        failed = wait_for(row.pk, {LoadTestStatus.FAILED}, 60)
+    assert failed.stopped_reason == "no worker took it"

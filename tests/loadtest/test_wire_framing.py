@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.loadtest.client import RequestOutcome, SseStream, TokensSource
-from advisor.loadtest.wire import _Exchange
+from advisor.loadtest.wire import _Connection, _Exchange
 
 
 class FakeSocket:
@@ -67,7 +67,8 @@ def exchange(reads: list[bytes]) -> tuple[RequestOutcome, bool | None]:
     out = RequestOutcome()
     waiter = Waiter()
     sock = FakeSocket(reads)
-    ex = _Exchange(sock, out, SseStream(out, 0.0), waiter, 0.0)
+    read_view = memoryview(bytearray(64 * 1024))
+    ex = _Exchange(_Connection(sock), out, SseStream(out, 0.0), waiter, 0.0, read_view)
     while not waiter.done():
         ex.on_readable()
     return out, waiter.result

@@ -31,6 +31,10 @@ answered = {
     "login_page": client.get("/accounts/login/"),
     "api_docs": client.get("/api/docs/"),
     "home_page": client.get("/"),
+    "web_load_test": Client().post(
+        "/loadtests/new/",
+        {"base_url": "http://127.0.0.1:9", "model": "tiny", "api": "auto", "concurrency": "1"},
+    ),
 }
 summary = {
     name: {
@@ -39,5 +43,8 @@ summary = {
     }
     for name, response in answered.items()
 }
+summary["web_load_test"]["says_broker"] = (
+    "broker (Redis) is unavailable" in answered["web_load_test"].content.decode()
+)
 summary["load_tests_stored"] = LoadTest.objects.count()
 print(json.dumps(summary))

@@ -46,6 +46,8 @@ def test_it_answers_503_for_broker_work_and_keeps_serving_the_rest(tmp_path):
         assert answered[name]["status"] == 503, answered[name]
         assert "broker" in answered[name]["body"]["message"].lower()
         assert set(answered[name]["body"]) == {"message", "errors"}
+    # The web form has no health check first: the task is refused when sent, and the row goes.
+    assert answered["web_load_test"]["status"] == 503 and answered["web_load_test"]["says_broker"]
     assert answered["load_tests_stored"] == 0  # refused before a row could sit queued forever
     assert answered["recommendation"]["status"] == 201
     assert answered["catalog"]["status"] == 200

@@ -91,6 +91,18 @@ def test_it_routes_host_work_to_the_worker_next_to_the_hardware():
     assert "host.%H" in worker  # probes and load tests aimed at this host run here
 
 
+def test_every_way_of_starting_the_main_worker_runs_the_reaper_beat():
+    """The load-test reaper is sent by Celery beat embedded in the main worker (`--beat`): the
+    compose worker, the systemd worker and `make run` (bin/run) all start it."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert "--beat" in compose["services"]["worker"]["command"]
+    unit = (DEPLOY / "systemd" / "advisor-worker.service").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert " worker " in exec_start and " --beat " in exec_start
+    run = (ROOT / "bin" / "run").read_text()
+    assert re.search(r"celery -A advisor worker[^&]*--beat", run.replace("\\\n", " "))
+
+
 @pytest.mark.slow
 def test_it_serves_production_under_gunicorn_as_the_image_does(tmp_path):
     """collectstatic, then gunicorn with deploy/gunicorn.conf.py and production settings on

@@ -79,3 +79,24 @@ def test_it_names_the_variable_for_a_bad_value(tmp_path, variable, value):
 def test_it_refuses_production_without_a_secret_key(tmp_path):
     result = manage("check", tmp_path=tmp_path, ADVISOR_PRODUCTION="1", SECRET_KEY="")
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "env"),
+    [
+        ("SECRET_KEY", {"SECRET_KEY": ""}),
+        ("SECRET_KEY", {"SECRET_KEY": "insecure-local-only-key-set-SECRET_KEY-in-production"}),
+        ("DEBUG", {"DEBUG": "true"}),
+        ("ALLOWED_HOSTS", {"ALLOWED_HOSTS": "*"}),
+        ("ALLOWED_HOSTS", {"ALLOWED_HOSTS": "advisor.example.org, *"}),
+    ],
+)
+@pytest.mark.slow
+def test_it_refuses_unsafe_production_settings_in_check_deploy(tmp_path, variable, env):
+    """ADVISOR_PRODUCTION on: the public local key, DEBUG and a wildcard host stop start-up (and
+    so `check --deploy`) with a message naming the variable."""
+    safe = {"SECRET_KEY": PRODUCTION_SECRET, "ALLOWED_HOSTS": "advisor.example.org", "DEBUG": ""}
+    result = manage("check", "--deploy", tmp_path=tmp_path, ADVISOR_PRODUCTION="1", **(safe | env))
+    assert result.returncode != 0
+    assert f"Bad environment setting {variable}:" in result.stderr
+    assert "ADVISOR_PRODUCTION" in result.stderr

@@ -95,3 +95,17 @@ def facts(ans: Answers | None = None, *, gpu: str | None = "h100-sxm-80gb", coun
         load_tests=tuple(load_tests),
         alternatives=tuple(alternatives),
     )
+
+
+# A probes report (schema 1) of a Linux host with four H100s.
+H100_REPORT = {
+    "schema_version": 1,
+    "collected_at": "2026-11-24T10:00:00+00:00",
+    "host": {"hostname": "gpu-1", "os": "Linux", "arch": "x86_64"},
+    "memory": {"total_bytes": 512 * 1024**3},
+    "gpus": [
+        {"vendor": "nvidia", "index": i, "name": "NVIDIA H100 80GB HBM3",
+         "memory_total_bytes": 85520809984, "catalog_id": "h100-sxm-80gb"}
+        for i in range(4)
+    ],
+}  # fmt: skip

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.rules.factories import load_test
-from tests.rules.test_assessments import H100_REPORT
+from tests.rules.factories import H100_REPORT, load_test
 
 ROOT = Path(__file__).resolve().parents[2]
 

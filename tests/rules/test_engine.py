@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import string
 
 import pytest
 
-from advisor.rules.engine import confidence_label, decide, recommend
-from advisor.rules.facts import Backend
+from advisor.rules.recommend import confidence_label, recommend
 from advisor.rules.table import RULES, RULES_BY_ID, Effect, rules_table
 from advisor.rules.thresholds import CONSTRAINT_CONFIDENCE, HANDFUL_USERS
+from advisor.rules.verdict import decide
+from probes.kinds import Backend
 from tests.rules.factories import answers, estimate, facts, level, load_test
 
 NEUTRAL = {"use_case": "internal", "team_skills": ["python", "docker"], "gpu": "rtx-4090"}
@@ -149,8 +151,9 @@ def test_it_prefers_ollama_when_only_its_quantized_build_fits():
     assert "hardware.vllm_does_not_fit" in ids(rec.decisive + rec.supporting)
 
 
-def test_it_fires_every_rule_somewhere_and_renders_its_message():
-    """Each rule's template formats with its own evidence (no rule is dead or broken)."""
+def test_it_fires_every_rule_and_each_template_names_only_keys_its_check_returns():
+    """Every rule fires on one of these facts (no rule is dead), and its message template asks
+    only for keys its check returned there: a renamed evidence key fails here, not in a request."""
     perf = [level(c, 2_000 * c, server="ollama", tput=400) for c in (1, 2, 4, 8)]
     perf += [level(c, 2_100, server="vllm", tput=110 * c) for c in (1, 2, 4, 8)]
     cases = [
@@ -175,9 +178,14 @@ def test_it_fires_every_rule_somewhere_and_renders_its_message():
     ]  # fmt: skip
     fired = set()
     for case in cases:
-        rec = recommend(case)
-        fired |= set(ids(rec.decisive + rec.supporting + rec.opposing + rec.notes))
-        json.dumps(rec.as_dict())
+        for rule in RULES:
+            evidence = rule.check(case)
+            if evidence is None:
+                continue
+            fired.add(rule.id)
+            wanted = {name for _, name, _, _ in string.Formatter().parse(rule.message) if name}
+            assert wanted <= set(evidence), (rule.id, wanted - set(evidence))
+        json.dumps(recommend(case).as_dict())
     assert fired == set(RULES_BY_ID), set(RULES_BY_ID) - fired
 
 

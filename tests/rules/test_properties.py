@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.rules.answers import DeploymentTarget, Feature, Skill, UseCase
-from advisor.rules.engine import recommend
-from advisor.rules.facts import Backend
+from advisor.rules.recommend import recommend
+from probes.kinds import Backend
 from tests.rules.factories import answers, estimate, facts, level, load_test
 
 PC_GPUS = (
@@ -151,7 +151,7 @@ def test_it_never_flips_vllm_to_ollama_through_the_real_capacity_model(
 ):
     """Facts are rebuilt for each user count: new prediction levels, Ollama sized per user."""
     from advisor.rules.answers import Answers
-    from advisor.rules.evidence import facts_build
+    from advisor.rules.assemble import facts_build
 
     def backend(n: int) -> Backend:
         data = {"gpu": gpu, "gpu_count": count, "model": model, "use_case": use_case.value,
@@ -193,7 +193,7 @@ def test_it_gives_any_catalog_combination_a_verdict_or_a_field_error(
 
     from advisor.errors import AdvisorError
     from advisor.rules.answers import Answers
-    from advisor.rules.evidence import facts_build
+    from advisor.rules.assemble import facts_build
 
     data = {"model": model, "gpu": gpu, "gpu_count": count, "quantization": quantization,
             "peak_concurrent_users": users, "context_length": context, "avg_prompt_tokens": 256,
@@ -214,7 +214,7 @@ def test_it_is_monotone_across_the_handful_where_ollama_sizing_changes(gpu):
     """Users 1..8 through the real model: Ollama's slots grow with users up to 4, so its predicted
     levels change; weighing every sizing up to the user's keeps the verdict monotone."""
     from advisor.rules.answers import Answers
-    from advisor.rules.evidence import facts_build
+    from advisor.rules.assemble import facts_build
 
     for model in ("llama-3.1-8b", "qwen2.5-7b", "qwen2.5-32b", "gemma-3-27b"):
         for extra in ({}, {"slo_e2e_p95_ms": 8_000}, {"use_case": "production"}, TEAM_READY):

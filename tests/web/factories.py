@@ -6,7 +6,7 @@ import copy
 import functools
 
 from advisor.models import HardwareSource, LoadTest, LoadTestLevel, LoadTestStatus
-from advisor.services.assessments import assessment_create, recommendation_create
+from advisor.services.assessments import recommendation_create
 from advisor.services.hardware import hardware_report_create
 
 H100 = {
@@ -41,9 +41,9 @@ def make_report(*, source=HardwareSource.LOCAL, **kwargs):
 def make_assessment(*, hardware_report=None, title: str = "", **answers):
     """An assessment with its recommendation; answers default to one H100 serving 8B."""
     data = {"model": "llama-3.1-8b", "gpu": "h100-sxm-80gb", "gpu_count": 1} | answers
-    assessment = assessment_create(answers=data, hardware_report=hardware_report, title=title)
-    recommendation_create(assessment=assessment)
-    return assessment
+    return recommendation_create(
+        answers=data, hardware_report=hardware_report, title=title
+    ).assessment
 
 
 def stats(p95: float) -> dict:

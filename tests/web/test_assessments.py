@@ -59,7 +59,7 @@ def test_it_recommends_again(client):
     assert assessment.recommendations.count() == 2
 
 
-@mock.patch("advisor.views.assessments.recommendation_create", autospec=True)
+@mock.patch("advisor.views.assessments.recommendation_refresh", autospec=True)
 def test_it_shows_why_recommending_again_failed(recommend, client):
     recommend.side_effect = AdvisorError("the hardware report is gone", field="hardware_report")
     assessment = make_assessment()

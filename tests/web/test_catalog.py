@@ -48,3 +48,17 @@ def test_it_answers_404_for_an_unknown_catalog(client):
     response = client.get("/catalog/spaceships/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()  # our page, not Django's
+
+
+def test_it_matches_words_from_their_start_so_m3_finds_apple_chips_not_hbm3():
+    found = [g.id for g in catalog_search("gpus", "m3")]
+    assert found and all("m3" in g for g in found)
+    assert not any("h100" in g for g in found)
+    assert "h100-sxm-80gb" in [g.id for g in catalog_search("gpus", "h100 80gb")]
+    assert "llama-3.1-8b" in [m.id for m in catalog_search("models", "llama31")]
+
+
+def test_it_offers_each_unified_memory_size_an_apple_chip_ships_with():
+    found = {g.id: g.memory_bytes for g in catalog_search("gpus", "m3 max")}
+    assert {"apple-m3-max-36gb", "apple-m3-max-64gb", "apple-m3-max-128gb"} <= set(found)
+    assert found["apple-m3-max-64gb"] == 64 * 1024**3

@@ -49,3 +49,9 @@ def test_it_answers_htmx_with_the_status_part_only(health_check, client):
 def test_it_refuses_a_post_to_the_home_page_without_an_error_page(client):
     response = client.post("/")
     assert response.status_code == 405
+
+
+def test_it_links_the_api_token_page_and_a_favicon_from_every_page(client):
+    html = client.get("/").content.decode()
+    assert 'href="/api-tokens/"' in html
+    assert 'rel="icon"' in html and "favicon.svg" in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.models import HardwareSource, LoadTest, LoadTestStatus
+from advisor.views.loadtests import levels_around
 from tests.web.conftest import HTMX
 from tests.web.factories import make_assessment, make_load_test, make_report
 
@@ -59,6 +60,12 @@ def test_it_starts_a_load_test_and_attaches_it_to_an_assessment(
         ("concurrency", "1,x", "concurrency"),
         ("requests_per_level", "0", "at least 1"),
         ("slo_ttft_ms", "-5", "positive"),
+        ("requests_per_level", "5001", "between 1 and 5000"),
+        ("slo_ttft_ms", "0.01", "between 0.1 and"),
+        ("prompt_tokens", "1000000000000", "between 1 and 131072"),
+        ("max_tokens", "99999999999", "between 1 and 32768"),
+        ("concurrency", "1,100000", "between 1 and 1024"),
+        ("warmup", "1000", "between 0 and 100"),
     ],
 )
 def test_it_shows_a_bad_setting_on_its_field(client, field, value, message):
@@ -127,22 +134,22 @@ def test_it_draws_the_assessments_prediction_beside_the_measurement(client):
     assert "vLLM measured" in html and "vLLM predicted" in html and "Ollama predicted" in html
 
 
-def test_it_cancels_a_running_test(client):
-    run = make_load_test(status=LoadTestStatus.RUNNING, levels=())
+def test_it_cancels_a_running_test(client, visitor):
+    run = make_load_test(status=LoadTestStatus.RUNNING, levels=(), visitor=visitor)
     response = client.post(f"/loadtests/{run.pk}/cancel/")
     run.refresh_from_db()
     assert response.status_code == 302 and run.cancel_requested
 
 
-def test_it_cancels_a_queued_test_at_once(client):
-    run = make_load_test(status=LoadTestStatus.QUEUED, levels=())
+def test_it_cancels_a_queued_test_at_once(client, visitor):
+    run = make_load_test(status=LoadTestStatus.QUEUED, levels=(), visitor=visitor)
     client.post(f"/loadtests/{run.pk}/cancel/")
     run.refresh_from_db()
     assert run.status == LoadTestStatus.CANCELLED
 
 
-def test_it_says_a_finished_test_cannot_be_cancelled(client):
-    run = make_load_test(status=LoadTestStatus.SUCCEEDED)
+def test_it_says_a_finished_test_cannot_be_cancelled(client, visitor):
+    run = make_load_test(status=LoadTestStatus.SUCCEEDED, visitor=visitor)
     response = client.post(f"/loadtests/{run.pk}/cancel/", follow=True)
     assert "had already succeeded" in response.content.decode()
 
@@ -165,14 +172,27 @@ def test_it_lists_runs_with_compare_checkboxes(client):
     assert f'id="compare-{run.pk}"' in html and 'action="/loadtests/compare/"' in html
 
 
-def test_it_marks_a_run_whose_worker_died_as_failed(client):
+def test_the_list_and_the_poll_never_write(client):
+    """Reads never write: a run whose worker died stays as stored until the worker-side reaper
+    fails it (no UPDATE on each 1 s htmx poll); the next poll then shows it failed."""
     from datetime import timedelta
 
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
+
+    from advisor.services.loadtests import loadtest_reap_stale
 
     run = make_load_test(
         status=LoadTestStatus.RUNNING, levels=(), heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/loadtests/")
+        polled = client.get(f"/loadtests/{run.pk}/", **HTMX)
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    assert polled.status_code == 200  # still polling: the row still reads running
+    loadtest_reap_stale()
     html = client.get(f"/loadtests/{run.pk}/").content.decode()
     assert "Failed" in html and "stopped reporting" in html
 
@@ -183,3 +203,22 @@ def test_it_takes_the_latency_targets_from_the_assessment(client):
     assert 'name="slo_ttft_ms" value="500.0"' in html
     assert 'name="slo_e2e_ms" value="8000.0"' in html
     assert f'<option value="{assessment.pk}" selected>' in html
+
+
+def test_it_takes_the_workload_and_levels_around_the_peak_from_the_assessment(client):
+    assessment = make_assessment(
+        peak_concurrent_users=40, avg_prompt_tokens=1200, avg_output_tokens=300
+    )
+    html = client.get("/loadtests/new/", {"assessment": str(assessment.pk)}).content.decode()
+    assert 'name="prompt_tokens" value="1200"' in html
+    assert 'name="max_tokens" value="300"' in html
+    assert 'value="1,2,4,8,16,32,40,64"' in html
+    assert 'name="requests_per_level" value="64"' in html
+
+
+def test_levels_bracket_the_peak_within_the_cap():
+    assert levels_around(1) == [1, 2]
+    assert levels_around(8) == [1, 2, 4, 8, 16]
+    assert levels_around(40) == [1, 2, 4, 8, 16, 32, 40, 64]
+    assert levels_around(200, cap=256) == [1, 2, 4, 8, 16, 32, 64, 128, 200, 256]
+    assert levels_around(5000, cap=1024)[-1] == 1024

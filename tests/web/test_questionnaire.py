@@ -105,15 +105,41 @@ def test_it_checks_the_field_that_changed_inline(client):
 def test_it_answers_an_empty_error_for_a_good_answer(client):
     response = client.post("/assess/validate/", VALID, HTTP_HX_TRIGGER_NAME="model", **HTMX)
     assert response.status_code == 200
-    assert response.content.decode().strip().endswith('aria-live="polite"></p>')
+    assert response.content.decode().startswith(
+        '<p class="field-error" id="error-model" aria-live="polite"></p>'
+    )
 
 
-def test_it_reports_only_the_changed_fields_error(client):
+def test_it_answers_the_changed_fields_error_first_and_the_others_out_of_band(client):
     data = VALID | {"peak_concurrent_users": "0", "model": "no-such-model-xyz"}
     html = client.post(
         "/assess/validate/", data, HTTP_HX_TRIGGER_NAME="model", **HTMX
     ).content.decode()
-    assert 'id="error-model"' in html and "at least 1" not in html
+    assert html.startswith('<p class="field-error" id="error-model" aria-live="polite">')
+    assert re.search(
+        r'id="error-peak_concurrent_users"[^>]*hx-swap-oob="true">[^<]*at least 1', html
+    )
+
+
+def test_it_shows_a_cross_field_conflict_on_the_other_field_as_soon_as_one_changes(client):
+    data = VALID | {"platform": "macos"}
+    html = client.post(
+        "/assess/validate/", data, HTTP_HX_TRIGGER_NAME="platform", **HTMX
+    ).content.decode()
+    assert re.search(r'id="error-gpu"[^>]*hx-swap-oob="true">[^<]*cannot serve from macOS', html)
+    # Back to Linux: the same swap clears it.
+    html = client.post(
+        "/assess/validate/", VALID | {"platform": "linux"}, HTTP_HX_TRIGGER_NAME="platform", **HTMX
+    ).content.decode()
+    assert re.search(r'id="error-gpu"[^>]*hx-swap-oob="true"></p>', html)
+
+
+def test_it_keeps_quiet_about_fields_left_blank(client):
+    data = {"peak_concurrent_users": "4"}
+    html = client.post(
+        "/assess/validate/", data, HTTP_HX_TRIGGER_NAME="peak_concurrent_users", **HTMX
+    ).content.decode()
+    assert 'id="error-gpu"' not in html
 
 
 def test_it_checks_cross_field_rules_inline(client):

@@ -44,3 +44,20 @@ def test_it_compares_with_an_assessments_prediction(client):
 )
 def test_it_answers_a_wrong_method_with_405(client, url, method):
     assert getattr(client, method)(url).status_code == 405
+
+
+DEEP = '{"a":' * 1000 + "1" + "}" * 1000  # Python's json parser gives up (RecursionError) here
+
+
+def test_a_deeply_nested_upload_is_a_field_error_not_a_500(client):
+    for data in ({"text": DEEP}, {"text": "[" * 100 + "]" * 100}):
+        response = client.post("/hardware/upload/", data)
+        assert response.status_code == 400
+        assert "nested deeper than 64 levels" in response.content.decode()
+
+
+def test_a_deeply_nested_custom_model_is_a_field_error_not_a_500(client):
+    answers = {"model": "llama-3.1-8b", "gpu": "h100-sxm-80gb", "gpu_count": "1"}
+    response = client.post("/assess/", answers | {"custom_model": DEEP})
+    assert response.status_code == 400
+    assert "nested deeper" in response.context["form"].errors["custom_model"][0]

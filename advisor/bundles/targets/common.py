@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
-from advisor.bundles.targets.base import Target, shell_script, shell_words
+from advisor.bundles.inputs import BundleInput
+from advisor.bundles.targets import ollama_compose, vllm_compose
+from advisor.bundles.targets.base import READ_ENV_FILE, Target, shell_script, shell_words
+from advisor.releases import OLLAMA_IMAGE, VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
 SMOKE_TEST = "scripts/smoke-test.sh"
 LOAD_TEST = "scripts/loadtest.sh"
@@ -31,15 +34,16 @@ def _env_example(inp: BundleInput) -> BundleFile:
             "VLLM_API_KEY=change-me-to-a-long-random-string",
             "# Hugging Face token, needed for gated models (Llama, Gemma, ...).",
             "HF_TOKEN=",
-            "# Optional: pin other images than the bundle's defaults.",
-            "# VLLM_IMAGE=vllm/vllm-openai:v0.11.0",
-            "# VLLM_ROCM_IMAGE=rocm/vllm:latest",
+            "# Optional: run other images than the bundle's (docker compose reads these).",
+            f"# {vllm_compose.IMAGE_VAR}={VLLM_IMAGE}",
+            f"# {vllm_compose.ROCM_IMAGE_VAR}={VLLM_ROCM_IMAGE}",
         ]
     else:
         lines = [
             "# Copy to .env and fill in. Ollama has no API key: keep it on a private network or",
             "# behind a reverse proxy that authenticates.",
-            "# OLLAMA_IMAGE=ollama/ollama:0.12.6",
+            "# Optional: run another image than the bundle's (docker compose reads this).",
+            f"# {ollama_compose.IMAGE_VAR}={OLLAMA_IMAGE}",
         ]
     lines += [
         "# Used by scripts/smoke-test.sh and scripts/loadtest.sh.",
@@ -52,7 +56,7 @@ def _env_example(inp: BundleInput) -> BundleFile:
 def _smoke_test(inp: BundleInput) -> BundleFile:
     health = "/health" if inp.backend is Backend.VLLM else "/"
     body = (
-        f'BASE_URL="${{BASE_URL:-{base_url(inp)}}}"\n'
+        READ_ENV_FILE + f'BASE_URL="${{BASE_URL:-{base_url(inp)}}}"\n'
         f'MODEL="${{MODEL:-{inp.served_model}}}"\n'
         "auth=()\n"
         'if [[ -n "${VLLM_API_KEY:-}" ]]; then\n'
@@ -80,7 +84,7 @@ def _smoke_test(inp: BundleInput) -> BundleFile:
         body,
         description="health, model list and one chat completion against the started server",
         summary="Smoke test: health, model list, one chat completion (OpenAI-compatible API).\n"
-        "Usage: BASE_URL=http://host:port scripts/smoke-test.sh",
+        "Usage: scripts/smoke-test.sh (reads ../.env; BASE_URL=http://host:port overrides it)",
     )
 
 
@@ -128,7 +132,7 @@ def _load_test(inp: BundleInput) -> BundleFile:
         f'"{word}"' if word.startswith("$") else shell_words([word]) for word in words
     )
     body = (
-        f'BASE_URL="${{BASE_URL:-{base_url(inp)}}}"\n'
+        READ_ENV_FILE + f'BASE_URL="${{BASE_URL:-{base_url(inp)}}}"\n'
         f'MODEL="${{MODEL:-{inp.served_model}}}"\n'
         "# The CLI sends OPENAI_API_KEY as the Bearer token; vLLM's key works as that.\n"
         'export OPENAI_API_KEY="${OPENAI_API_KEY:-${VLLM_API_KEY:-}}"\n'
@@ -141,7 +145,7 @@ def _load_test(inp: BundleInput) -> BundleFile:
         body,
         description="a short load test with the advisor's `manage.py loadtest` CLI",
         summary="A short load test of the started server with the LLM Serving Advisor's CLI.\n"
-        "Usage: ADVISOR_DIR=/path/to/advisor BASE_URL=http://127.0.0.1:PORT scripts/loadtest.sh",
+        "Usage: ADVISOR_DIR=/path/to/advisor scripts/loadtest.sh (reads ../.env for BASE_URL, MODEL)",
     )
 
 
@@ -179,4 +183,5 @@ TARGET = Target(
     backends=frozenset({Backend.OLLAMA, Backend.VLLM}),
     render=render,
     description=".env.example, smoke test, load test, migration note",
+    runs_on_mac=True,
 )

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from advisor.bundles.inputs import BundleInput, GpuVendor
-from advisor.bundles.targets.base import PROBE_PERIOD_S
+from typing import Any
 
-GPU_RESOURCE = {GpuVendor.NVIDIA: "nvidia.com/gpu", GpuVendor.AMD: "amd.com/gpu"}  # device plugins
+from advisor.bundles.inputs import BundleInput
+from advisor.bundles.targets.base import PROBE_PERIOD_S
+from advisor.capacity.specs import Vendor
+
+GPU_RESOURCE: dict[Vendor | None, str] = {
+    Vendor.NVIDIA: "nvidia.com/gpu",
+    Vendor.AMD: "amd.com/gpu",
+}  # device plugins
 CACHE_SIZE_MARGIN = 2.0  # the model volume holds the download plus room for a second revision
 MIN_CACHE_GIB = 20
 READINESS = {"periodSeconds": 5, "failureThreshold": 3}
 LIVENESS = {"periodSeconds": 15, "failureThreshold": 4}
 
 
-def labels(inp: BundleInput, component: str) -> dict:
+def labels(inp: BundleInput, component: str) -> dict[str, Any]:
     return {"app.kubernetes.io/name": inp.name, "app.kubernetes.io/component": component}
 
 
-def cache_pvc(inp: BundleInput, name: str, component: str) -> dict:
+def cache_pvc(inp: BundleInput, name: str, component: str) -> dict[str, Any]:
     """A ReadWriteOnce claim sized to twice the weights (at least ``MIN_CACHE_GIB``)."""
     size = max(MIN_CACHE_GIB, int((inp.weights_gib or 0) * CACHE_SIZE_MARGIN) + 1)
     return {
@@ -30,7 +36,7 @@ def cache_pvc(inp: BundleInput, name: str, component: str) -> dict:
     }
 
 
-def http_probes(path: str, *, startup_budget_s: int) -> dict:
+def http_probes(path: str, *, startup_budget_s: int) -> dict[str, Any]:
     """Startup (sized to the first start), readiness and liveness probes on the named port."""
     get = {"path": path, "port": "http"}
     return {
@@ -45,10 +51,14 @@ def http_probes(path: str, *, startup_budget_s: int) -> dict:
 
 
 def deployment(
-    inp: BundleInput, component: str, pod_spec: dict, *, annotations: dict | None = None
-) -> dict:
+    inp: BundleInput,
+    component: str,
+    pod_spec: dict[str, Any],
+    *,
+    annotations: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One replica that owns its GPUs and RWO volume: ``Recreate``, never two pods at once."""
-    metadata: dict = {"labels": labels(inp, component)}
+    metadata: dict[str, Any] = {"labels": labels(inp, component)}
     if annotations:
         metadata["annotations"] = annotations
     return {
@@ -64,7 +74,7 @@ def deployment(
     }
 
 
-def service(inp: BundleInput, component: str, port: int) -> dict:
+def service(inp: BundleInput, component: str, port: int) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import OLLAMA_PORT, Backend, BundleInput
+from advisor.bundles.inputs import OLLAMA_PORT, BundleInput
 from advisor.bundles.targets.base import OLLAMA_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
+from advisor.releases import OLLAMA_IMAGE, OLLAMA_ROCM_IMAGE
+from probes.kinds import Backend
 
-OLLAMA_IMAGE = "ollama/ollama:0.12.6"  # the envconfig table was read at this release line
-OLLAMA_IMAGE_ROCM = "ollama/ollama:0.12.6-rocm"
+# The compose interpolation variable for another image (set in .env); Ollama never reads it.
+IMAGE_VAR = "BUNDLE_OLLAMA_IMAGE"
 MODELS_DIR = "/root/.ollama"  # the image's OLLAMA_MODELS parent
 FLAVOURS = {
     "nvidia": "NVIDIA GPUs (needs the NVIDIA Container Toolkit)",
@@ -32,10 +36,10 @@ def render(inp: BundleInput) -> list[BundleFile]:
     ]
 
 
-def _compose(inp: BundleInput, flavour: str) -> dict:
+def _compose(inp: BundleInput, flavour: str) -> dict[str, Any]:
     budget = startup_budget_s(inp, engine_init_s=OLLAMA_ENGINE_INIT_S)
-    server: dict = {
-        "image": f"${{OLLAMA_IMAGE:-{OLLAMA_IMAGE_ROCM if flavour == 'rocm' else OLLAMA_IMAGE}}}",
+    server: dict[str, Any] = {
+        "image": f"${{{IMAGE_VAR}:-{OLLAMA_ROCM_IMAGE if flavour == 'rocm' else OLLAMA_IMAGE}}}",
         "environment": env_dict(inp, host=CONTAINER_HOST),
         "ports": [f"{OLLAMA_PORT}:{OLLAMA_PORT}"],
         "volumes": [f"ollama-models:{MODELS_DIR}"],

@@ -5,10 +5,11 @@ from __future__ import annotations
 import plistlib
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
-from advisor.bundles.targets.base import Target, shell_script, shell_words
+from advisor.bundles.inputs import BundleInput
+from advisor.bundles.targets.base import Target, on_mac, shell_script, shell_words
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.upstream import check_modelfile
+from probes.kinds import Backend
 
 OVERRIDE = "ollama/systemd/override.conf"
 SETUP_LINUX = "ollama/setup-linux.sh"
@@ -21,6 +22,8 @@ INSTALL_SCRIPT_URL = "https://ollama.com/install.sh"  # Ollama's documented Linu
 
 
 def render(inp: BundleInput) -> list[BundleFile]:
+    if on_mac(inp):
+        return [_setenv_macos(inp), _plist(inp), _modelfile(inp)]
     return [
         _override(inp),
         _setup_linux(inp),
@@ -111,4 +114,5 @@ TARGET = Target(
     backends=frozenset({Backend.OLLAMA}),
     render=render,
     description="Linux systemd override, macOS launchd/app environment, Modelfile",
+    runs_on_mac=True,
 )

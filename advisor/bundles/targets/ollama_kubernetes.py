@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import OLLAMA_PORT, Backend, BundleInput, GpuVendor
+from advisor.bundles.inputs import OLLAMA_PORT, BundleInput
 from advisor.bundles.targets import kube
 from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
@@ -11,8 +13,11 @@ from advisor.bundles.targets.base import (
     startup_budget_s,
     yaml_dump_all,
 )
-from advisor.bundles.targets.ollama_compose import MODELS_DIR, OLLAMA_IMAGE, OLLAMA_IMAGE_ROCM
+from advisor.bundles.targets.ollama_compose import MODELS_DIR
 from advisor.bundles.targets.ollama_env import CONTAINER_HOST, env_dict
+from advisor.capacity.specs import Vendor
+from advisor.releases import OLLAMA_IMAGE, OLLAMA_ROCM_IMAGE
+from probes.kinds import Backend
 
 PATH = "ollama/kubernetes.yaml"
 COMPONENT = "ollama"
@@ -45,12 +50,12 @@ def render(inp: BundleInput) -> list[BundleFile]:
     ]
 
 
-def _pod_spec(inp: BundleInput) -> dict:
-    image = OLLAMA_IMAGE_ROCM if inp.gpu_vendor is GpuVendor.AMD else OLLAMA_IMAGE
+def _pod_spec(inp: BundleInput) -> dict[str, Any]:
+    image = OLLAMA_ROCM_IMAGE if inp.gpu_vendor is Vendor.AMD else OLLAMA_IMAGE
     budget = startup_budget_s(inp, engine_init_s=OLLAMA_ENGINE_INIT_S)
     mounts = [{"name": "models", "mountPath": MODELS_DIR}]
     env = [{"name": k, "value": v} for k, v in env_dict(inp, host=CONTAINER_HOST).items()]
-    container: dict = {
+    container: dict[str, Any] = {
         "name": "ollama",
         "image": image,
         "env": env,

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import (
     OLLAMA_ENGINE_INIT_S,
     VLLM_ENGINE_INIT_S,
     gib,
+    on_mac,
     shell_words,
     startup_budget_s,
 )
 from advisor.bundles.targets.common import MAX_LOADTEST_CONCURRENCY, loadtest_command
 from advisor.bundles.targets.ollama_env import ollama_env
 from advisor.bundles.targets.vllm_args import vllm_flags
-from advisor.bundles.upstream import ollama_env_table, vllm_table
+from advisor.bundles.upstream import ollama_env_table
+from advisor.capacity.specs import Vendor
+from advisor.releases import (
+    OLLAMA_IMAGE,
+    OLLAMA_ROCM_IMAGE,
+    VLLM_IMAGE,
+    VLLM_RELEASE,
+    VLLM_ROCM_IMAGE,
+)
+from probes.kinds import Backend
 
 PATH = "README.md"
 BACKEND_NAMES = {Backend.VLLM: "vLLM", Backend.OLLAMA: "Ollama"}
@@ -70,8 +80,8 @@ def _reasons(inp: BundleInput) -> list[str]:
 def _start(inp: BundleInput) -> list[str]:
     lines = ["## Start", "", "Copy `.env.example` to `.env` and fill it in, then pick one:", ""]
     if inp.backend is Backend.VLLM:
-        vendor_file = "compose.rocm" if inp.gpu_vendor == "amd" else "compose.nvidia"
-        if inp.gpu_vendor in ("apple", "cpu"):
+        vendor_file = "compose.rocm" if inp.gpu_vendor is Vendor.AMD else "compose.nvidia"
+        if inp.gpu_vendor in (Vendor.APPLE, None):
             lines += [
                 f"> vLLM needs a Linux host with an NVIDIA or AMD GPU; these files assume one "
                 f"(your answers describe {_hardware(inp)}).",
@@ -84,9 +94,28 @@ def _start(inp: BundleInput) -> list[str]:
             f"- Kubernetes: create the `{inp.name}-secrets` Secret (see the manifest header), "
             "then `kubectl apply -f vllm/kubernetes.yaml`",
         ]
+    elif on_mac(inp):
+        lines += [
+            "- The Ollama app: `brew install --cask ollama` or the app from ollama.com/download, "
+            "then `ollama/macos/setenv.sh` and restart the app",
+            "- Headless with Homebrew (`brew install ollama`): copy "
+            "`ollama/macos/com.ollama.serve.plist` to `~/Library/LaunchAgents/` and "
+            "`launchctl load` it",
+            f"- Optional: `ollama create {inp.name} -f ollama/Modelfile` bakes the context "
+            "size into a named model",
+            "",
+            "This bundle has no Docker or Kubernetes files: Docker on a Mac runs a Linux VM "
+            "that cannot reach Metal, so a container would serve from the CPU. Ollama runs "
+            "natively to use the GPU.",
+        ]
     else:
-        # Docker on a Mac sees no GPU: the CPU flavour is the one that runs there.
-        flavour = {"amd": "rocm", "cpu": "cpu", "apple": "cpu"}.get(str(inp.gpu_vendor), "nvidia")
+        flavour = (
+            "cpu"
+            if inp.gpu_vendor is None
+            else "rocm"
+            if inp.gpu_vendor is Vendor.AMD
+            else "nvidia"
+        )
         lines += [
             "- Linux: `ollama/setup-linux.sh` (installs with Ollama's script "
             "`curl -fsSL https://ollama.com/install.sh | sh`, applies "
@@ -112,8 +141,9 @@ def _settings(inp: BundleInput) -> list[str]:
             value = "(on)" if flag.value is None else f"`{flag.value}`"
             lines.append(f"| `{flag.flag}` | {value} | {_cell(flag.why)} |")
         lines.append(
-            "| `--api-key` | `$VLLM_API_KEY` | read from the environment; never written into "
-            "a file of this bundle |"
+            "| `VLLM_API_KEY` | from `.env` or the environment file | the bearer token clients "
+            "send; vLLM reads it from its environment, so it is never on a command line (`ps`) "
+            "nor written into a file of this bundle |"
         )
     else:
         for var in ollama_env(inp):
@@ -187,11 +217,11 @@ def _performance_rows(inp: BundleInput) -> list[str]:
     return rows
 
 
-def _stat(value, key: str):
+def _stat(value: object, key: str) -> object:
     return value.get(key) if isinstance(value, dict) else value
 
 
-def _num(value) -> str:
+def _num(value: object) -> str:
     return (
         f"{value:,.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else "-"
     )
@@ -219,11 +249,15 @@ def _checks(inp: BundleInput) -> list[str]:
 
 def _sources(inp: BundleInput) -> list[str]:
     if inp.backend is Backend.VLLM:
-        source = vllm_table()["source"]
-        where = f"vllm-project/vllm {source['version']}"
+        where = (
+            f"vLLM {VLLM_RELEASE}'s own argument parser (images `{VLLM_IMAGE}` and "
+            f"`{VLLM_ROCM_IMAGE}`)"
+        )
     else:
-        source = ollama_env_table()["source"]
-        where = f"ollama/ollama envconfig/config.go, {source['version']}"
+        where = (
+            f"Ollama's `envconfig/config.go` (images `{OLLAMA_IMAGE}` and `{OLLAMA_ROCM_IMAGE}`; "
+            f"read at {ollama_env_table()['source']['read_at']})"
+        )
     return [
         "## Versions",
         "",

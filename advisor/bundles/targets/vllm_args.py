@@ -1,7 +1,8 @@
 """The ``vllm serve`` argument list, tuned from the estimate; shared by every vLLM target.
 
-Each flag comes with a one-line reason that the README quotes. ``API_KEY_ARG`` is the placeholder
-a target replaces with its own way of reading ``VLLM_API_KEY`` from the environment.
+Each flag comes with a one-line reason that the README quotes. The API key is never a flag: vLLM
+reads ``VLLM_API_KEY`` from its environment when ``--api-key`` is not given
+(vllm/entrypoints/serve/middleware/register.py in 0.33.0), so it stays out of ``ps`` and logs.
 """
 
 from __future__ import annotations
@@ -89,10 +90,8 @@ def flag_words(flags: list[Flag]) -> list[str]:
     return words
 
 
-def serve_args(inp: BundleInput, *, api_key_arg: str | None) -> list[str]:
-    """``[model, --flag, value, ...]`` plus ``--api-key <api_key_arg>`` when one is given."""
+def serve_args(inp: BundleInput) -> list[str]:
+    """``[model, --flag, value, ...]``: what follows ``vllm serve``."""
     words = [inp.hf_repo, *flag_words(vllm_flags(inp))]
-    if api_key_arg is not None:
-        words += ["--api-key", api_key_arg]
     check_vllm_args(words)
     return words

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput
+from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets.base import VLLM_ENGINE_INIT_S, Target, startup_budget_s, yaml_dump
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
+from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
-# Images matching the flag table (advisor/bundles/data/vllm_serve_flags.yaml); overridable in .env.
-VLLM_IMAGE_NVIDIA = "vllm/vllm-openai:v0.11.0"
-VLLM_IMAGE_ROCM = "rocm/vllm:latest"  # AMD publishes dated tags; pin one in .env for production
+# Compose interpolation variables (set in .env to run other images); named so nobody mistakes
+# them for variables vLLM itself reads.
+IMAGE_VAR = "BUNDLE_VLLM_IMAGE"
+ROCM_IMAGE_VAR = "BUNDLE_VLLM_ROCM_IMAGE"
 HF_CACHE = "/root/.cache/huggingface"  # the images run as root; HF_HOME default under it
 
 # vLLM's own health check from inside the container (the images ship python3, not always curl).
@@ -43,16 +48,22 @@ def _header(inp: BundleInput, flavour: str) -> str:
     )
 
 
-def _compose(inp: BundleInput, *, rocm: bool) -> dict:
+def _compose(inp: BundleInput, *, rocm: bool) -> dict[str, Any]:
     budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
     gpus = inp.vllm.tensor_parallel_size
-    service: dict = {
-        "image": f"${{VLLM_ROCM_IMAGE:-{VLLM_IMAGE_ROCM}}}"
+    service: dict[str, Any] = {
+        "image": f"${{{ROCM_IMAGE_VAR}:-{VLLM_ROCM_IMAGE}}}"
         if rocm
-        else f"${{VLLM_IMAGE:-{VLLM_IMAGE_NVIDIA}}}",
+        else f"${{{IMAGE_VAR}:-{VLLM_IMAGE}}}",
         "entrypoint": ["vllm", "serve"],
-        "command": serve_args(inp, api_key_arg=f"${{{API_KEY_ENV}:?set {API_KEY_ENV} in .env}}"),
-        "environment": {"HF_TOKEN": "${HF_TOKEN:-}", "HF_HOME": HF_CACHE},
+        "command": serve_args(inp),
+        # vLLM reads its API key from the environment, so it never shows in `ps` or `docker inspect`'s
+        # command line (vllm/entrypoints/serve/middleware/register.py).
+        "environment": {
+            API_KEY_ENV: f"${{{API_KEY_ENV}:?set {API_KEY_ENV} in .env}}",
+            "HF_TOKEN": "${HF_TOKEN:-}",
+            "HF_HOME": HF_CACHE,
+        },
         "ports": [f"{VLLM_PORT}:{VLLM_PORT}"],
         # Tensor-parallel workers exchange tensors through shared memory (vLLM docker docs).
         "ipc": "host",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import Backend, BundleInput
+from advisor.bundles.inputs import BundleInput
 from advisor.bundles.targets.base import (
+    READ_ENV_FILE,
     VLLM_ENGINE_INIT_S,
     Target,
     shell_script,
@@ -12,6 +13,7 @@ from advisor.bundles.targets.base import (
     startup_budget_s,
 )
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
+from probes.kinds import Backend
 
 SERVE_SCRIPT = "vllm/serve.sh"
 SYSTEMD_UNIT = "vllm/vllm.service"
@@ -23,18 +25,14 @@ def render(inp: BundleInput) -> list[BundleFile]:
 
 
 def _serve_script(inp: BundleInput) -> BundleFile:
-    args = serve_args(inp, api_key_arg=None)
+    args = serve_args(inp)
     command = " \\\n  ".join(["exec vllm serve", *_pairs(args)])
     body = (
-        'env_file="$(dirname "$0")/../.env"\n'
-        'if [[ -f "$env_file" ]]; then\n'
-        "  set -a\n"
-        "  # shellcheck disable=SC1090\n"
-        '  source "$env_file"\n'
-        "  set +a\n"
-        "fi\n"
-        f': "${{{API_KEY_ENV}:?set {API_KEY_ENV} (see .env.example); clients send it as a Bearer token}}"\n'
-        f'{command} \\\n  --api-key "${API_KEY_ENV}"\n'
+        READ_ENV_FILE
+        + f': "${{{API_KEY_ENV}:?set {API_KEY_ENV} (see .env.example); clients send it as a Bearer token}}"\n'
+        # vLLM reads the key from its environment: it never appears on the command line.
+        f"export {API_KEY_ENV}\n"
+        f"{command}\n"
     )
     return shell_script(
         SERVE_SCRIPT,
@@ -64,13 +62,19 @@ def _pairs(args: list[str]) -> list[str]:
 def _systemd_unit(inp: BundleInput) -> BundleFile:
     # systemd expands ${VAR} from EnvironmentFile= as one word; names are validated, so nothing
     # else in the line needs escaping (no '%', '$', quotes or spaces can reach it).
-    args = serve_args(inp, api_key_arg="${" + API_KEY_ENV + "}")
+    args = serve_args(inp)
     exec_start = " ".join([f"{VENV_DIR}/bin/vllm", "serve", *args])
     budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
     text = (
-        f"# vLLM for {inp.hf_repo}. Install: sudo cp vllm/vllm.service /etc/systemd/system/{inp.name}-vllm.service\n"
-        f"# and put VLLM_API_KEY=... (and HF_TOKEN=...) into /etc/vllm/{inp.name}.env (mode 0600);\n"
-        "# the unit runs as the system user vllm (sudo useradd --system vllm).\n"
+        f"# vLLM for {inp.hf_repo}, run by systemd as the system user vllm. Set up once:\n"
+        "#   sudo useradd --system --home-dir /var/lib/vllm --create-home vllm\n"
+        f"#   sudo python3 -m venv {VENV_DIR} && sudo {VENV_DIR}/bin/pip install vllm\n"
+        "#   sudo install -d -o vllm -g vllm -m 0750 /var/lib/vllm/huggingface\n"
+        f"#   sudo install -d -m 0755 /etc/vllm && sudo install -m 0600 /dev/null /etc/vllm/{inp.name}.env\n"
+        f"# then put VLLM_API_KEY=... (and HF_TOKEN=... for gated models) into /etc/vllm/{inp.name}.env,\n"
+        f"#   sudo cp vllm/vllm.service /etc/systemd/system/{inp.name}-vllm.service\n"
+        f"#   sudo systemctl daemon-reload && sudo systemctl enable --now {inp.name}-vllm\n"
+        "# vLLM reads VLLM_API_KEY from that environment file; it is never on the command line.\n"
         "[Unit]\n"
         f"Description=vLLM OpenAI-compatible server ({inp.hf_repo})\n"
         "After=network-online.target\n"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.bundles.archive import BundleFile
-from advisor.bundles.inputs import VLLM_PORT, Backend, BundleInput, GpuVendor
+from advisor.bundles.inputs import VLLM_PORT, BundleInput
 from advisor.bundles.targets import kube
 from advisor.bundles.targets.base import (
     VLLM_ENGINE_INIT_S,
@@ -12,7 +14,10 @@ from advisor.bundles.targets.base import (
     yaml_dump_all,
 )
 from advisor.bundles.targets.vllm_args import API_KEY_ENV, serve_args
-from advisor.bundles.targets.vllm_compose import HF_CACHE, VLLM_IMAGE_NVIDIA, VLLM_IMAGE_ROCM
+from advisor.bundles.targets.vllm_compose import HF_CACHE
+from advisor.capacity.specs import Vendor
+from advisor.releases import VLLM_IMAGE, VLLM_ROCM_IMAGE
+from probes.kinds import Backend
 
 PATH = "vllm/kubernetes.yaml"
 COMPONENT = "vllm"
@@ -47,17 +52,17 @@ def render(inp: BundleInput) -> list[BundleFile]:
     ]
 
 
-def _pod_spec(inp: BundleInput, budget: int) -> dict:
+def _pod_spec(inp: BundleInput, budget: int) -> dict[str, Any]:
     gpus = inp.vllm.tensor_parallel_size
-    resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[GpuVendor.NVIDIA])
-    image = VLLM_IMAGE_ROCM if inp.gpu_vendor is GpuVendor.AMD else VLLM_IMAGE_NVIDIA
+    resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[Vendor.NVIDIA])
+    image = VLLM_ROCM_IMAGE if inp.gpu_vendor is Vendor.AMD else VLLM_IMAGE
     secret = f"{inp.name}-secrets"
     container = {
         "name": "vllm",
         "image": image,
         "command": ["vllm", "serve"],
         # Kubernetes expands $(VAR) from the container's env, so the key never sits in the manifest.
-        "args": serve_args(inp, api_key_arg=f"$({API_KEY_ENV})"),
+        "args": serve_args(inp),
         "env": [
             {
                 "name": API_KEY_ENV,

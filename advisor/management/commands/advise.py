@@ -14,10 +14,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from advisor.errors import AdvisorError, AdvisorValidationError
+from advisor.jsontext import JsonTooDeep, json_loads
 from advisor.rules.answers import Answers
-from advisor.rules.engine import Recommendation, recommend
-from advisor.rules.evidence import facts_build
+from advisor.rules.assemble import facts_build
 from advisor.rules.facts import Facts
+from advisor.rules.recommend import Advice, recommend
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024  # answers, reports and results are kilobytes; refuse the absurd
 
@@ -33,11 +34,13 @@ def _read_json(path: str, what: str) -> object:
     except UnicodeDecodeError:
         raise CommandError(f"{what} file {path} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return json_loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(
             f"{what} file {path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except JsonTooDeep as exc:
+        raise CommandError(f"{what} file {path}: {exc}") from None
 
 
 def _field_errors(exc: AdvisorError, prefix: str = "") -> str:
@@ -120,7 +123,7 @@ class Command(BaseCommand):
             )
         return data
 
-    def _write_bundle(self, path: str, rec: Recommendation, facts: Facts) -> None:
+    def _write_bundle(self, path: str, rec: Advice, facts: Facts) -> None:
         from advisor.bundles import build_bundle
 
         answers = facts.answers.as_dict()
@@ -138,7 +141,7 @@ class Command(BaseCommand):
         self.stderr.write(f"bundle written to {path} ({len(archive)} bytes)")
 
 
-def render_text(rec: Recommendation) -> str:
+def render_text(rec: Advice) -> str:
     """The verdict for a terminal: answer, reasons with their evidence, warnings, what flips it."""
     lines = [
         f"Recommendation: {rec.backend.label} (confidence {rec.confidence:.0%}, {rec.confidence_label})",

@@ -5,6 +5,7 @@ Examples:
     python manage.py estimate --model llama-3.1-8b --gpu h100 --gpus 1 --max-model-len 20000 \\
         --kv-cache-budget-gib 3.81 --json
     python manage.py estimate --config path/to/config.json --gpu rtx-4090 --gpus 1
+    python manage.py estimate --model qwen3-14b --gpu h100 --gpus 1 --vllm-log vllm.log
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from advisor.capacity import server_logs
 from advisor.capacity.custom import model_from_gguf, model_from_hf_config
 from advisor.capacity.estimate import EstimateRequest, estimate
 from advisor.capacity.report import estimate_text
@@ -32,8 +34,24 @@ class Command(BaseCommand):
         parser.add_argument("--quantization", default="auto")
         parser.add_argument("--max-model-len", type=int)
         parser.add_argument("--kv-cache-dtype", default="auto")
-        parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+        parser.add_argument(
+            "--gpu-memory-utilization", type=float, help="vLLM's; default: the release's (0.92)"
+        )
+        parser.add_argument("--tensor-parallel-size", type=int, help="vLLM's; default: choose")
+        parser.add_argument("--data-parallel-size", type=int, help="vLLM's; default: the rest")
+        parser.add_argument("--max-num-seqs", type=int, help="vLLM's; default by GPU memory")
+        parser.add_argument("--max-num-batched-tokens", type=int, help="vLLM's; default by GPU")
+        parser.add_argument("--vllm-version", help="vLLM release to model (default 0.33.0)")
         parser.add_argument("--kv-cache-budget-gib", type=float)
+        parser.add_argument(
+            "--vllm-log", help="a vLLM start-up log: its KV budget replaces the modelled one"
+        )
+        parser.add_argument(
+            "--vllm-metrics", help="a saved /metrics page: vllm:cache_config_info's block count"
+        )
+        parser.add_argument(
+            "--ollama-ps", help="a saved /api/ps response: its size is shown as measured"
+        )
         parser.add_argument("--concurrency", default="1,8,32", help="comma-separated levels")
         parser.add_argument("--prompt-tokens", type=int, default=None)
         parser.add_argument("--output-tokens", type=int, default=None)
@@ -70,7 +88,13 @@ class Command(BaseCommand):
                 "gpu_hourly_cost_usd": options["gpu_hourly_usd"],
                 "num_parallel": options["num_parallel"],
                 "measured_decode_tps": _measured(options["measured_decode_tps"]),
+                "tensor_parallel_size": options["tensor_parallel_size"],
+                "data_parallel_size": options["data_parallel_size"],
+                "max_num_seqs": options["max_num_seqs"],
+                "max_num_batched_tokens": options["max_num_batched_tokens"],
+                "vllm_version": options["vllm_version"],
             }
+            data.update(_server_readings(options))
             result = estimate(EstimateRequest.parse(data))
         except AdvisorError as error:
             label = f"--{error.field.replace('_', '-')}: " if error.field else ""
@@ -79,6 +103,26 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
         else:
             self.stdout.write(estimate_text(result.as_dict()))
+
+
+def _read(path: str, field: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError as error:
+        raise AdvisorError(f"Cannot read {path}: {error.strerror}.", field=field) from None
+
+
+def _server_readings(options) -> dict:
+    """Request fields from the user's own server output (measured beats modelled)."""
+    fields = server_logs.measured_fields(
+        vllm_log=options["vllm_log"] and _read(options["vllm_log"], "vllm_log"),
+        vllm_metrics=options["vllm_metrics"] and _read(options["vllm_metrics"], "vllm_metrics"),
+        ollama_ps=options["ollama_ps"] and _read(options["ollama_ps"], "ollama_ps"),
+    )
+    if options["gpu_memory_utilization"]:
+        fields.pop("gpu_memory_utilization", None)  # the flag given wins over the page's
+    return fields
 
 
 def _measured(values: list[str]) -> dict | None:

@@ -85,9 +85,11 @@ class Command(BaseCommand):
                 config, allowed_hosts=settings.ADVISOR_LOADTEST_ALLOWED_HOSTS
             )
             on_progress = self._bar if sys.stderr.isatty() and not opts["json"] else None
-            result = run_load_test(config, on_progress=on_progress, resolver=checked.resolver())
+            result = run_load_test(config, on_progress=on_progress, destination=checked)
         except AdvisorError as exc:
-            field = f" ({exc.field})" if exc.field else ""
+            # The key comes from the environment: name the variable to fix.
+            name = "OPENAI_API_KEY" if exc.field == "api_key" else exc.field
+            field = f" ({name})" if name else ""
             raise CommandError(f"{exc.message}{field}") from None
         except OSError as exc:
             raise CommandError(str(exc)) from None
@@ -100,6 +102,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
         else:
             self.stdout.write(format_table(result))
+        failure = result.failure()
+        if failure is not None:  # printed above; the exit status says it too
+            raise CommandError(f"the load test failed: {failure}")
 
     def _bar(self, progress: Progress) -> None:
         total = progress.requests_total or 0

@@ -1,6 +1,7 @@
-"""The verdict: run every rule over the facts, weigh what fired, explain the answer.
+"""The recommendation: the verdict (``verdict.decide``) explained for the team.
 
-``recommend(facts) -> Recommendation`` is deterministic and pure. How it decides:
+``recommend(facts) -> Advice`` is deterministic and pure. How it decides (1-3 in
+``verdict.py``):
 
 1. Every rule's check runs; a rule that fires becomes a ``Reason`` quoting its evidence.
 2. A ``require`` rule settles the backend (a Mac or CPU only: Ollama; tensor parallelism: vLLM).
@@ -23,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.rules import advice, handover
-from advisor.rules.facts import Backend, Facts
-from advisor.rules.table import RULES, Effect, Rule
+from advisor.rules.facts import Facts
+from advisor.rules.table import Effect
 from advisor.rules.thresholds import (
     CONFIDENCE_HIGH,
     CONFIDENCE_MEDIUM,
@@ -32,62 +33,17 @@ from advisor.rules.thresholds import (
     CONSTRAINT_CONFIDENCE,
     MAX_EVIDENCE_CONFIDENCE,
 )
+from advisor.rules.verdict import Reason, Verdict, decide
+from probes.kinds import Backend
 
 CONFLICT_CONFIDENCE = 0.6  # two hard requirements disagree: the answers contradict each other
 MAX_USERS_SEARCHED = 100_000  # the questionnaire's bound on peak_concurrent_users
 
 
 @dataclass(frozen=True)
-class Reason:
-    """One rule that fired: its id, the message with the user's numbers, and the evidence behind it."""
-
-    rule_id: str
-    category: str
-    effect: str
-    backend: str | None
-    weight: float
-    message: str
-    evidence: dict
-    source: str
-
-    def as_dict(self) -> dict:
-        # Written out: dataclasses.asdict deep-copies value by value, a tenth of a millisecond for
-        # a verdict's reasons. Same keys in the same order, evidence copied (JSON-shaped data).
-        return {
-            "rule_id": self.rule_id,
-            "category": self.category,
-            "effect": self.effect,
-            "backend": self.backend,
-            "weight": self.weight,
-            "message": self.message,
-            "evidence": _copied(self.evidence),
-            "source": self.source,
-        }
-
-
-def _copied(value: Any) -> Any:
-    """A copy of JSON-shaped data (dicts, lists and tuples copied; the leaves are immutable)."""
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copied(v) for v in value)
-    return value
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The bare decision (no explanation): used by ``recommend`` and by the what-if searches."""
-
-    backend: Backend
-    reasons: tuple[Reason, ...]
-    required: tuple[Reason, ...]
-    scores: dict[str, float]
-    conflict: bool = False
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """What we tell the team. ``as_dict()`` is what the Recommendation row stores as ``result``."""
+class Advice:
+    """What we tell the team: the verdict explained. ``as_dict()`` is what the ``Recommendation``
+    row (``advisor.models``) stores as ``result``."""
 
     backend: Backend
     confidence: float
@@ -97,18 +53,18 @@ class Recommendation:
     supporting: tuple[Reason, ...]
     opposing: tuple[Reason, ...]
     notes: tuple[Reason, ...]
-    warnings: tuple[dict, ...]
-    switch_triggers: tuple[dict, ...]
-    migration: dict
-    comparison: tuple[dict, ...]
-    fit: dict
-    serving: dict
+    warnings: tuple[dict[str, Any], ...]
+    switch_triggers: tuple[dict[str, Any], ...]
+    migration: dict[str, Any]
+    comparison: tuple[dict[str, Any], ...]
+    fit: dict[str, Any]
+    serving: dict[str, Any]
     scores: dict[str, float]
-    facts: dict = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         reasons = ("decisive", "supporting", "opposing", "notes")
-        data = {
+        data: dict[str, Any] = {
             "backend": self.backend.value,
             "backend_label": self.backend.label,
             "confidence": self.confidence,
@@ -127,68 +83,6 @@ class Recommendation:
             facts=dict(self.facts),
         )
         return data
-
-
-def _reason(rule: Rule, evidence: dict) -> Reason:
-    return Reason(
-        rule_id=rule.id,
-        category=rule.category.value,
-        effect=rule.effect.value,
-        backend=rule.backend.value if rule.backend else None,
-        weight=rule.weight,
-        message=rule.message.format(**evidence),
-        evidence=evidence,
-        source=rule.source,
-    )
-
-
-def evaluate(facts: Facts) -> tuple[Reason, ...]:
-    """Every rule that fires on ``facts``, in ``RULES`` order."""
-    fired = []
-    for rule in RULES:
-        evidence = rule.check(facts)
-        if evidence is not None:
-            fired.append(_reason(rule, evidence))
-    return tuple(fired)
-
-
-def decide(facts: Facts) -> Verdict:
-    """The backend alone: requirements first, then the heavier evidence (ties to Ollama)."""
-    reasons = evaluate(facts)
-    required = tuple(r for r in reasons if r.effect == Effect.REQUIRE)
-    scores = {b.value: 0.0 for b in Backend}
-    for r in reasons:
-        if r.effect == Effect.EVIDENCE and r.backend:
-            scores[r.backend] += r.weight
-    if required:
-        backend = Backend(required[0].backend)
-        conflict = any(r.backend != backend.value for r in required)
-        return Verdict(backend, reasons, required, scores, conflict)
-    backend = Backend.VLLM if scores["vllm"] > scores["ollama"] else Backend.OLLAMA
-    return Verdict(backend, reasons, (), scores)
-
-
-# What ``decide_backend`` reads of each rule that can move a decision (notes never do), in RULES
-# order, unpacked once: it runs ~37 checks a dozen times per verdict.
-_DECIDING_RULES = tuple(
-    (rule.check, rule.effect is Effect.REQUIRE, rule.backend, rule.weight)
-    for rule in RULES
-    if rule.effect is not Effect.NOTE
-)
-
-
-def decide_backend(facts: Facts) -> Backend:
-    """``decide(facts).backend`` without building the reasons (their messages and evidence):
-    what the what-if searches need, ~20 times per verdict."""
-    scores = {b.value: 0.0 for b in Backend}
-    for check, required, backend, weight in _DECIDING_RULES:
-        if check(facts) is None:
-            continue
-        if required:
-            return backend  # type: ignore[return-value]  # the first requirement settles it
-        if backend:
-            scores[backend.value] += weight
-    return Backend.VLLM if scores["vllm"] > scores["ollama"] else Backend.OLLAMA
 
 
 def confidence_of(verdict: Verdict) -> float:
@@ -248,7 +142,7 @@ def users_flip_point(facts: Facts, verdict: Verdict) -> int | None:
         return None
 
     def backend_at(users: int) -> Backend:
-        return decide_backend(facts.with_answers(peak_concurrent_users=users))
+        return decide(facts.with_answers(peak_concurrent_users=users)).backend
 
     if verdict.backend is Backend.OLLAMA:
         if backend_at(MAX_USERS_SEARCHED) is Backend.OLLAMA:
@@ -275,7 +169,7 @@ def _first_vllm(backend_at: Callable[[int], Backend], low: int, high: int) -> in
     return high
 
 
-def recommend(facts: Facts) -> Recommendation:
+def recommend(facts: Facts) -> Advice:
     """The verdict with every reason, warning, switch trigger, migration path and comparison."""
     verdict = decide(facts)
     decisive, supporting, opposing, notes = _split(verdict)
@@ -283,7 +177,7 @@ def recommend(facts: Facts) -> Recommendation:
     label = confidence_label(confidence)
     flip = users_flip_point(facts, verdict)
     fit = advice.fit_summary(facts, verdict.backend)
-    return Recommendation(
+    return Advice(
         backend=verdict.backend,
         confidence=confidence,
         confidence_label=label,

@@ -14,22 +14,11 @@ from advisor.models import (
     LoadTestStatus,
     Recommendation,
 )
-from advisor.services.assessments import assessment_create, recommendation_create
-from tests.rules.factories import load_test
+from advisor.services import assessments
+from advisor.services.assessments import recommendation_create, recommendation_refresh
+from tests.rules.factories import H100_REPORT, load_test
 
 pytestmark = pytest.mark.django_db
-
-H100_REPORT = {
-    "schema_version": 1,
-    "collected_at": "2026-11-24T10:00:00+00:00",
-    "host": {"hostname": "gpu-1", "os": "Linux", "arch": "x86_64"},
-    "memory": {"total_bytes": 512 * 1024**3},
-    "gpus": [
-        {"vendor": "nvidia", "index": i, "name": "NVIDIA H100 80GB HBM3",
-         "memory_total_bytes": 85520809984, "catalog_id": "h100-sxm-80gb"}
-        for i in range(4)
-    ],
-}  # fmt: skip
 
 
 def make_load_test(owner=None, **result_kwargs) -> LoadTest:
@@ -41,9 +30,9 @@ def make_load_test(owner=None, **result_kwargs) -> LoadTest:
 
 
 def test_it_stores_normalised_answers_with_a_title():
-    assessment = assessment_create(
+    assessment = recommendation_create(
         answers={"model": "llama3.1:8b", "gpu": "h100", "peak_concurrent_users": "20"}
-    )
+    ).assessment
     assessment.refresh_from_db()
     assert assessment.answers["model"] == "llama-3.1-8b"
     assert assessment.answers["gpu"] == "h100-sxm-80gb"
@@ -53,7 +42,9 @@ def test_it_stores_normalised_answers_with_a_title():
 
 def test_it_saves_nothing_for_bad_answers_and_names_every_field():
     with pytest.raises(AdvisorValidationError) as info:
-        assessment_create(answers={"peak_concurrent_users": -3, "platform": "amiga", "gpu": "h100"})
+        recommendation_create(
+            answers={"peak_concurrent_users": -3, "platform": "amiga", "gpu": "h100"}
+        )
     assert set(info.value.errors) == {"peak_concurrent_users", "platform"}
     assert Assessment.objects.count() == 0
 
@@ -63,7 +54,7 @@ def test_it_refuses_an_unfinished_load_test_and_saves_nothing():
         base_url="http://127.0.0.1:11434", status=LoadTestStatus.RUNNING
     )
     with pytest.raises(AdvisorError) as info:
-        assessment_create(answers={"gpu": "h100"}, load_tests=[pending.pk])
+        recommendation_create(answers={"gpu": "h100"}, load_tests=[pending.pk])
     assert info.value.field == "load_tests"
     assert Assessment.objects.count() == 0
 
@@ -72,7 +63,7 @@ def test_it_refuses_someone_elses_load_test_and_report():
     users = get_user_model().objects
     alice, bob = users.create_user("alice"), users.create_user("bob")
     with pytest.raises(AdvisorError) as info:
-        assessment_create(
+        recommendation_create(
             answers={"gpu": "h100"}, load_tests=[make_load_test(owner=alice)], owner=bob
         )
     assert info.value.field == "load_tests"
@@ -80,24 +71,22 @@ def test_it_refuses_someone_elses_load_test_and_report():
         owner=alice, source=HardwareSource.UPLOAD, report=H100_REPORT
     )
     with pytest.raises(AdvisorError) as info:
-        assessment_create(answers={}, hardware_report=report, owner=bob)
+        recommendation_create(answers={}, hardware_report=report, owner=bob)
     assert info.value.field == "hardware_report"
 
 
 def test_it_uses_the_hardware_report_when_the_answers_leave_the_gpu_out():
     report = HardwareReport.objects.create(source=HardwareSource.UPLOAD, report=H100_REPORT)
-    assessment = assessment_create(answers={"model": "llama-3.1-70b"}, hardware_report=report)
-    rec = recommendation_create(assessment=assessment)
+    rec = recommendation_create(answers={"model": "llama-3.1-70b"}, hardware_report=report)
     assert rec.result["facts"]["gpu_count"] == 4
     assert rec.result["facts"]["gpu"] == "h100-sxm-80gb"
     assert rec.estimate["vllm"]["fits"] is True
 
 
 def test_it_stores_the_verdict_and_the_estimate():
-    assessment = assessment_create(
+    rec = recommendation_create(
         answers={"gpu": "h100", "peak_concurrent_users": 200, "use_case": "production"}
     )
-    rec = recommendation_create(assessment=assessment)
     stored = Recommendation.objects.get(pk=rec.pk)
     assert stored.backend == "vllm"
     assert stored.confidence == stored.result["confidence"]
@@ -108,10 +97,8 @@ def test_it_stores_the_verdict_and_the_estimate():
 def test_it_reads_measured_collapse_from_attached_load_tests():
     answers = {"gpu": "rtx-4090", "peak_concurrent_users": 4, "use_case": "internal",
                "team_skills": ["python", "docker"]}  # fmt: skip
-    plain = recommendation_create(assessment=assessment_create(answers=answers))
-    measured = recommendation_create(
-        assessment=assessment_create(answers=answers, load_tests=[make_load_test()])
-    )
+    plain = recommendation_create(answers=answers)
+    measured = recommendation_create(answers=answers, load_tests=[make_load_test()])
     assert plain.backend == "ollama"
     assert measured.backend == "vllm"
     assert "measured.collapse" in [r["rule_id"] for r in measured.result["decisive"]]
@@ -121,7 +108,30 @@ def test_it_reads_measured_collapse_from_attached_load_tests():
 def test_it_refuses_answers_that_contradict_the_report_and_saves_nothing():
     report = HardwareReport.objects.create(source=HardwareSource.UPLOAD, report=H100_REPORT)
     with pytest.raises(AdvisorError) as info:
-        assessment_create(answers={"platform": "macos"}, hardware_report=report)
+        recommendation_create(answers={"platform": "macos"}, hardware_report=report)
     assert info.value.field == "platform"
     assert "NVIDIA H100" in info.value.message
     assert Assessment.objects.count() == 0
+
+
+def test_it_saves_nothing_when_the_rules_fail_after_validation(monkeypatch):
+    """Answers and evidence valid, then the engine fails: no report, assessment or verdict stays
+    behind (the web path used to keep an assessment without a recommendation)."""
+
+    def broken(facts):
+        raise AdvisorError("the engine broke", field="model")
+
+    monkeypatch.setattr(assessments, "recommend", broken)
+    with pytest.raises(AdvisorError):
+        recommendation_create(answers={"gpu": "h100"}, hardware=H100_REPORT)
+    assert not Assessment.objects.exists() and not HardwareReport.objects.exists()
+    assert not Recommendation.objects.exists()
+
+
+def test_it_recommends_again_with_the_evidence_attached_now():
+    first = recommendation_create(answers={"gpu": "rtx-4090", "peak_concurrent_users": 4})
+    first.assessment.load_tests.add(make_load_test())
+    again = recommendation_refresh(assessment=first.assessment)
+    assert again.assessment == first.assessment and again.pk != first.pk
+    assert again.result["facts"]["measured_levels"]["ollama"] == 3
+    assert first.result["facts"]["measured_levels"]["ollama"] == 0

@@ -1,0 +1,117 @@
+"""Assemble ``Facts`` from answers, a hardware report and load-test results (pure, no Django).
+
+``facts_build(answers, *, hardware_report=None, load_tests=())`` decides the effective hardware (the
+answers win over the report; the report fills what they leave out), runs the capacity model at the
+user's load, and — only when the model does not fit — searches what would (a smaller
+quantization, more GPUs, a bigger GPU, a smaller model of the same family). For Mac and CPU-only
+users with many users it also estimates vLLM on a reference Linux GPU server, for the warning that
+says what they are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from advisor.capacity import catalog
+from advisor.capacity import estimate as capacity
+from advisor.errors import AdvisorError
+from advisor.rules.alternatives import find_alternatives, reference_server
+from advisor.rules.answers import Answers, custom_model_spec
+from advisor.rules.facts import Facts, metric
+from advisor.rules.hardware import effective_hardware
+from advisor.rules.questions import Platform
+from advisor.rules.sizing import (
+    estimate_request,
+    fits,
+    ollama_slots,
+    prediction_levels,
+    run_estimate,
+)
+from advisor.rules.thresholds import HANDFUL_USERS
+from probes.kinds import backend_for_kind
+
+
+def measured_single_stream_tps(load_tests: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Single-user decode speed per server (1000 / TPOT p50 at concurrency 1) from load tests."""
+    speeds: dict[str, float] = {}
+    for result in load_tests:
+        backend = backend_for_kind(((result or {}).get("target") or {}).get("kind"))
+        for level in (result or {}).get("levels") or ():
+            tpot = metric(level, "tpot_ms", "p50")
+            if backend is not None and level.get("concurrency") == 1 and tpot:
+                speeds[backend.value] = round(1000.0 / tpot, 3)
+    return speeds
+
+
+def facts_build(
+    answers: Answers,
+    *,
+    hardware_report: dict[str, Any] | None = None,
+    load_tests: Iterable[dict[str, Any]] = (),
+) -> Facts:
+    """Everything ``recommend`` needs. Raises ``AdvisorError`` only for unusable answers."""
+    gpu, count, platform, notes = effective_hardware(answers, hardware_report)
+    model = _model_spec(answers)
+    levels = prediction_levels(answers.peak_concurrent_users)
+    estimate = alternatives = reference = None
+    load_tests = tuple(load_tests)
+    ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
+    measured_tps = measured_single_stream_tps(load_tests)
+    if model is not None:
+        try:
+            estimate = run_estimate(
+                answers,
+                model,
+                gpu,
+                count,
+                answers.quantization,
+                levels,
+                ram_bytes=ram,
+                measured_tps=measured_tps,
+            )
+        except AdvisorError as exc:
+            notes.append(f"no capacity estimate: {exc.message}")
+    sizings: list[dict[str, Any]] = []
+    if estimate is not None:
+        # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
+        # to the user's, so a larger team can only look worse for Ollama, never better.
+        for slots in range(1, ollama_slots(answers)):
+            request = estimate_request(
+                answers,
+                model,
+                gpu,
+                count,
+                answers.quantization,
+                levels,
+                ram_bytes=ram,
+                measured_tps=measured_tps,
+                num_parallel=slots,
+            )
+            levels_only = capacity.estimate(request, predict=("ollama",)).performance
+            sizings += [{**row, "num_parallel": slots} for row in levels_only]
+    if estimate is not None and not (fits(estimate, "vllm") and fits(estimate, "ollama")):
+        alternatives = find_alternatives(answers, model, gpu, count, estimate)
+    mac_or_cpu = gpu is None or gpu.unified_memory or platform == Platform.MACOS
+    if model is not None and mac_or_cpu and answers.peak_concurrent_users > HANDFUL_USERS:
+        reference = reference_server(answers, model, levels)
+    return Facts(
+        answers=answers,
+        platform=platform,
+        gpu=gpu.as_dict() if gpu is not None else None,
+        gpu_count=count,
+        model=model.as_dict() if model is not None else None,
+        hardware=hardware_report,
+        estimate=estimate,
+        load_tests=load_tests,
+        alternatives=tuple(alternatives or ()),
+        reference=reference,
+        notes=tuple(notes),
+        ollama_sizings=tuple(sizings),
+    )
+
+
+def _model_spec(answers: Answers) -> Any:
+    if answers.custom_model is not None:
+        return custom_model_spec(answers.custom_model, answers.model)
+    return catalog.resolve_model(answers.model)

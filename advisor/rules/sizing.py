@@ -1,0 +1,93 @@
+"""The capacity model's request for a team's answers, and what fits: shared by the facts and the
+"what would fit" search (pure, no Django)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from advisor.capacity import estimate as capacity
+from advisor.capacity.request import EstimateRequest
+from advisor.rules.answers import Answers
+from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS
+
+GIB = 1024**3
+MAX_PREDICTED_CONCURRENCY = 4096  # advisor.capacity.request.MAX_CONCURRENCY
+
+
+def prediction_levels(users: int) -> tuple[int, ...]:
+    """The standard levels up to the user's peak, plus the peak itself and the next level above."""
+    below = [c for c in PREDICTION_LEVELS if c < users]
+    above = [c for c in PREDICTION_LEVELS if c > users][:1]
+    return tuple(sorted({1, *below, users, *above}))
+
+
+def estimate_request(
+    answers: Answers,
+    model: Any,
+    gpu: Any,
+    gpu_count: int,
+    quantization: str,
+    levels: Iterable[int],
+    *,
+    ram_bytes: int | None = None,
+    measured_tps: dict[str, float] | None = None,
+    num_parallel: int | None = None,
+) -> Any:
+    """The capacity model's ``EstimateRequest`` for one configuration.
+
+    ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
+    tokens/s per server, from load tests) calibrates the prediction.
+    """
+    return EstimateRequest(
+        model=model,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        quantization=quantization,
+        max_model_len=answers.context_length,
+        concurrency=tuple(sorted({min(c, MAX_PREDICTED_CONCURRENCY) for c in levels})),
+        avg_prompt_tokens=answers.avg_prompt_tokens,
+        avg_output_tokens=answers.avg_output_tokens,
+        gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
+        # Ollama sized as we tell the team to run it: their context, a slot per user up to a handful.
+        num_ctx=answers.context_length,
+        num_parallel=num_parallel or ollama_slots(answers),
+        cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
+        measured_decode_tps=measured_tps or None,
+    )
+
+
+def run_estimate(
+    answers: Answers,
+    model: Any,
+    gpu: Any,
+    gpu_count: int,
+    quantization: str,
+    levels: Iterable[int],
+    *,
+    ram_bytes: int | None = None,
+    measured_tps: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The capacity model's ``Estimate.as_dict()`` for one configuration (``estimate_request``)."""
+    request = estimate_request(
+        answers,
+        model,
+        gpu,
+        gpu_count,
+        quantization,
+        levels,
+        ram_bytes=ram_bytes,
+        measured_tps=measured_tps,
+    )
+    return capacity.estimate(request).as_dict()
+
+
+def ollama_slots(answers: Answers) -> int:
+    """OLLAMA_NUM_PARALLEL as we advise it: one slot per user, up to a handful."""
+    return min(answers.peak_concurrent_users, HANDFUL_USERS)
+
+
+def fits(est: dict[str, Any], server: str) -> bool:
+    if server == "vllm":
+        return bool((est.get("vllm") or {}).get("fits"))
+    return bool((est.get("ollama") or {}).get("fits_in_vram"))
