@@ -117,7 +117,7 @@ class LoadTestLevel(models.Model):
 
 
 class Assessment(models.Model):
-    """A user's questionnaire answers, with the evidence attached to them."""
+    """A user's questionnaire answers, with the hardware report and load tests attached to them."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(

@@ -1,7 +1,8 @@
 """How fast is the load generator? Against a fast local server in another process, on one core.
 
-Targets (issue 5): at least 1,000 concurrent streams and 50,000 streamed tokens/s on one core,
-under 1 ms of added latency per request; report CPU seconds per 1,000 tokens.
+Targets, so that the client is never what limits a measurement: at least 1,000 concurrent streams
+and 50,000 streamed tokens/s on one core, under 1 ms of added latency per request; report CPU
+seconds per 1,000 tokens.
 
 The server (``--serve``, started here in a subprocess) is a bare asyncio HTTP/1.1 server on
 non-blocking sockets: one clock tick every ``--itl`` seconds writes one SSE token chunk to every
@@ -253,7 +254,7 @@ def measure(
     url: str, *, concurrency: int, requests: int, tokens: int, tls: ssl.SSLContext | None = None
 ) -> dict:
     from advisor.loadtest import LoadTestConfig, run_load_test
-    from advisor.loadtest.discovery import ServerKind, Target
+    from advisor.loadtest.discovery import DiscoveredServer, ServerKind
 
     _get(url, "/reset", tls)
     config = LoadTestConfig(
@@ -269,7 +270,9 @@ def measure(
         request_timeout_s=120,
     )
     cpu = time.process_time()
-    result = run_load_test(config, target=Target(url, ServerKind.OPENAI, "openai"), tls=tls)
+    result = run_load_test(
+        config, target=DiscoveredServer(url, ServerKind.OPENAI, "openai"), tls=tls
+    )
     cpu = time.process_time() - cpu
     server = _get(url, "/stats", tls)
     level = result.levels[0]

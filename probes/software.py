@@ -99,5 +99,8 @@ def probe() -> Outcome:
         "container": container(),
     }
     found = [name for name, info in software.items() if info.get("installed")]
-    where = software["container"]["runtime"] or "bare host"
+    runtime = software["container"]["runtime"]
+    # Where the probe itself runs, said apart from what it found ("found: docker; docker" read as
+    # a duplicate when the probe ran inside a Docker container).
+    where = f"the probe runs in a {runtime} container" if runtime else "the probe runs on the host"
     return Outcome.ok({"software": software}, f"found: {', '.join(found) or 'none'}; {where}")

@@ -1,7 +1,7 @@
 """``/api/v1/recommendations/``: answer the questionnaire, get the verdict, download the bundle.
 
 The input is the questionnaire (``advisor.rules.answers.ANSWER_FIELDS``: one serializer field per
-question, generated so the schema and the form never drift apart) plus the evidence: a stored
+question, generated so the schema and the form never drift apart) plus the attachments: a stored
 ``hardware_report`` id or an inline ``hardware`` report, and finished ``load_tests`` ids.
 """
 
@@ -27,7 +27,7 @@ from advisor.services.assessments import MAX_LOAD_TESTS, recommendation_create
 from advisor.services.bundles import bundle_for_recommendation
 from probes.kinds import Backend
 
-EVIDENCE_FIELDS = ("title", "hardware_report", "hardware", "load_tests")
+ATTACHMENT_FIELDS = ("title", "hardware_report", "hardware", "load_tests")
 
 
 def _answer_field(spec: AnswerField) -> serializers.Field:
@@ -112,7 +112,7 @@ def own_recommendations(request):
     )
 
 
-def _evidence(request, data: dict) -> tuple[HardwareReport | None, list[LoadTest]]:
+def _attachments(request, data: dict) -> tuple[HardwareReport | None, list[LoadTest]]:
     """The caller's own stored hardware report and load tests named in ``data``; AdvisorError
     naming the field when one is missing or someone else's."""
     report = None
@@ -163,13 +163,13 @@ class RecommendationListCreateApi(ListAPIView):
         summary="Get a recommendation",
     )
     def post(self, request):
-        """Validate the answers (every bad field at once), weigh the evidence, store and return
+        """Validate the answers (every bad field at once), weigh the attachments, store and return
         the verdict: Ollama or vLLM, with confidence, reasons and the capacity estimate."""
         data = RecommendationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if v is not None}
-        answers = {k: v for k, v in values.items() if k not in EVIDENCE_FIELDS}
-        report, tests = _evidence(request, values)
+        answers = {k: v for k, v in values.items() if k not in ATTACHMENT_FIELDS}
+        report, tests = _attachments(request, values)
         recommendation = recommendation_create(
             answers=answers,
             hardware_report=report,

@@ -1,14 +1,15 @@
-"""The load-test engine (pure asyncio, no Django): see docs/loadtest.md.
+"""The load generator (pure asyncio, no Django): see docs/loadtest.md.
 
 Public names (docs/CONTRACTS.md): ``LoadTestConfig``, ``run_load_test``, ``discover``,
-``LoadTestResult``, ``Target``.
+``LoadTestResult``, ``DiscoveredServer`` (what answers at the base URL).
 """
 
 from advisor.loadtest.config import ApiKind, Endpoint, LoadShape, LoadTestConfig
-from advisor.loadtest.discovery import ServerKind, Target, discover
+from advisor.loadtest.discovery import DiscoveredServer, discover
 from advisor.loadtest.metrics import LevelResult, Stats
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
 from advisor.loadtest.runner import run_load_test
+from probes.kinds import ServerKind
 
 __all__ = [
     "ApiKind",
@@ -21,7 +22,7 @@ __all__ = [
     "ServerKind",
     "Stats",
     "StopCode",
-    "Target",
+    "DiscoveredServer",
     "discover",
     "run_load_test",
 ]

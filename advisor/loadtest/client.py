@@ -21,6 +21,7 @@ import enum
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 # A content chunk: a non-empty "choices" array (vLLM's trailing usage chunk has "choices": []).
 _CHOICES = re.compile(rb'"choices"\s*:\s*\[\s*\{')
@@ -70,7 +71,7 @@ class RequestOutcome:
     prompt_tokens: int | None = None
     error_kind: str = ""
     error: str = ""
-    server: dict | None = None  # Ollama's own durations (ns) and counts
+    server: dict[str, float] | None = None  # Ollama's own durations (ns) and counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,7 @@ class NdjsonStream(_LineStream):
 
     def __init__(self, out: RequestOutcome, st: float):
         super().__init__(out, st)
-        self.summary = None
+        self.summary: dict[str, Any] | None = None
 
     def feed(self, data: bytes, now: float) -> bool:
         out = self.out
@@ -307,9 +308,12 @@ class NdjsonStream(_LineStream):
         _finish(out, self.first, self.last, self.st, self.chunks, summary.get("eval_count"))
 
 
-def _finish(out: RequestOutcome, first: bool, last: float, st: float, chunks: int, tokens) -> None:
+def _finish(
+    out: RequestOutcome, first: bool, last: float, st: float, chunks: int, tokens: object
+) -> None:
     if first:
-        return fail(out, ErrorKind.NO_CONTENT, "the stream finished without a content chunk")
+        fail(out, ErrorKind.NO_CONTENT, "the stream finished without a content chunk")
+        return
     out.latency = last - st
     if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
         out.output_tokens = tokens

@@ -10,7 +10,9 @@ Caps on a whole plan (hosts, total requests, total duration) live in ``advisor.l
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 from urllib.parse import urlsplit
 
 from advisor.errors import AdvisorError
@@ -144,7 +146,7 @@ class LoadTestConfig:
         return self.base_url.rstrip("/")
 
     def validate(self) -> None:
-        """Raise ``AdvisorError(field=...)`` for the first field the engine cannot run with (on
+        """Raise ``AdvisorError(field=...)`` for the first field the generator cannot run with (on
         construction; ``check_bounds`` adds the product's size limits)."""
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -235,13 +237,13 @@ class LoadTestConfig:
         return max(1, min(MAX_CONCURRENCY, MAX_TOKENS_IN_FLIGHT // max(self.prompt_size, 1)))
 
     @classmethod
-    def parse(cls, data: dict) -> LoadTestConfig:
+    def parse(cls, data: dict[str, Any]) -> LoadTestConfig:
         """Build from JSON-ish data (strings allowed, e.g. form input); unknown keys are errors."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise AdvisorError(f"unknown setting(s): {', '.join(unknown)}", field=unknown[0])
-        values: dict = {}
+        values: dict[str, Any] = {}
         for name, raw in data.items():
             if raw is None or raw == "":
                 continue
@@ -255,7 +257,7 @@ class LoadTestConfig:
         config.check_bounds()
         return config
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-safe, without the API key (never stored)."""
         data = asdict(self)
         data.pop("api_key")
@@ -279,7 +281,7 @@ _FLOATS = {
 _ENUMS = {"api": ApiKind, "endpoint": Endpoint, "shape": LoadShape}
 
 
-def _coerce(name: str, raw):
+def _coerce(name: str, raw: Any) -> Any:
     """One field from JSON or text to its type, or ``AdvisorError(field=name)``."""
     try:
         if name in _INTS:
@@ -312,7 +314,7 @@ def _coerce(name: str, raw):
         ) from None
 
 
-def parse_levels(raw) -> tuple[int, ...]:
+def parse_levels(raw: str | Iterable[int | float | str]) -> tuple[int, ...]:
     """``"1,2,4"`` or ``[1, 2, 4]`` to a sorted, de-duplicated tuple of positive ints."""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     levels = []

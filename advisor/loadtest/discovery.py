@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import ssl
 from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from advisor.errors import AdvisorError
@@ -35,7 +36,7 @@ _OWNED_BY = {"vllm": ServerKind.VLLM, "llamacpp": ServerKind.LLAMACPP, "me": Ser
 
 
 @dataclass(frozen=True)
-class Target:
+class DiscoveredServer:
     """A discovered server. ``api`` is the protocol the load test will speak to it."""
 
     base_url: str
@@ -44,7 +45,7 @@ class Target:
     version: str = ""
     models: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = str(self.kind)
         return data
@@ -78,7 +79,8 @@ class _Site:
         return status, body
 
 
-def _json(body: bytes) -> dict | list | None:
+def _json(body: bytes) -> Any:
+    """The parsed JSON (callers check its shape), or None when ``body`` is not JSON."""
     try:
         return json.loads(body)
     except ValueError:
@@ -91,12 +93,13 @@ def discover(
     api: str = "auto",
     destination: CheckedTarget | None = None,
     tls: ssl.SSLContext | None = None,
-) -> Target:
+) -> DiscoveredServer:
     """Identify the server at ``base_url``; ``AdvisorError(field="base_url")`` if nothing does.
 
     ``destination``: the policy's check of ``base_url`` (``policy.check_target``); without one
     the target is checked against the loopback-only default. ``tls``: the https context
-    (default: certificates verified). Blocking; the engine runs it on a thread.
+    (default: certificates verified). Blocking; the load generator runs it on a
+    thread.
     """
     base = base_url.rstrip("/")
     if destination is None:
@@ -112,7 +115,7 @@ def discover(
         ) from None
 
 
-def _identify(site: _Site, api: str) -> Target:
+def _identify(site: _Site, api: str) -> DiscoveredServer:
     base = site.base
     status, body = site.get("/api/version")
     data = _json(body)
@@ -120,7 +123,7 @@ def _identify(site: _Site, api: str) -> Target:
         models = _ollama_models(site)
         # Ollama also serves /v1: asked for "openai", speak that to it, still labelled Ollama.
         speak = "openai" if api == "openai" else "ollama"
-        return Target(base, ServerKind.OLLAMA, speak, str(data["version"]), models)
+        return DiscoveredServer(base, ServerKind.OLLAMA, speak, str(data["version"]), models)
     if api == "ollama":
         raise AdvisorError(f"no Ollama server at {base} (/api/version)", field="base_url")
     version = ""
@@ -145,7 +148,7 @@ def _identify(site: _Site, api: str) -> Target:
         status, body = site.get("/metrics")
         if status == 200 and b"vllm:" in body:
             kind = ServerKind.VLLM
-    return Target(base, kind, "openai", version, models)
+    return DiscoveredServer(base, kind, "openai", version, models)
 
 
 def _ollama_models(site: _Site) -> list[str]:
@@ -187,10 +190,10 @@ def parse_vllm_metrics(text: str) -> dict[str, float]:
 
 
 def sample_signals(
-    target: Target, *, destination: CheckedTarget, tls: ssl.SSLContext | None = None
-) -> dict:
+    target: DiscoveredServer, *, destination: CheckedTarget, tls: ssl.SSLContext | None = None
+) -> dict[str, float | bool]:
     """One sample of the server's own view; {} when the server has none or does not answer.
-    Blocking (a short timeout); the engine runs it on a thread."""
+    Blocking (a short timeout); the load generator runs it on a thread."""
     site = _Site(target.base_url, destination, tls, SIGNAL_TIMEOUT_S)
     try:
         if target.kind is ServerKind.VLLM:

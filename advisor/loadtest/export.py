@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 from advisor.loadtest.metrics import LevelResult, Stats
 from advisor.loadtest.result import LoadTestResult
@@ -23,7 +24,7 @@ def _std_ms(values: list[float]) -> float:
     return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values)) * 1000.0
 
 
-def vllm_bench_level(result: LoadTestResult, level: LevelResult) -> dict:
+def vllm_bench_level(result: LoadTestResult, level: LevelResult) -> dict[str, Any]:
     """One level in ``vllm bench serve``'s saved-result format."""
     outcomes = list(level.outcomes)
     ok = [o for o in outcomes if o.success]
@@ -75,11 +76,11 @@ def vllm_bench_level(result: LoadTestResult, level: LevelResult) -> dict:
     return data
 
 
-def vllm_bench_json(result: LoadTestResult) -> list[dict]:
+def vllm_bench_json(result: LoadTestResult) -> list[dict[str, Any]]:
     return [vllm_bench_level(result, level) for level in result.levels]
 
 
-def vllm_bench_summary(stored: dict) -> list[dict]:
+def vllm_bench_summary(stored: dict[str, Any]) -> list[dict[str, Any]]:
     """From a stored ``LoadTestResult.as_dict()`` (a row's ``result``): vLLM's summary keys per
     level. Rows keep no per-request samples, so ``ttfts``/``itls``/``std_*`` are left out."""
     target = stored.get("target") or {}

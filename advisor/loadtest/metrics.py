@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from advisor.loadtest.client import RequestOutcome, TokensSource
 
@@ -28,7 +29,7 @@ class Stats:
     p95: float = 0.0
     p99: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
@@ -74,7 +75,9 @@ class LevelResult:
     good_requests: int | None
     tokens_source: str  # usage | counted | mixed
     error_samples: list[str] = field(default_factory=list)
-    server: dict = field(default_factory=dict)  # server-side signals sampled during the level
+    server: dict[str, float | bool] = field(
+        default_factory=dict
+    )  # server-side signals sampled during the level
     partial: bool = False  # cut off by a cancel or the time budget before all requests finished
     # The raw requests (for the vllm-bench-serve export); never stored in the database.
     outcomes: tuple[RequestOutcome, ...] = field(default=(), repr=False, compare=False)
@@ -90,8 +93,8 @@ class LevelResult:
             return None
         return self.good_requests / self.requests
 
-    def as_dict(self) -> dict:
-        data = {
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "concurrency": self.concurrency,
             "request_rate": self.request_rate,
             "requests": self.requests,
@@ -127,7 +130,7 @@ def summarize(
     slos: dict[str, float],
     concurrency: int | None = None,
     request_rate: float | None = None,
-    server: dict | None = None,
+    server: dict[str, float | bool] | None = None,
     partial: bool = False,
 ) -> LevelResult:
     """Statistics for one level from its finished requests (``slos`` in ms, vLLM key names)."""

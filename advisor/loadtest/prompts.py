@@ -174,7 +174,7 @@ def synthetic_prompt(index: int, *, tokens: int, seed: int) -> str:
 
 class PromptSource:
     """Hands out prompt ``i``: the user's prompts in turn, else a synthetic one, built when asked
-    for (the engine asks as each request leaves, so at most one prompt per request in flight is
+    for (the generator asks as each request leaves, so at most one prompt per request in flight is
     held)."""
 
     def __init__(self, *, prompts: tuple[str, ...], tokens: int, seed: int):

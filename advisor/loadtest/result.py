@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.loadtest.config import LoadTestConfig
-from advisor.loadtest.discovery import Target
+from advisor.loadtest.discovery import DiscoveredServer
 from advisor.loadtest.metrics import LevelResult
 
 
@@ -35,7 +36,7 @@ class Progress:
     elapsed_s: float
     levels: tuple[LevelResult, ...] = ()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "phase": self.phase,
             "level_index": self.level_index,
@@ -53,7 +54,7 @@ class Progress:
 class LoadTestResult:
     """A whole run. ``as_dict()`` is the shape in docs/CONTRACTS.md (plus a few extra keys)."""
 
-    target: Target
+    target: DiscoveredServer
     model: str
     config: LoadTestConfig
     levels: list[LevelResult]
@@ -61,7 +62,7 @@ class LoadTestResult:
     stopped_reason: str
     started_at: float  # epoch seconds
     duration_s: float
-    warmup: dict = field(default_factory=dict)
+    warmup: dict[str, Any] = field(default_factory=dict)
     max_concurrency_meeting_slos: int | None = None
 
     @property
@@ -90,7 +91,7 @@ class LoadTestResult:
         kinds = ", ".join(f"{kind}: {count}" for kind, count in self.errors_by_kind().items())
         return f"none of the {sent} requests succeeded ({kinds})"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "target": {
                 "base_url": self.target.base_url,

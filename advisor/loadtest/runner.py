@@ -1,8 +1,8 @@
 """The sync entry point for the Celery task and the CLI: ``run_load_test(config, ...)``.
 
-The asyncio engine runs on its own thread so the callbacks (which may write to a database) never
-stall the event loop that timestamps the chunks; the calling thread polls ``should_cancel`` every
-``CANCEL_POLL_S`` and reports progress every ``progress_interval_s``.
+The asyncio load generator runs on its own thread so the callbacks (which may write to a
+database) never stall the event loop that timestamps the chunks; the calling thread polls
+``should_cancel`` every ``CANCEL_POLL_S`` and reports progress every ``progress_interval_s``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 
 from advisor.loadtest.config import LoadTestConfig
-from advisor.loadtest.discovery import Target
-from advisor.loadtest.engine import CANCEL_POLL_S, Engine
+from advisor.loadtest.discovery import DiscoveredServer
+from advisor.loadtest.generator import CANCEL_POLL_S, LoadGenerator
 from advisor.loadtest.policy import CheckedTarget
 from advisor.loadtest.result import LoadTestResult, Progress
 
@@ -27,7 +27,7 @@ def run_load_test(
     should_cancel: Callable[[], bool] | None = None,
     progress_interval_s: float = 0.5,
     destination: CheckedTarget | None = None,
-    target: Target | None = None,
+    target: DiscoveredServer | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> LoadTestResult:
     """Run ``config`` to the end (or a cancel) and return the result.
@@ -40,14 +40,15 @@ def run_load_test(
     ``AdvisorError`` when the target can't be identified or does not serve the model; an
     exception from a callback cancels the run and propagates.
     """
-    engine = Engine(config, destination=destination, target=target, tls=tls)
-    box: dict = {}
+    generator = LoadGenerator(config, destination=destination, target=target, tls=tls)
+    results: list[LoadTestResult] = []  # filled by the generator's thread
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            box["result"] = asyncio.run(engine.run())
+            results.append(asyncio.run(generator.run()))
         except BaseException as exc:  # handed to the calling thread
-            box["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=work, name="loadtest-engine", daemon=True)
     thread.start()
@@ -56,17 +57,17 @@ def run_load_test(
         while thread.is_alive():
             thread.join(CANCEL_POLL_S)
             if should_cancel is not None and should_cancel():
-                engine.cancel()
+                generator.cancel()
             now = time.monotonic()
             if on_progress is not None and now - last_progress >= progress_interval_s:
                 last_progress = now
-                on_progress(engine.snapshot())
+                on_progress(generator.snapshot())
     except BaseException:
-        engine.cancel()
+        generator.cancel()
         thread.join()
         raise
-    if "error" in box:
-        raise box["error"]
+    if errors:
+        raise errors[0]
     if on_progress is not None:
-        on_progress(engine.snapshot())
-    return box["result"]
+        on_progress(generator.snapshot())
+    return results[0]

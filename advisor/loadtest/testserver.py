@@ -25,12 +25,15 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from advisor.loadtest.discovery import ServerKind
+from probes.kinds import ServerKind
 
 HANG_S = 30.0  # a hung request outlives any test's request timeout
 
@@ -73,6 +76,11 @@ def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server, client
 
 
+# What ``_generate`` asks a stream writer for: the content chunk with this index, a malformed
+# line (None) or an in-stream error ("error").
+Chunk = int | str | None
+
+
 @dataclass
 class RequestLog:
     """The server's view of one request (perf_counter seconds)."""
@@ -82,7 +90,7 @@ class RequestLog:
     chunks: list[float] = field(default_factory=list)  # when each content chunk was written
     finished: float | None = None
     fault: str | None = None
-    body: dict = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
     authorization: str = ""  # the Authorization header sent, if any
 
 
@@ -115,7 +123,7 @@ class ScriptedServer:
         self.tls = tls  # a server context (certificate loaded): serve https
         self.port = port  # 0: any free port
         self.log: list[RequestLog] = []
-        self._faults: collections.deque = collections.deque()
+        self._faults: collections.deque[Fault | None] = collections.deque()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -151,7 +159,7 @@ class ScriptedServer:
     def __enter__(self) -> ScriptedServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _serve(self) -> None:
@@ -192,10 +200,10 @@ class ScriptedServer:
         return app
 
     @web.middleware
-    async def _redirect(self, request: web.Request, handler):
+    async def _redirect(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
 
-    def _json(self, payload: dict):
+    def _json(self, payload: dict[str, Any]) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             return web.json_response(payload)
 
@@ -228,20 +236,20 @@ class ScriptedServer:
         )
         return web.Response(text=text, content_type="text/plain")
 
-    async def _begin(self, request: web.Request) -> tuple[RequestLog, dict, Fault | None]:
+    async def _begin(self, request: web.Request) -> tuple[RequestLog, dict[str, Any], Fault | None]:
         entry = RequestLog(
             path=request.path,
             received=time.perf_counter(),
             authorization=request.headers.get("Authorization", ""),
         )
         self.log.append(entry)
-        body = await request.json()
+        body: dict[str, Any] = await request.json()
         entry.body = body
         fault = self._faults.popleft() if self._faults else None
         entry.fault = fault
         return entry, body, fault
 
-    def _token_count(self, body: dict) -> int:
+    def _token_count(self, body: dict[str, Any]) -> int:
         if self.tokens is not None:
             return self.tokens
         return int(body.get("max_tokens") or body.get("options", {}).get("num_predict") or 16)
@@ -258,7 +266,15 @@ class ScriptedServer:
             raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
         return None
 
-    async def _generate(self, request, entry, fault, n, write_chunk, write_end) -> None:
+    async def _generate(
+        self,
+        request: web.Request,
+        entry: RequestLog,
+        fault: Fault | None,
+        n: int,
+        write_chunk: Callable[[Chunk], Awaitable[None]],
+        write_end: Callable[[], Awaitable[None]],
+    ) -> None:
         """Shared timing loop: wait TTFT, then one chunk every ITL, under the discipline."""
         self.waiting += 1
         lock = self._lock if self.discipline is Discipline.ONE_AT_A_TIME else None
@@ -272,7 +288,8 @@ class ScriptedServer:
                 if i:
                     await asyncio.sleep(self.itl_s)
                 if fault is Fault.CUT_SHORT and i == n // 2:
-                    request.transport.close()
+                    if request.transport is not None:  # None once the client has gone
+                        request.transport.close()
                     return
                 if fault is Fault.MALFORMED and i == n // 2:
                     await write_chunk(None)
@@ -305,7 +322,7 @@ class ScriptedServer:
         created = int(time.time())
         head = f'data: {{"id":"cmpl-1","object":"chat.completion.chunk","created":{created},"model":"{self.model}","choices":[{{"index":0,'
 
-        async def write_chunk(i):
+        async def write_chunk(i: Chunk) -> None:
             if i is None:
                 await response.write(b"data: {not json\n\n")
             elif i == "error":
@@ -314,7 +331,7 @@ class ScriptedServer:
                 part = '"delta":{"content":"tok "}' if chat else '"text":"tok "'
                 await response.write(f'{head}{part},"finish_reason":null}}]}}\n\n'.encode())
 
-        async def write_end():
+        async def write_end() -> None:
             if fault is not Fault.NO_USAGE:
                 usage = {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n}
                 chunk = {"id": "cmpl-1", "choices": [], "usage": usage}
@@ -334,7 +351,7 @@ class ScriptedServer:
         await response.prepare(request)
         head = f'{{"model":"{self.model}","created_at":"2026-01-01T00:00:00Z","message":{{"role":"assistant","content":"tok "}},"done":false}}\n'.encode()
 
-        async def write_chunk(i):
+        async def write_chunk(i: Chunk) -> None:
             if i is None:
                 await response.write(b"{not json\n")
             elif i == "error":
@@ -342,7 +359,7 @@ class ScriptedServer:
             else:
                 await response.write(head)
 
-        async def write_end():
+        async def write_end() -> None:
             elapsed = int((time.perf_counter() - entry.received) * 1e9)
             summary = {
                 "model": self.model,

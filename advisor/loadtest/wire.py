@@ -19,7 +19,7 @@ clock as plain http. Certificates and host names are verified (``probes.outbound
 
 Scope: what a load test sends, a POST with a JSON body, answered by a body in chunked,
 Content-Length or read-to-close framing; keep-alive reuse of idle connections; redirects are not
-followed (a 3xx is an ``http_3xx`` error, as everywhere in the engine). It connects only to the
+followed (a 3xx is an ``http_3xx`` error, as everywhere in the load test). It connects only to the
 addresses the policy checked (a ``probes.outbound.Destination``), never resolving a name itself.
 """
 
@@ -74,21 +74,23 @@ _CHUNKED, _LENGTH, _UNTIL_CLOSE = 0, 1, 2
 def realtime_offset() -> float:
     """CLOCK_REALTIME minus ``perf_counter``, read so a preemption between the two reads can't
     skew it: the best of five bracketed readings. Kernel stamps are realtime; timings are not."""
-    best = None
+    best_width, best_offset = float("inf"), 0.0
     for _ in range(5):
         before = time.perf_counter()
         real = time.time()
         after = time.perf_counter()
-        if best is None or after - before < best[0]:
-            best = (after - before, real - (before + after) / 2)
-    return best[1]
+        if after - before < best_width:
+            best_width, best_offset = after - before, real - (before + after) / 2
+    return best_offset
 
 
-def kernel_arrival(ancillary: list, offset: float) -> float | None:
+def kernel_arrival(ancillary: list[tuple[int, int, bytes]], offset: float) -> float | None:
     """The ``perf_counter`` time the kernel stamped on a read (``recvmsg``'s ancillary data from a
     socket with ``SO_TIMESTAMPNS`` on), or None without one. ``offset``: ``realtime_offset()``."""
     for _, kind, stamp in ancillary:
         if kind == SO_TIMESTAMPNS and len(stamp) == 16:
+            seconds: int
+            nanoseconds: int
             seconds, nanoseconds = struct.unpack("qq", stamp)
             return seconds - offset + nanoseconds * 1e-9
     return None
@@ -117,7 +119,7 @@ class _Connection:
         if self.tls is None:
             return data, False
         self.incoming.write(data)
-        parts = []
+        parts: list[bytes] = []
         try:
             while True:
                 piece = self.tls.read(_READ_SIZE)
@@ -165,8 +167,8 @@ class _Exchange:
         self,
         conn: _Connection,
         out: RequestOutcome,
-        stream,
-        waiter,
+        stream: SseStream | NdjsonStream,
+        waiter: asyncio.Future[bool],
         offset: float,
         read_view: memoryview,
     ):
@@ -220,9 +222,10 @@ class _Exchange:
 
     def _feed(self, data: bytes, now: float) -> None:
         if self.state == _HEAD:
-            data = self._head(data)
-            if data is None:
+            body = self._head(data)
+            if body is None:
                 return
+            data = body
         if self.framing == _CHUNKED:
             payload, finished = self._dechunk(data)
         elif self.framing == _LENGTH:
@@ -287,7 +290,7 @@ class _Exchange:
         """The payload in ``data`` with the chunked framing removed; True once the last chunk."""
         buffer = self.buffer + data if self.buffer else data
         self.buffer = b""
-        parts = []
+        parts: list[bytes] = []
         pos = 0
         size = len(buffer)
         left = self.left
@@ -370,7 +373,7 @@ class WireClient:
         self._offset = realtime_offset()
         self._offset_read = time.perf_counter()
         self._sends = 0  # requests started in this turn of the loop
-        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def _turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wait for a turn of the loop with room for one more request (``SENDS_PER_TURN``)."""
@@ -394,7 +397,9 @@ class WireClient:
         if released:
             loop.call_soon(self._next_turn, loop)
 
-    async def send(self, spec: RequestSpec, *, timeout_s: float, headers: dict) -> RequestOutcome:
+    async def send(
+        self, spec: RequestSpec, *, timeout_s: float, headers: dict[str, str]
+    ) -> RequestOutcome:
         """Send ``spec`` and time it (see ``advisor.loadtest.client``). Never raises (but lets
         cancellation through)."""
         loop = asyncio.get_running_loop()
@@ -456,7 +461,7 @@ class WireClient:
             conn.close()
         self._idle.clear()
 
-    def _head(self, spec: RequestSpec, headers: dict) -> bytes:
+    def _head(self, spec: RequestSpec, headers: dict[str, str]) -> bytes:
         """The request head for a URL (cached: a run sends to one or two URLs). Raises
         ``_Failure`` for a URL outside the destination or a header that would inject others."""
         key = (spec.url, repr(sorted(headers.items())))

@@ -107,11 +107,11 @@ def confidence_label(value: float) -> str:
 def _split(verdict: Verdict) -> tuple[tuple[Reason, ...], ...]:
     """(decisive, supporting, opposing, notes) as described in the module docstring."""
     winner = verdict.backend.value
-    evidence = [r for r in verdict.reasons if r.effect == Effect.EVIDENCE]
+    weighed = [r for r in verdict.reasons if r.effect == Effect.WEIGH]
     for_winner = sorted(
-        (r for r in evidence if r.backend == winner), key=lambda r: -r.weight
+        (r for r in weighed if r.backend == winner), key=lambda r: -r.weight
     )  # stable: equal weights keep RULES order
-    opposing = [r for r in evidence if r.backend != winner]
+    opposing = [r for r in weighed if r.backend != winner]
     opposing += [r for r in verdict.required if r.backend != winner]
     notes = [r for r in verdict.reasons if r.effect == Effect.NOTE]
     if verdict.required:

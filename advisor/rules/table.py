@@ -1,8 +1,8 @@
 """The rules, as data: what each one looks at, what it does, what it says and where it comes from.
 
-A rule's ``effect`` is one of: ``require`` (the other server cannot serve this case), ``evidence``
+A rule's ``effect`` is one of: ``require`` (the other server cannot serve this case), ``weigh``
 (``weight`` points toward ``backend``), ``note`` (worth saying, favours neither). ``message`` is a
-template filled from the evidence its ``check`` returns. ``rules_table()`` is the "how we decide"
+template filled from the evidence (the numbers) its ``check`` returns. ``rules_table()`` is the "how we decide"
 table shown in the UI and the API.
 """
 
@@ -40,7 +40,7 @@ class Category(StrEnum):
 
 class Effect(StrEnum):
     REQUIRE = "require"
-    EVIDENCE = "evidence"
+    WEIGH = "weigh"  # adds its weight toward a server
     NOTE = "note"
 
 
@@ -78,7 +78,7 @@ class Rule:
 
 
 OLLAMA, VLLM = Backend.OLLAMA, Backend.VLLM
-REQ, EV, NOTE = Effect.REQUIRE, Effect.EVIDENCE, Effect.NOTE
+REQ, EV, NOTE = Effect.REQUIRE, Effect.WEIGH, Effect.NOTE
 C = Category
 VLLM_INSTALL = "https://docs.vllm.ai/en/latest/getting_started/installation/"
 OLLAMA_FAQ = "https://github.com/ollama/ollama/blob/main/docs/faq.md"

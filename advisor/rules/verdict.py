@@ -77,7 +77,7 @@ def decide(facts: Facts) -> Verdict:
     required = tuple(r for r in reasons if r.effect == Effect.REQUIRE)
     scores = {b.value: 0.0 for b in Backend}
     for r in reasons:
-        if r.effect == Effect.EVIDENCE and r.backend:
+        if r.effect == Effect.WEIGH and r.backend:
             scores[r.backend] += r.weight
     if required:
         backend = Backend(str(required[0].backend))  # a requirement always names its server

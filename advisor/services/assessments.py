@@ -1,7 +1,7 @@
 """Assessments and their recommendations as rows: the only writer of both, for the web and the API.
 
 The rules engine (``advisor.rules``) is pure; this module builds ``Facts`` from the answers and the
-evidence rows, runs it, and stores the engine's ``Recommendation.as_dict()`` with the capacity
+attached rows (hardware report, load tests), runs it, and stores the engine's ``Recommendation.as_dict()`` with the capacity
 estimate behind it. ``manage.py advise`` runs the same core on files and stores nothing.
 """
 
@@ -120,7 +120,7 @@ def recommendation_create(
 
 
 def recommendation_refresh(*, assessment: Assessment) -> Recommendation:
-    """Run the rules again on a stored assessment's answers and evidence; store the new verdict."""
+    """Run the rules again on a stored assessment's answers and attachments; store the new verdict."""
     report = assessment.hardware_report.report if assessment.hardware_report_id else None
     answers = Answers.parse(assessment.answers, hardware_report_attached=report is not None)
     rows = assessment.load_tests.all()

@@ -104,7 +104,7 @@ def _form(request: HttpRequest, data=None, initial=None) -> LoadTestForm:
 
 
 @require_GET
-def loadtest_list(request: HttpRequest) -> HttpResponse:
+def loadtests_page(request: HttpRequest) -> HttpResponse:
     runs = visible(LoadTest.objects.all(), request)[:LIST_LIMIT]
     return render(request, "loadtests/list.html", {"runs": runs})
 

@@ -17,7 +17,7 @@ from advisor.loadtest.testserver import Fault
 from advisor.loadtest.wire import KERNEL_TIMESTAMPS
 from tests.loadtest.specs import client_for, spec_for
 
-TOLERANCE_S = 0.005  # within 5 ms of the server's own clock
+TOLERANCE_S = 0.005  # docs/loadtest.md's promise: within 5 ms of the server's own clock
 ROUNDS = 5
 
 

@@ -73,3 +73,18 @@ def test_it_runs_for_real_on_this_machine():
     outcome = software.probe()
     assert outcome.status == Status.OK
     assert set(outcome.data["software"]) >= {"docker", "ollama", "vllm", "container"}
+
+
+def test_its_summary_keeps_what_it_found_apart_from_where_it_runs(bare_host, monkeypatch):
+    (bare_host / ".dockerenv").write_text("")
+    monkeypatch.setattr(
+        software, "which", lambda name: "/usr/bin/docker" if name == "docker" else None
+    )
+    monkeypatch.setattr(
+        software, "run_command", lambda argv: "Docker version 28.2.2, build e6534b4"
+    )
+    detail = software.probe().detail
+    assert detail == "found: docker; the probe runs in a docker container"
+    monkeypatch.setattr(software, "which", lambda name: None)
+    (bare_host / ".dockerenv").unlink()
+    assert software.probe().detail == "found: none; the probe runs on the host"

@@ -1,8 +1,8 @@
 """The load generator: warm-up, then a closed-loop sweep, an open-loop Poisson run or an SLO search.
 
-``Engine(config).run()`` is a coroutine; ``advisor.loadtest.runner.run_load_test`` is the sync
-entry point that runs it on its own thread. ``Engine.cancel()`` and ``Engine.snapshot()`` are safe
-to call from other threads.
+``LoadGenerator(config).run()`` is a coroutine; ``advisor.loadtest.runner.run_load_test`` is the
+sync entry point that runs it on its own thread. ``LoadGenerator.cancel()`` and
+``LoadGenerator.snapshot()`` are safe to call from other threads.
 """
 
 from __future__ import annotations
@@ -13,19 +13,23 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.loadtest.client import RequestOutcome, RequestSpec, build_request
 from advisor.loadtest.config import ApiKind, LoadShape, LoadTestConfig
-from advisor.loadtest.discovery import ServerKind, Target, discover, sample_signals
+from advisor.loadtest.discovery import DiscoveredServer, discover, sample_signals
 from advisor.loadtest.metrics import LevelResult, summarize
 from advisor.loadtest.policy import DEFAULT_ALLOWED_HOSTS, CheckedTarget, check_target
 from advisor.loadtest.prompts import PromptSource
 from advisor.loadtest.result import LoadTestResult, Progress, StopCode
 from advisor.loadtest.wire import WireClient
 from probes import outbound
+from probes.kinds import ServerKind
 
-# Early stop (issue 5): a sweep stops when fewer than 90% of requests succeed ...
+# Early stop, so a sweep does not keep loading a server that is already failing: it stops when
+# fewer than 90% of requests succeed ...
 MIN_SUCCESS_RATE = 0.9
 # ... or p95 E2E passes 10x its value at the first (single-user) level: latency collapse.
 COLLAPSE_FACTOR = 10.0
@@ -39,7 +43,7 @@ class _Cancelled(Exception):
     pass
 
 
-class Engine:
+class LoadGenerator:
     """One run. Build it, ``await run()`` on a loop; other threads may call ``cancel()``.
 
     ``destination``: the policy's check of the target (``policy.check_target``); every request
@@ -53,7 +57,7 @@ class Engine:
         config: LoadTestConfig,
         *,
         destination: CheckedTarget | None = None,
-        target: Target | None = None,
+        target: DiscoveredServer | None = None,
         tls: ssl.SSLContext | None = None,
     ):
         self.config = config
@@ -111,8 +115,9 @@ class Engine:
         # the destination's checked addresses (probes/outbound.py).
         self.wire = WireClient(self.destination, tls=self.tls)
         try:
-            target = self.target or await asyncio.to_thread(self._target)
-            self.target = target
+            if self.target is None:
+                self.target = await asyncio.to_thread(self._target)
+            target = self.target
             code, reason, best, warmup = await self._shapes()
         finally:
             self.wire.close()
@@ -130,19 +135,21 @@ class Engine:
             max_concurrency_meeting_slos=best,
         )
 
-    def _target(self) -> Target:
+    def _target(self) -> DiscoveredServer:
         config = self.config
-        options = {"destination": self.destination, "tls": self.tls}
+        destination, tls = self.destination, self.tls
         if config.api is ApiKind.AUTO:
-            target = discover(config.base, api="auto", **options)
+            target = discover(config.base, api="auto", destination=destination, tls=tls)
         else:
             try:
-                target = discover(config.base, api=str(config.api), **options)
+                target = discover(
+                    config.base, api=str(config.api), destination=destination, tls=tls
+                )
             except AdvisorError:
                 kind = ServerKind.OLLAMA if config.api is ApiKind.OLLAMA else ServerKind.OPENAI
-                return Target(config.base, kind, str(config.api))
+                return DiscoveredServer(config.base, kind, str(config.api))
             if target.api != str(config.api):
-                target = Target(
+                target = DiscoveredServer(
                     config.base, target.kind, str(config.api), target.version, target.models
                 )
         if target.models and not _model_served(config.model, target.models):
@@ -153,9 +160,9 @@ class Engine:
             )
         return target
 
-    async def _shapes(self) -> tuple[StopCode, str, int | None, dict]:
+    async def _shapes(self) -> tuple[StopCode, str, int | None, dict[str, Any]]:
         config = self.config
-        warmup = {}
+        warmup: dict[str, Any] = {}
         try:
             if config.warmup:
                 warmup = await self._warmup()
@@ -178,7 +185,7 @@ class Engine:
             done = len(self.levels)
             return StopCode.CANCELLED, f"cancelled after {done} level(s)", None, warmup
 
-    async def _warmup(self) -> dict:
+    async def _warmup(self) -> dict[str, Any]:
         self.phase = "warmup"
         n = self.config.warmup
         width = min(n, min(self.config.concurrency))
@@ -273,7 +280,7 @@ class Engine:
         self.current_concurrency, self.current_rate = concurrency, None
         n = None if config.duration_s else config.requests_per_level
         outcomes: list[RequestOutcome] = []
-        signals: dict = {}
+        signals: dict[str, float | bool] = {}
         sampler = asyncio.create_task(self._sample(signals))
         start = time.perf_counter()
         try:
@@ -303,7 +310,7 @@ class Engine:
         self.current_concurrency, self.current_rate = None, rate
         n = config.requests_per_level
         outcomes: list[RequestOutcome] = []
-        signals: dict = {}
+        signals: dict[str, float | bool] = {}
         sampler = asyncio.create_task(self._sample(signals))
         start = time.perf_counter()
         try:
@@ -325,7 +332,7 @@ class Engine:
             return StopCode.TIME_BUDGET, self._budget_reason()
         return StopCode.COMPLETED, f"{n} requests at {rate:g}/s (Poisson arrivals) completed"
 
-    async def _guarded(self, work) -> bool:
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> bool:
         """Run ``work`` until done, a cancel, or the deadline plus one request timeout.
 
         Returns False when it was cut off; its requests in flight are dropped, finished ones kept.
@@ -342,12 +349,26 @@ class Engine:
         task.result()
         return not self._cancel.is_set()
 
+    @property
+    def _server(self) -> DiscoveredServer:
+        """The server under load: given, or discovered at the start of ``run()``."""
+        if self.target is None:
+            raise RuntimeError("the server is known only once run() has started")
+        return self.target
+
+    @property
+    def _checked(self) -> CheckedTarget:
+        """Where requests may go: given, or checked at the start of ``run()``."""
+        if self.destination is None:
+            raise RuntimeError("the destination is checked only once run() has started")
+        return self.destination
+
     def _spec(self) -> RequestSpec:
         index = self._next_prompt
         self._next_prompt += 1
         return build_request(
             base_url=self.config.base,
-            api=self.target.api,
+            api=self._server.api,
             endpoint=str(self.config.endpoint),
             model=self.config.model,
             prompt=self._prompts.get(index),
@@ -361,7 +382,13 @@ class Engine:
         outcomes.append(out)
         self.requests_done += 1
 
-    async def _closed_loop(self, concurrency, n, duration_s, outcomes) -> None:
+    async def _closed_loop(
+        self,
+        concurrency: int,
+        n: int | None,
+        duration_s: float | None,
+        outcomes: list[RequestOutcome],
+    ) -> None:
         """``concurrency`` users, each sending its next request when the last one ends."""
         self.requests_done = 0
         self.requests_total = n
@@ -387,7 +414,7 @@ class Engine:
             for task in users:
                 task.cancel()
 
-    async def _open_loop(self, rate: float, n: int, outcomes) -> None:
+    async def _open_loop(self, rate: float, n: int, outcomes: list[RequestOutcome]) -> None:
         """``n`` requests at Poisson arrival times (seeded), as ``vllm bench serve --request-rate``.
 
         Like vLLM, the exponential gaps are rescaled so the last arrival lands at n / rate.
@@ -395,7 +422,8 @@ class Engine:
         self.requests_done = 0
         self.requests_total = n
         rng = random.Random(self.config.seed)
-        arrivals, total = [], 0.0
+        arrivals: list[float] = []
+        total = 0.0
         for _ in range(n):
             total += rng.expovariate(rate)
             arrivals.append(total)
@@ -412,7 +440,7 @@ class Engine:
                 in_flight.release()
 
         start = time.perf_counter()
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         try:
             for arrival in arrivals:
                 wait = start + arrival * scale - time.perf_counter()
@@ -428,14 +456,15 @@ class Engine:
             for task in tasks:
                 task.cancel()
 
-    async def _sample(self, signals: dict) -> None:
+    async def _sample(self, signals: dict[str, float | bool]) -> None:
         """Keep the peak of each server gauge, and the preemptions during the level."""
-        if self.target.kind not in (ServerKind.VLLM, ServerKind.OLLAMA):
+        server = self._server
+        if server.kind not in (ServerKind.VLLM, ServerKind.OLLAMA):
             return
         first_preemptions = None
         while True:
             sample = await asyncio.to_thread(
-                sample_signals, self.target, destination=self.destination, tls=self.tls
+                sample_signals, server, destination=self._checked, tls=self.tls
             )
             for key, value in sample.items():
                 if key == "preemptions_total":
