@@ -6,6 +6,8 @@ import os
 
 from celery import Celery
 
+import advisor.fsbroker  # noqa: F401 - filesystem:// writes each message whole
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisor.settings")
 
 

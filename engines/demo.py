@@ -85,6 +85,56 @@ def comparison(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def code_path() -> str:
+    """The CPU code path the engines run on, as engines/start.sh recorded it."""
+    cache = Path(
+        os.environ.get(
+            "ADVISOR_ENGINES_CACHE", Path.home() / ".cache" / "llm-serving-advisor" / "engines"
+        )
+    )
+    paths = {(cache / "run" / f"{name}.isa") for name in ENGINES}
+    found = {p.read_text().strip() for p in paths if p.exists()}
+    return "/".join(sorted(found)) or "unknown"
+
+
+def what_holds(rows: dict, isa: str) -> str:
+    """Says plainly what this CPU showed: vLLM's throughput lead under load, or only its TTFT."""
+    levels = {
+        name: {lvl.concurrency: lvl for lvl in row.levels.all()} for name, row in rows.items()
+    }
+    users = sorted(set(levels["llamacpp"]) & set(levels["vllm"]))
+    one, peak = users[0], users[-1]
+    llama, vllm = levels["llamacpp"], levels["vllm"]
+    ratio = vllm[peak].output_token_throughput / max(llama[peak].output_token_throughput, 1e-9)
+    grow = {
+        name: lv[peak].metrics["ttft_ms"]["p50"] / max(lv[one].metrics["ttft_ms"]["p50"], 1e-9)
+        for name, lv in (("llama.cpp", llama), ("vLLM", vllm))
+    }
+    ttft = (
+        f"TTFT p50 from {one} to {peak} users: llama.cpp's grew {grow['llama.cpp']:.1f}x (each "
+        f"request queues behind whole answers), vLLM's {grow['vLLM']:.1f}x."
+    )
+    sooner = vllm[peak].metrics["ttft_ms"]["p50"] < 0.5 * llama[peak].metrics["ttft_ms"]["p50"]
+    if ratio >= 1.5:
+        lead = (
+            f"On this CPU ({isa} code path) vLLM's batching shows in throughput: "
+            f"{ratio:.1f}x llama.cpp's tokens/s at {peak} users."
+        )
+    else:
+        lead = (
+            f"On this CPU ({isa} code path) vLLM's batching does NOT show in throughput: "
+            f"{ratio:.1f}x llama.cpp's tokens/s at {peak} users (docs/engines.md, 'Which CPUs')."
+        )
+        if sooner:
+            lead += " What holds is the queueing: vLLM's first tokens still come much sooner."
+        else:
+            lead += (
+                " Nor does its TTFT: each vLLM step is as slow as a whole queue here"
+                " (on AVX2, run vLLM in float32: ADVISOR_VLLM_DTYPE)."
+            )
+    return f"{lead}\n{ttft}"
+
+
 def main(argv: list[str]) -> int:
     import django
 
@@ -95,6 +145,8 @@ def main(argv: list[str]) -> int:
     rows = {name: sweep(name, url, args) for name, url in ENGINES.items()}
     print()
     print(comparison(rows))
+    print()
+    print(what_holds(rows, code_path()))
     peak = max(int(c) for c in args.concurrency.split(","))
     recommendation = recommendation_create(
         answers={

@@ -41,20 +41,21 @@ run_logged() { # description, log file, command...
 
 install_llamacpp() {
   local stamp
-  stamp="$(stamp_path llamacpp-venv "$(file_digest "$LLAMACPP_REQ")" "$LLAMACPP_CMAKE_ARGS" "$(python_version)")"
+  stamp="$(llamacpp_stamp)"
   if [[ -f "$stamp" ]]; then
-    say "llama.cpp: installed (stamp $(basename "$stamp"))"
+    say "llama.cpp: installed for $ENGINES_ISA (stamp $(basename "$stamp"))"
     return
   fi
   check_disk
   rm -rf "$LLAMACPP_VENV"
   "$ENGINES_PYTHON" -m venv "$LLAMACPP_VENV"
-  run_logged "llama.cpp: building llama-cpp-python from source (about 4 min on 2 cores)" \
-    "$LOG_DIR/install-llamacpp.log" \
+  say "llama.cpp: CMake flags for this CPU ($ENGINES_ISA): $LLAMACPP_CMAKE_ARGS"
+  run_logged "llama.cpp: building llama-cpp-python from source for $ENGINES_ISA (about 4-9 min on 2 cores)" \
+    "$LOG_DIR/install-llamacpp-$ENGINES_ISA.log" \
     env CMAKE_ARGS="$LLAMACPP_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL="$BUILD_JOBS" \
     "$LLAMACPP_VENV/bin/pip" install --no-cache-dir -r "$LLAMACPP_REQ"
   "$LLAMACPP_VENV/bin/python" -c 'import llama_cpp.server' ||
-    die "llama.cpp: installed but llama_cpp.server does not import; see $LOG_DIR/install-llamacpp.log"
+    die "llama.cpp: installed but llama_cpp.server does not import; see $LOG_DIR/install-llamacpp-$ENGINES_ISA.log"
   touch "$stamp"
 }
 
@@ -123,6 +124,7 @@ prepare_hf_checkpoint() {
 
 main() {
   check_python
+  engines_cpu_setup
   local only="${1:-all}"
   say "cache: $CACHE"
   case "$only" in

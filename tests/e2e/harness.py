@@ -11,11 +11,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.waiting import DEADLINE_S, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -31,7 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Start-up budget: migrations plus a worker that answers the health ping (seconds).
-START_TIMEOUT_S = 90
+START_TIMEOUT_S = DEADLINE_S
 # Variables that would point the app at a shared database or broker instead of the private ones.
 SHARED_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
 
@@ -112,24 +111,20 @@ class LiveApp:
 
     def wait_until_ready(self) -> None:
         """Block until /healthz reports the worker answering, or fail naming what is missing."""
-        deadline = time.monotonic() + START_TIMEOUT_S
-        last = "no answer"
-        while time.monotonic() < deadline:
+
+        def exited() -> str | None:
             for proc in self.processes:
                 if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"{proc.args[:4]} exited with {proc.returncode}; see test-artifacts/e2e-logs"
-                    )
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=10) as reply:
-                    body = json.loads(reply.read())
-                if body.get("worker") == "ok":
-                    return
-                last = json.dumps(body)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                last = str(exc)
-            time.sleep(0.5)
-        raise RuntimeError(f"app not ready after {START_TIMEOUT_S}s: {last}")
+                    return f"{proc.args[:4]} exited with {proc.returncode}; see test-artifacts/e2e-logs"
+            return None
+
+        wait_for_http(
+            f"{self.url}/healthz",
+            "the app's /healthz with the worker answering",
+            ready=lambda _, body: json.loads(body).get("worker") == "ok",
+            timeout_s=START_TIMEOUT_S,
+            alive=exited,
+        )
 
     def stop(self) -> None:
         for proc in self.processes:

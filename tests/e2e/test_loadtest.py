@@ -120,5 +120,5 @@ def test_it_cancels_a_running_load_test_from_the_page(page, vllm_like):
     page.locator("#run-status", has_text="Running").wait_for(timeout=RUN_TIMEOUT_MS)
     page.get_by_role("button", name="Cancel the load test").click()
     # The engine stops within 2 s of the request; the page picks that up on its next poll.
-    page.locator("#run-status", has_text="Cancelled").wait_for(timeout=15_000)
+    page.locator("#run-status", has_text="Cancelled").wait_for(timeout=RUN_TIMEOUT_MS)
     snap(page, "loadtest-cancelled")

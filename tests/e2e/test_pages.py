@@ -46,7 +46,7 @@ def test_it_probes_a_remote_host_through_the_broker(page):
     page.goto("/hardware/")
     page.locator("#remote-form").get_by_label("Host name").fill(host_queue().removeprefix("host."))
     page.get_by_role("button", name="Probe the remote host").click()
-    page.get_by_role("heading", name="Hardware report").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Hardware report").wait_for(timeout=90_000)
     assert "Probed by a remote worker" in page.content()
 
 

@@ -21,6 +21,29 @@ CACHE = Path(
         "ADVISOR_ENGINES_CACHE", Path.home() / ".cache" / "llm-serving-advisor" / "engines"
     )
 )
+
+
+def code_path() -> str:
+    """The CPU code path vLLM runs on: ``avx512`` or ``avx2``.
+
+    engines/start.sh records it (ADVISOR_ENGINES_ISA, or this CPU's best) in the cache's run/
+    folder; without that record, this CPU's own flags decide as start.sh would.
+    """
+    recorded = CACHE / "run" / "vllm.isa"
+    if recorded.exists():
+        return recorded.read_text().strip()
+    try:
+        flags = next(
+            line
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        ).split()
+    except (OSError, StopIteration):
+        return "unknown"
+    avx512 = {"avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"}
+    return "avx512" if avx512 <= set(flags) else "avx2"
+
+
 # llama-cpp-python answers /v1/models only between generations (it takes the model's lock), so a
 # busy engine can take a whole answer to reply; a stopped one refuses at once.
 ANSWER_TIMEOUT_S = 60

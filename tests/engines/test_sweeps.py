@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 
 import pytest
@@ -26,7 +25,8 @@ from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.recommend import recommend
 from advisor.services import loadtests
-from tests.engines.conftest import LLAMACPP, MODEL, VLLM
+from tests.engines.conftest import LLAMACPP, MODEL, VLLM, code_path
+from tests.waiting import wait_until
 
 # django_db: pytest-django creates the test database only for the databases that marked tests
 # use, so run alone this module would otherwise reach the development database.
@@ -45,6 +45,13 @@ SWEEP = {
     # llama.cpp's p95 E2E at 8 users is ~8x its single-user one: near the 10x early stop.
     "early_stop": False,
 }
+# vLLM's lead over llama.cpp in tokens/s is a property of the CPU as much as of batching: on the
+# AVX-512 path (bf16, AMX) a batch of 8 costs vLLM little more than one request, so it is far
+# ahead at 8 users; on the AVX2 path (float32, no bf16 matmul) each of its steps costs more than
+# one of llama.cpp's quantized ones and the lead is small or absent (docs/engines.md, "Which
+# CPUs"). The lead is asserted only where the CPU can show it; what holds on every CPU (llama.cpp's
+# requests queue, vLLM's do not) is asserted everywhere.
+THROUGHPUT_LEAD = code_path() == "avx512"
 SWEEP_TIMEOUT_S = 400  # both sweeps together take ~80 s on 2 shared cores
 GENERATED = re.compile(r"^vllm:generation_tokens_total\{[^}]*\} ([0-9.e+]+)$", re.M)
 
@@ -55,13 +62,11 @@ def vllm_generated_tokens() -> float:
 
 
 def wait_finished(pk, timeout_s: float) -> LoadTest:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def finished():
         row = LoadTest.objects.get(pk=pk)
-        if row.is_finished:
-            return row
-        time.sleep(0.5)
-    raise AssertionError(f"load test {pk} still {row.status} after {timeout_s} s")
+        return row if row.is_finished else None
+
+    return wait_until(finished, f"load test {pk} to finish", timeout_s=timeout_s, interval_s=0.5)
 
 
 def broker() -> tuple[str, str, dict]:
@@ -168,7 +173,16 @@ def test_it_sees_vllm_batch_them(sweeps):
     assert eight.output_token_throughput > 3 * one_stream_tps(eight)
 
 
+def test_it_finds_vllm_answering_first_at_8_users_on_any_cpu(sweeps):
+    """What holds on every CPU: at 8 users llama.cpp's requests wait for the answers ahead of
+    them, vLLM's start at once; the median first token comes several times sooner on vLLM."""
+    llama, vllm = sweeps["llamacpp"]["levels"][8], sweeps["vllm"]["levels"][8]
+    assert ttft(vllm) < 0.5 * ttft(llama), (ttft(vllm), ttft(llama))
+
+
 def test_it_finds_vllm_ahead_at_8_users_by_far_more_than_alone(sweeps):
+    if not THROUGHPUT_LEAD:
+        pytest.skip(f"on the {code_path()} code path vLLM's throughput lead is not a given")
     llama, vllm = sweeps["llamacpp"]["levels"], sweeps["vllm"]["levels"]
     ratio_at_8 = vllm[8].output_token_throughput / llama[8].output_token_throughput
     assert ratio_at_8 > 2
@@ -234,8 +248,10 @@ def facts_from(sweeps):
 
 
 def test_it_gives_the_rules_measurements_that_point_their_way(sweeps):
-    """The rules' concurrency reasoning and the measured throughput both favour vLLM at 8 users,
-    and the verdict follows: vLLM measured serving on this CPU lifts the CPU-only constraint."""
+    """The rules' concurrency reasoning and the measured queueing (llama.cpp's p95 at 8 users
+    against its single-user one) favour vLLM at 8 users on any CPU, and the verdict follows: vLLM
+    measured serving on this CPU lifts the CPU-only constraint. Where the CPU shows it, vLLM's
+    tokens/s at 8 users are also more than twice llama.cpp's."""
     result = recommend(facts_from(sweeps)).as_dict()
     assert result["backend"] == "vllm", result["decisive"]
     reasons = {
@@ -244,8 +260,9 @@ def test_it_gives_the_rules_measurements_that_point_their_way(sweeps):
     assert reasons["workload.users_above_handful"]["backend"] == "vllm"
     measured = [r for rule_id, r in reasons.items() if rule_id.startswith("measured.")]
     assert measured and {r["backend"] for r in measured} == {"vllm"}, measured
-    llama, vllm = sweeps["llamacpp"]["levels"][8], sweeps["vllm"]["levels"][8]
-    assert vllm.output_token_throughput > 2 * llama.output_token_throughput
+    if THROUGHPUT_LEAD:
+        llama, vllm = sweeps["llamacpp"]["levels"][8], sweeps["vllm"]["levels"][8]
+        assert vllm.output_token_throughput > 2 * llama.output_token_throughput
 
 
 def test_it_calibrates_the_capacity_model_on_the_measured_decode_speeds(sweeps):

@@ -14,13 +14,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from advisor.loadtest import LoadTestConfig, run_load_test
 from tests.engines.conftest import CACHE, MODEL, VLLM
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.engines
 
@@ -63,15 +63,17 @@ def start_vllm_bench_serve(result_dir: Path) -> subprocess.Popen:
 
 def wait_until_vllm_busy(bench: subprocess.Popen, timeout_s: float) -> None:
     """Return once vLLM runs a request (the benchmark's traffic began)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def busy() -> bool:
         if bench.poll() is not None:
-            return  # finished or failed already: the caller reads its result or log
-        if sum(float(v) for v in RUNNING.findall(VLLM.get_text("/metrics"))) > 0:
-            return
-        time.sleep(0.05)
-    bench.kill()
-    pytest.fail(f"vllm bench serve sent nothing within {timeout_s} s")
+            return True  # finished or failed already: the caller reads its result or log
+        return sum(float(v) for v in RUNNING.findall(VLLM.get_text("/metrics"))) > 0
+
+    try:
+        wait_until(busy, "vllm bench serve's first request in vLLM", timeout_s, interval_s=0.05)
+    except AssertionError:
+        bench.kill()
+        raise
 
 
 def finish(bench: subprocess.Popen, result_dir: Path) -> dict:

@@ -9,6 +9,7 @@ import advisor.tasks  # noqa: F401 - registers the shared tasks
 from advisor import config
 from advisor.celery import create_app
 from tests.conftest import redis_url_or_skip
+from tests.waiting import DEADLINE_S
 
 
 def ping_through(broker_url: str, result_backend: str, transport_options: dict) -> dict:
@@ -21,7 +22,7 @@ def ping_through(broker_url: str, result_backend: str, transport_options: dict) 
         task_routes={},
     )
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        return app.send_task("advisor.ping").get(timeout=15)
+        return app.send_task("advisor.ping").get(timeout=DEADLINE_S)
 
 
 @pytest.mark.redis

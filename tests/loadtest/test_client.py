@@ -18,6 +18,7 @@ from advisor.loadtest.wire import KERNEL_TIMESTAMPS
 from tests.loadtest.specs import client_for, spec_for
 
 TOLERANCE_S = 0.005  # docs/loadtest.md's promise: within 5 ms of the server's own clock
+ROUNDS = 5
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +73,22 @@ def send(server, *, api="openai", endpoint="chat", timeout_s=10.0, repeat=1):
     ],
 )
 def test_it_measures_ttft_itl_and_e2el_as_the_server_timed_them(kind, api, endpoint):
+    # Systematic agreement within 5 ms: the median of a round of requests, so one stall does not
+    # decide it; and up to ROUNDS rounds, since on a 2-core machine with a core kept busy the
+    # client and the scripted server in this one process were seen 7.5 ms apart for a whole round.
+    # A client that measures from the wrong moment is off by tens of ms in every round.
+    worst = {}
+    for _ in range(ROUNDS):
+        errors = timing_errors(kind, api, endpoint)
+        medians = {name: statistics.median(values) for name, values in errors.items()}
+        if max(medians.values()) < TOLERANCE_S:
+            return
+        worst = max(worst, medians, key=lambda m: max(m.values()) if m else 0)
+    pytest.fail(f"no round within {TOLERANCE_S * 1000:.0f} ms of the server's clock: {worst}")
+
+
+def timing_errors(kind, api, endpoint) -> dict[str, list[float]]:
+    """One round: 4 requests; how far each of our timings is from the server's own stamps."""
     with ScriptedServer(kind=kind, ttft_s=0.12, itl_s=0.03, tokens=6) as server:
         outcomes = send(server, api=api, endpoint=endpoint, repeat=4)
         logs = list(server.log)
@@ -86,10 +103,7 @@ def test_it_measures_ttft_itl_and_e2el_as_the_server_timed_them(kind, api, endpo
         gaps = [b - a for a, b in zip(log.chunks, log.chunks[1:], strict=False)]
         assert len(out.itl) == len(gaps) == 5
         errors["itl"] += [abs(ours - theirs) for ours, theirs in zip(out.itl, gaps, strict=True)]
-    # Systematic agreement within 5 ms: the median, so one stall of a busy test machine (we have
-    # seen 90 ms on a shared 2-core box) does not decide it.
-    for name, values in errors.items():
-        assert statistics.median(values) < TOLERANCE_S, (name, values)
+    return errors
 
 
 def test_it_counts_chunks_when_the_server_sends_no_usage_and_says_so():
@@ -157,6 +171,22 @@ def test_timestamps_do_not_wait_for_a_busy_client():
     https). (Only one chunk lands in the stall: the kernel merges packets queued on one socket
     and keeps the latest stamp, so chunks that pile up behind a stalled reader share the last
     one's time.)"""
+    # The error is the client's stamp against the server's, which a busy machine can delay by a
+    # few ms in one try (7 ms seen with a core kept busy): up to ROUNDS tries. Waiting for the
+    # stalled client would put it 100+ ms off in every one.
+    errors = []
+    for _ in range(ROUNDS):
+        out, true_ttft = stalled_first_chunk()
+        assert out.success, out.error
+        errors.append(abs(out.ttft - true_ttft))
+        if errors[-1] < TOLERANCE_S:
+            return
+    pytest.fail(f"the client's TTFT was off by {errors} s (tolerance {TOLERANCE_S} s)")
+
+
+def stalled_first_chunk():
+    """One request whose first chunk lands while the client's thread sleeps 200 ms:
+    (its outcome, the TTFT by the server's clock)."""
     with ScriptedServer(ttft_s=0.1, itl_s=0.3, tokens=2) as server:
         spec = spec_for(server, max_tokens=2)
 
@@ -172,6 +202,4 @@ def test_timestamps_do_not_wait_for_a_busy_client():
 
         out = asyncio.run(main())
         log = server.log[-1]
-    assert out.success, out.error
-    true_ttft = log.chunks[0] - log.received
-    assert abs(out.ttft - true_ttft) < TOLERANCE_S
+    return out, log.chunks[0] - log.received

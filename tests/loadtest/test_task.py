@@ -1,7 +1,5 @@
 """advisor.run_load_test through a real broker and a real worker on a private host queue."""
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
@@ -11,6 +9,7 @@ from advisor.loadtest.testserver import ScriptedServer
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.services import loadtests
 from tests.conftest import private_celery_app, redis_url_or_skip
+from tests.waiting import wait_until
 
 
 def worker_app(monkeypatch, broker_url, result_backend, transport_options):
@@ -19,15 +18,16 @@ def worker_app(monkeypatch, broker_url, result_backend, transport_options):
     return app, f"host.{name}"
 
 
-def wait_for(load_test_id, statuses, timeout_s) -> LoadTest:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def wait_for(load_test_id, statuses, what) -> LoadTest:
+    def reached():
         row = LoadTest.objects.get(pk=load_test_id)
-        if row.status in statuses:
-            return row
-        time.sleep(0.05)
-    others = list(LoadTest.objects.values_list("status", "stopped_reason", "error"))
-    raise AssertionError(f"load test still {row.status} after {timeout_s} s; all rows: {others}")
+        return row if row.status in statuses else None
+
+    try:
+        return wait_until(reached, f"load test {what} to be {sorted(statuses)}", interval_s=0.05)
+    except AssertionError as exc:
+        others = list(LoadTest.objects.values_list("status", "stopped_reason", "error"))
+        raise AssertionError(f"{exc}; all rows: {others}") from None
 
 
 def run_and_cancel(app, queue):
@@ -45,7 +45,7 @@ def run_and_cancel(app, queue):
         with start_worker(
             app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
         ):
-            done = wait_for(short.pk, LoadTest.FINISHED, 30)  # queued before the worker started
+            done = wait_for(short.pk, LoadTest.FINISHED, "queued before the worker started")
             long = loadtests.loadtest_create(
                 config={
                     "base_url": server.url,
@@ -56,24 +56,23 @@ def run_and_cancel(app, queue):
                 },
                 queue=queue,
             )
-            wait_for(long.pk, {LoadTestStatus.RUNNING}, 30)
-            deadline = time.monotonic() + 20  # let it finish a few requests first
-            while time.monotonic() < deadline:
-                if LoadTest.objects.get(pk=long.pk).progress.get("requests_done", 0) >= 2:
-                    break
-                time.sleep(0.05)
-            asked = time.monotonic()
+            wait_for(long.pk, {LoadTestStatus.RUNNING}, "of 1,000 requests")
+            wait_until(  # let it finish a few requests first
+                lambda: LoadTest.objects.get(pk=long.pk).progress.get("requests_done", 0) >= 2,
+                "two requests done",
+                interval_s=0.05,
+            )
             loadtests.loadtest_cancel(load_test=long)
-            cancelled = wait_for(long.pk, LoadTest.FINISHED, 10)
-            took = time.monotonic() - asked
-    return done, cancelled, took
+            cancelled = wait_for(long.pk, LoadTest.FINISHED, "cancelled")
+    return done, cancelled
 
 
-def check(done, cancelled, took):
+def check(done, cancelled):
     assert done.status == LoadTestStatus.SUCCEEDED, done.error
     assert done.levels.count() == 2 and done.task_id
+    # Stopped by the cancel, not by running out: 1,000 requests at 2 users take a minute or more
+    # here, and far fewer than 1,000 succeeded (how fast it stops is for bench/, not a test).
     assert cancelled.status == LoadTestStatus.CANCELLED
-    assert took < 2.0
     level = cancelled.levels.get()
     assert level.metrics["partial"] and 0 < level.succeeded < 1000
     assert cancelled.progress["requests_done"] > 0

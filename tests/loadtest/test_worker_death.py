@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from advisor.loadtest.testserver import ScriptedServer
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "host.death-test"
@@ -57,14 +58,12 @@ def row(db: Path, pk: str) -> tuple[str, str, str]:
     return found
 
 
-def wait_status(db: Path, pk: str, statuses: set[str], timeout_s: float):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = row(db, pk)
-        if found and found[0] in statuses:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{pk} still {found} after {timeout_s} s")
+def wait_status(db: Path, pk: str, statuses: set[str]):
+    return wait_until(
+        lambda: (found := row(db, pk)) and found[0] in statuses and found,
+        f"load test {pk} to be {sorted(statuses)}",
+        interval_s=0.1,
+    )
 
 
 @pytest.mark.slow
@@ -98,16 +97,16 @@ def test_it_fails_tests_whose_worker_died(tmp_path):
     try:
         with ScriptedServer(ttft_s=0.02, tokens=2) as server:
             first = create(env, server.url)
-            wait_status(db, first, {"running"}, 60)
+            wait_status(db, first, {"running"})
             child = psutil.Process(worker.pid).children()[0]
             child.send_signal(signal.SIGKILL)
-            status, reason, error = wait_status(db, first, {"failed"}, 30)
+            status, reason, error = wait_status(db, first, {"failed"})
             assert reason == "worker lost" and "redelivered" in error
 
             second = create(env, server.url)
-            wait_status(db, second, {"running"}, 60)
+            wait_status(db, second, {"running"})
             os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+            worker.wait(60)
             time.sleep(1.5)
             assert row(db, second)[0] == "running"  # nobody left to say otherwise...
             reaped = django(

@@ -6,7 +6,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,12 @@ import requests
 import yaml
 
 from tests.bundles.validators import compose_errors
+from tests.waiting import process_alive, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
+# One request to a server that is up; generous, since the machine may be busy.
+ANSWER_S = 60
 # The [Section] keys these units use; systemd.unit(5), systemd.service(5), systemd.exec(5).
 SYSTEMD_KEYS = {
     "Unit": {"Description", "Documentation", "After", "Wants", "Requires"},
@@ -131,22 +133,27 @@ def test_it_serves_production_under_gunicorn_as_the_image_does(tmp_path):
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        assert requests.get(f"{base}/healthz", timeout=10).status_code in (200, 503)
-        plain = requests.get(f"{base}/api/docs/", allow_redirects=False, timeout=10)
+        # Up when /healthz answers at all (503 too: no worker runs here); the first answer waits
+        # for gunicorn's boot, Django's import and the health check's worker wait.
+        wait_for_http(
+            f"{base}/healthz",
+            "gunicorn's /healthz",
+            ready=lambda status, _: status in (200, 503),
+            alive=process_alive(server),
+        )
+        plain = requests.get(f"{base}/api/docs/", allow_redirects=False, timeout=ANSWER_S)
         assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
         https = {"X-Forwarded-Proto": "https"}
-        docs = requests.get(f"{base}/api/docs/", headers=https, timeout=10)
+        docs = requests.get(f"{base}/api/docs/", headers=https, timeout=ANSWER_S)
         assert docs.status_code == 200
         assert docs.headers["Strict-Transport-Security"].startswith("max-age=31536000")
         asset = re.search(r'src="(/static/[^"]+\.js)"', docs.text)[1]
         assert re.search(r"\.[0-9a-f]{12}\.js$", asset), asset  # the manifest's hashed name
-        assert requests.get(f"{base}{asset}", headers=https, timeout=10).status_code == 200
+        assert requests.get(f"{base}{asset}", headers=https, timeout=ANSWER_S).status_code == 200
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -9,6 +9,7 @@ from advisor.errors import AdvisorError
 from advisor.models import HardwareSource
 from advisor.services import hardware
 from tests.conftest import private_celery_app, redis_url_or_skip
+from tests.waiting import DEADLINE_S, wait_until
 
 
 def host_app(monkeypatch, broker_url: str, result_backend: str, transport_options: dict):
@@ -16,6 +17,12 @@ def host_app(monkeypatch, broker_url: str, result_backend: str, transport_option
     app, name = private_celery_app(broker_url, result_backend, transport_options)
     monkeypatch.setattr(hardware, "app", app)
     return app, name
+
+
+def listed_with(name: str) -> dict | None:
+    """The broadcast's hosts by name when ``name`` is among them, else None."""
+    hosts = {host.name: host for host in hardware.hardware_hosts_list(timeout=2.0)}
+    return hosts if name in hosts else None
 
 
 @pytest.mark.slow
@@ -28,7 +35,7 @@ def test_it_probes_a_remote_host_through_its_queue_and_stores_the_report(monkeyp
         config.filesystem_transport_options(),
     )
     with start_worker(app, perform_ping_check=False, shutdown_timeout=10, queues=[f"host.{name}"]):
-        row = hardware.hardware_report_probe_remote(host=name, timeout=20)
+        row = hardware.hardware_report_probe_remote(host=name, timeout=DEADLINE_S)
     assert row.source == HardwareSource.REMOTE
     assert row.report["memory"]["total_bytes"] > 0
     assert row.report["probes"]["cpu"]["status"] == "ok"
@@ -48,8 +55,9 @@ def test_it_lists_remote_hosts_and_probes_one_through_redis(monkeypatch):
         queues=[f"host.{name}"],
         hostname=f"worker@{name}",
     ):
-        hosts = {host.name: host for host in hardware.hardware_hosts_list(timeout=2.0)}
-        row = hardware.hardware_report_probe_remote(host=name, timeout=20)
+        # One broadcast waits 2 s for replies; a busy machine's worker may miss it: ask again.
+        hosts = wait_until(lambda: listed_with(name), f"worker@{name} to answer the broadcast")
+        row = hardware.hardware_report_probe_remote(host=name, timeout=DEADLINE_S)
     assert hosts[name].queue == f"host.{name}"
     assert hosts[name].workers == (f"worker@{name}",)
     assert row.host_name == row.report["host"]["hostname"]
