@@ -31,7 +31,8 @@ def test_it_reports_the_worker_unavailable_without_hanging(client, settings, pri
     assert body["broker"] == "ok"
     assert body["worker"] == "unavailable"
     assert "version" in body
-    assert elapsed < 10, "the health check must give up on the worker, not hang"
+    # A 1 s timeout: the bound only tells a give-up from a hang, with room for a busy machine.
+    assert elapsed < 60, "the health check must give up on the worker, not hang"
 
 
 @pytest.mark.django_db
