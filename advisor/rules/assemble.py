@@ -11,6 +11,7 @@ says what they are missing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from advisor.capacity import catalog
@@ -26,7 +27,6 @@ from advisor.rules.sizing import (
     fits,
     ollama_slots,
     prediction_levels,
-    run_estimate,
 )
 from advisor.rules.thresholds import HANDFUL_USERS
 from probes.kinds import backend_for_kind
@@ -58,25 +58,9 @@ def facts_build(
     load_tests = tuple(load_tests)
     ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
     measured_tps = measured_single_stream_tps(load_tests)
+    request = None
     if model is not None:
         try:
-            estimate = run_estimate(
-                answers,
-                model,
-                gpu,
-                count,
-                answers.quantization,
-                levels,
-                ram_bytes=ram,
-                measured_tps=measured_tps,
-            )
-        except AdvisorError as exc:
-            notes.append(f"no capacity estimate: {exc.message}")
-    sizings: list[dict[str, Any]] = []
-    if estimate is not None:
-        # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
-        # to the user's, so a larger team can only look worse for Ollama, never better.
-        for slots in range(1, ollama_slots(answers)):
             request = estimate_request(
                 answers,
                 model,
@@ -86,9 +70,17 @@ def facts_build(
                 levels,
                 ram_bytes=ram,
                 measured_tps=measured_tps,
-                num_parallel=slots,
             )
-            levels_only = capacity.estimate(request, predict=("ollama",)).performance
+            estimate = capacity.estimate(request).as_dict()
+        except AdvisorError as exc:
+            notes.append(f"no capacity estimate: {exc.message}")
+    sizings: list[dict[str, Any]] = []
+    if estimate is not None and request is not None:
+        # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
+        # to the user's, so a larger team can only look worse for Ollama, never better.
+        for slots in range(1, ollama_slots(answers)):
+            fewer = replace(request, num_parallel=slots)
+            levels_only = capacity.estimate(fewer, predict=("ollama",)).performance
             sizings += [{**row, "num_parallel": slots} for row in levels_only]
     if estimate is not None and not (fits(estimate, "vllm") and fits(estimate, "ollama")):
         alternatives = find_alternatives(answers, model, gpu, count, estimate)

@@ -32,7 +32,6 @@ def estimate_request(
     *,
     ram_bytes: int | None = None,
     measured_tps: dict[str, float] | None = None,
-    num_parallel: int | None = None,
 ) -> Any:
     """The capacity model's ``EstimateRequest`` for one configuration.
 
@@ -51,7 +50,7 @@ def estimate_request(
         gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
         # Ollama sized as we tell the team to run it: their context, a slot per user up to a handful.
         num_ctx=answers.context_length,
-        num_parallel=num_parallel or ollama_slots(answers),
+        num_parallel=ollama_slots(answers),
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
     )
