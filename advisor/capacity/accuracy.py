@@ -193,13 +193,12 @@ def evaluate_point(point: Point) -> Row:
         )
     if kind in {"decode_tps", "prefill_tps"}:
         predicted, unit = _speed(point)
-        key = "decode_tps" if kind == "decode_tps" else "prefill_tps"
         return Row(
             **common,
-            measured=measured[key],
+            measured=measured[kind],
             predicted=predicted,
             unit=unit,
-            error=_error(predicted, measured[key]),
+            error=_error(predicted, measured[kind]),
             tolerance=DECODE_TOLERANCE if kind == "decode_tps" else PREFILL_TOLERANCE,
         )
     if kind == "ollama_memory":
