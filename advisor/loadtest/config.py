@@ -69,6 +69,24 @@ BOUNDS: dict[str, Bound] = {
     "request_timeout_s": Bound(0.1, 600),  # past the Celery hard limit (480 s) it means nothing
     "max_duration_s": Bound(0.1, MAX_DURATION_S),
 }
+
+
+def levels_around(peak: int, cap: int = MAX_CONCURRENCY) -> list[int]:
+    """Concurrency levels that bracket a workload's peak: 1, 2, 4 ... doubling up to the peak, the
+    peak itself, and one doubling past it (where the knee usually shows), within ``cap``."""
+    peak = max(1, min(peak, cap))
+    levels = []
+    level = 1
+    while level < peak:
+        levels.append(level)
+        level *= 2
+    levels.append(peak)
+    past = level if level > peak else peak * 2
+    if past <= cap:
+        levels.append(past)
+    return levels
+
+
 MAX_LEVELS = 32  # concurrency levels in one sweep
 # The user's own prompts (the CLI's --prompt-file): how many, and their size together.
 MAX_PROMPTS = 10_000

@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseStopPolling
 from advisor.errors import AdvisorError, BrokerUnavailableError
 from advisor.forms.loadtest import ANY_WORKER, LoadTestForm
 from advisor.loadtest import policy
-from advisor.loadtest.config import DEFAULT_REQUESTS_PER_LEVEL, MAX_CONCURRENCY
+from advisor.loadtest.config import DEFAULT_REQUESTS_PER_LEVEL, levels_around
 from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest
 from advisor.services.loadtests import loadtest_cancel, loadtest_create
 from advisor.views.access import by_id, owned, owner_of, visible, visitor_of
@@ -35,22 +35,6 @@ SLO_FROM_ANSWERS = {
 MAX_COMPARED = 6
 # Questionnaire answers -> the load test's request shape.
 SHAPE_FROM_ANSWERS = {"avg_prompt_tokens": "prompt_tokens", "avg_output_tokens": "max_tokens"}
-
-
-def levels_around(peak: int, cap: int = MAX_CONCURRENCY) -> list[int]:
-    """Concurrency levels that bracket a workload's peak: 1, 2, 4 ... doubling up to the peak, the
-    peak itself, and one doubling past it (where the knee usually shows), within ``cap``."""
-    peak = max(1, min(peak, cap))
-    levels = []
-    level = 1
-    while level < peak:
-        levels.append(level)
-        level *= 2
-    levels.append(peak)
-    past = level if level > peak else peak * 2
-    if past <= cap:
-        levels.append(past)
-    return levels
 
 
 def discovered_targets(request: HttpRequest) -> list[dict]:

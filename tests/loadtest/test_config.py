@@ -4,6 +4,7 @@ import pytest
 
 from advisor.errors import AdvisorError
 from advisor.loadtest import ApiKind, LoadShape, LoadTestConfig
+from advisor.loadtest.config import levels_around
 
 
 def test_it_parses_form_strings():
@@ -65,3 +66,11 @@ def test_it_names_the_bad_field(data, field):
     with pytest.raises(AdvisorError) as caught:
         LoadTestConfig.parse(data)
     assert caught.value.field == field
+
+
+def test_levels_bracket_the_peak_within_the_cap():
+    assert levels_around(1) == [1, 2]
+    assert levels_around(8) == [1, 2, 4, 8, 16]
+    assert levels_around(40) == [1, 2, 4, 8, 16, 32, 40, 64]
+    assert levels_around(200, cap=256) == [1, 2, 4, 8, 16, 32, 64, 128, 200, 256]
+    assert levels_around(5000, cap=1024)[-1] == 1024

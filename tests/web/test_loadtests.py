@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from advisor.models import HardwareSource, LoadTest, LoadTestStatus
-from advisor.views.loadtests import levels_around
 from tests.web.conftest import HTMX
 from tests.web.factories import make_assessment, make_load_test, make_report
 
@@ -214,11 +213,3 @@ def test_it_takes_the_workload_and_levels_around_the_peak_from_the_assessment(cl
     assert 'name="max_tokens" value="300"' in html
     assert 'value="1,2,4,8,16,32,40,64"' in html
     assert 'name="requests_per_level" value="64"' in html
-
-
-def test_levels_bracket_the_peak_within_the_cap():
-    assert levels_around(1) == [1, 2]
-    assert levels_around(8) == [1, 2, 4, 8, 16]
-    assert levels_around(40) == [1, 2, 4, 8, 16, 32, 40, 64]
-    assert levels_around(200, cap=256) == [1, 2, 4, 8, 16, 32, 64, 128, 200, 256]
-    assert levels_around(5000, cap=1024)[-1] == 1024
