@@ -148,20 +148,25 @@ def _series(run: Run, source: str, points: list[list[float]], target: float | No
     return series
 
 
-def _capacity_chart(runs: list[tuple[Run, str]], targets: Mapping[str, float]) -> dict | None:
+def _capacity_chart(
+    runs: list[tuple[Run, str]],
+    points: list[dict[str, list[list[float]]]],
+    targets: Mapping[str, float],
+) -> dict | None:
     """ "How many users each server holds at your targets": per run, the highest concurrency whose
-    p95 meets every target given (the levels drawn on the latency charts, nothing recomputed)."""
+    p95 meets every target given, from the same points the latency charts draw (``points[i]`` is
+    run i's points by metric key)."""
     bounded = [metric for metric in METRICS if metric.key in targets]
     if not bounded:
         return None
     bars = []
-    for run, source in runs:
+    for (run, source), run_points in zip(runs, points, strict=True):
         held: list[float] = []
         for metric in bounded:
-            points = _points(run.levels, metric)
-            if not points:
+            metric_points = run_points[metric.key]
+            if not metric_points:
                 break
-            held.append(users_within(points, targets[metric.key]) or 0)
+            held.append(users_within(metric_points, targets[metric.key]) or 0)
         else:
             bars.append(
                 {
@@ -206,14 +211,15 @@ def chart_specs(
     targets = targets or {}
     runs = [(run, SOURCE_MEASURED) for run in measured]
     runs += [(run, SOURCE_MODEL) for run in prediction_runs(estimate)]
+    points = [{metric.key: _points(run.levels, metric) for metric in METRICS} for run, _ in runs]
     charts = []
     for metric in METRICS:
         target = targets.get(metric.key)
-        series = []
-        for run, source in runs:
-            points = _points(run.levels, metric)
-            if points:
-                series.append(_series(run, source, points, target))
+        series = [
+            _series(run, source, run_points[metric.key], target)
+            for (run, source), run_points in zip(runs, points, strict=True)
+            if run_points[metric.key]
+        ]
         if series:
             charts.append(
                 {
@@ -233,5 +239,5 @@ def chart_specs(
                 }
             )
     # The chart people look for first: how many users each server holds at the targets.
-    capacity = _capacity_chart(runs, targets)
+    capacity = _capacity_chart(runs, points, targets)
     return [capacity, *charts] if capacity else charts
