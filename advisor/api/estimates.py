@@ -31,6 +31,10 @@ class EstimateOutputSerializer(serializers.Serializer):
     calibration = serializers.ListField(child=serializers.JSONField())
     cost = serializers.JSONField()
     notes = serializers.ListField(child=serializers.CharField())
+    plan = serializers.JSONField(
+        help_text="The serving plan: vllm, ollama_installed (Ollama's defaults) and ollama (as we "
+        "would set it); what a recommendation's page, API and bundle read."
+    )
 
 
 class EstimateApi(APIView):

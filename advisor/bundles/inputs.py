@@ -17,7 +17,6 @@ from typing import Any
 
 from advisor.bundles.names import BUNDLE_NAME_MAX, check_model_name, dns_label
 from advisor.bundles.readers import (
-    flag,
     migration_lines,
     nested,
     one_line,
@@ -79,6 +78,15 @@ class VllmSettings:
     kv_cache_tokens: int | None = None
     max_concurrency: float | None = None
     fits: bool | None = None
+    data_parallel_size: int = 1
+    max_num_batched_tokens: int | None = None  # None: vLLM's default (no estimate to say more)
+    requests_held: float | None = None
+    request_tokens: int | None = None
+
+    @property
+    def gpus(self) -> int:
+        """GPUs one ``vllm serve`` takes: tensor-parallel x data-parallel."""
+        return self.tensor_parallel_size * self.data_parallel_size
 
 
 @dataclass(frozen=True)
@@ -237,49 +245,52 @@ def _vllm_settings(
     features: frozenset[str],
     lora_adapters: int,
 ) -> VllmSettings:
-    # No estimate: vLLM's own defaults, sized by the answers.
-    v: Mapping[str, Any] = (
-        est["vllm"]
-        if est
-        else {
-            "tensor_parallel_size": max(gpu_count, 1),
-            "max_model_len": context_length,
-            "max_num_seqs": max(VLLM_DEFAULT_MAX_NUM_SEQS, peak),
-            "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
-            "quantization": "auto",
-            "kv_cache_tokens": None,
-            "max_concurrency": None,
-            "fits": None,
-        }
-    )
-    tp = read_int(v["tensor_parallel_size"], field="tensor_parallel_size")
-    quant_answer = str(ans["quantization"]).lower()
-    if quant_answer == "auto":  # the format the estimate sized vLLM for
-        quant_answer = str(v["quantization"]).lower()
-    kv_dtype = str(est["request"]["kv_cache_dtype"] if est else "auto").lower()
-    kv_dtype = kv_dtype.removeprefix("kv-") or "auto"
-    if kv_dtype not in VLLM_KV_CACHE_DTYPES:
-        kv_dtype = "auto"
     multi_lora = "multi_lora" in features or lora_adapters > 0
+    max_loras = max(1, min(lora_adapters, 64)) if multi_lora else 1
+    if not est:  # no estimate: vLLM's own defaults, sized by the answers
+        return VllmSettings(
+            tensor_parallel_size=max(gpu_count, 1),
+            max_model_len=context_length,
+            max_num_seqs=max(VLLM_DEFAULT_MAX_NUM_SEQS, peak),
+            gpu_memory_utilization=DEFAULT_GPU_MEMORY_UTILIZATION,
+            quantization=_vllm_quantization(str(ans["quantization"]).lower()),
+            kv_cache_dtype="auto",
+            # Chat traffic repeats system prompts and history; vLLM V1 turns this on by default,
+            # we say so explicitly so the file documents it.
+            enable_prefix_caching=True,
+            enable_lora=multi_lora,
+            max_loras=max_loras,
+            max_lora_rank=VLLM_DEFAULT_MAX_LORA_RANK,
+        )
+    plan = est["plan"]["vllm"]  # the serving plan the verdict rests on
     return VllmSettings(
-        tensor_parallel_size=max(tp, 1),
-        max_model_len=read_int(v["max_model_len"], field="max_model_len"),
-        max_num_seqs=read_int(v["max_num_seqs"], field="max_num_seqs"),
-        gpu_memory_utilization=read_float(
-            v["gpu_memory_utilization"], field="gpu_memory_utilization"
+        tensor_parallel_size=read_int(plan["tensor_parallel_size"], field="tensor_parallel_size"),
+        data_parallel_size=read_int(plan["data_parallel_size"], field="data_parallel_size"),
+        max_model_len=read_int(plan["max_model_len"], field="max_model_len"),
+        max_num_seqs=read_int(plan["max_num_seqs"], field="max_num_seqs"),
+        max_num_batched_tokens=read_int(
+            plan["max_num_batched_tokens"], field="max_num_batched_tokens"
         ),
-        quantization=VLLM_QUANTIZATION_BY_ANSWER.get(quant_answer),
-        kv_cache_dtype=kv_dtype,
-        # Chat traffic repeats system prompts and history; vLLM V1 turns this on by default, we
-        # say so explicitly so the file documents it.
+        gpu_memory_utilization=read_float(
+            plan["gpu_memory_utilization"], field="gpu_memory_utilization"
+        ),
+        quantization=_vllm_quantization(str(plan["quantization"]).lower()),
+        kv_cache_dtype=str(plan["kv_cache_dtype"]),
+        kv_cache_tokens=read_int(plan["kv_cache_tokens"], field="kv_cache_tokens"),
+        max_concurrency=read_float(plan["max_concurrency"], field="max_concurrency"),
+        requests_held=read_float(plan["requests_held"], field="requests_held"),
+        request_tokens=read_int(plan["request_tokens"], field="request_tokens"),
+        fits=bool(plan["fits"]),
         enable_prefix_caching=True,
         enable_lora=multi_lora,
-        max_loras=max(1, min(lora_adapters, 64)) if multi_lora else 1,
+        max_loras=max_loras,
         max_lora_rank=VLLM_DEFAULT_MAX_LORA_RANK,
-        kv_cache_tokens=read_int(v["kv_cache_tokens"], default=None, field="kv_cache_tokens"),
-        max_concurrency=read_float(v["max_concurrency"], default=None, field="max_concurrency"),
-        fits=v["fits"],
     )
+
+
+def _vllm_quantization(quantization: str) -> str | None:
+    """vLLM's --quantization for a weight format (None: vLLM reads it from the checkpoint)."""
+    return VLLM_QUANTIZATION_BY_ANSWER.get(quantization)
 
 
 def _ollama_settings(
@@ -291,39 +302,38 @@ def _ollama_settings(
     deployment_target: str,
 ) -> OllamaSettings:
     local_only = deployment_target in ("laptop", "workstation")
-    if est:
-        # The capacity model's tuned settings win over the sizing at the defaults (the top-level
-        # ``num_ctx``/``num_parallel`` describe Ollama as installed).
-        o, tuned = est["ollama"], est["ollama"]["recommended"]
-        env = tuned["env"]
-        num_ctx, num_parallel = tuned["num_ctx"], tuned["num_parallel"]
-        installed_kv_type = o["kv_cache_type"]
-        kv_type = str(env.get("OLLAMA_KV_CACHE_TYPE") or installed_kv_type).lower()
-        fits_in_vram = tuned["fits_in_vram"]
-        layers = (o["gpu_layers"], o["total_layers"])
-        memory = tuned.get("memory_bytes") or o["memory_bytes"]  # tuned: absent on CPU only
-    else:  # no estimate: Ollama's defaults, sized by the answers
-        env, num_ctx, num_parallel, kv_type = {}, context_length, 1, "f16"
-        fits_in_vram, layers, memory = None, (None, None), None
+    # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
+    keep_alive = "30m" if local_only else "-1"
+    host = f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}"
+    if not est:  # no estimate: Ollama's defaults, sized by the answers
+        return OllamaSettings(
+            num_ctx=context_length,
+            num_parallel=1,
+            max_loaded_models=1,
+            keep_alive=keep_alive,
+            flash_attention=vendor is not None,
+            kv_cache_type="f16",
+            max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
+            host=host,
+        )
+    plan = est["plan"]["ollama"]  # Ollama as we set it: the serving plan the verdict rests on
+    kv_type = str(plan["kv_cache_type"]).lower()
     if kv_type not in OLLAMA_KV_CACHE_TYPES:
-        kv_type = "f16"
+        raise AdvisorError(f"Unknown Ollama KV cache type {kv_type!r}.", field="kv_cache_type")
     return OllamaSettings(
-        num_ctx=read_int(num_ctx, field="num_ctx"),
-        num_parallel=max(1, read_int(num_parallel, field="num_parallel")),
+        num_ctx=read_int(plan["num_ctx"], field="num_ctx"),
+        num_parallel=read_int(plan["num_parallel"], field="num_parallel"),
         # One model per server: a second would evict it and cost a reload (seconds to minutes).
         max_loaded_models=1,
-        # Keep the model resident on a shared server; a laptop frees the memory after 30 minutes.
-        keep_alive="30m" if local_only else "-1",
-        # A quantized KV cache needs flash attention (Ollama FAQ); otherwise on for GPUs.
-        flash_attention=kv_type != "f16"
-        or flag(env.get("OLLAMA_FLASH_ATTENTION"), default=vendor is not None),
+        keep_alive=keep_alive,
+        flash_attention=bool(plan["flash_attention"]),
         kv_cache_type=kv_type,
-        max_queue=max(OLLAMA_DEFAULT_MAX_QUEUE, peak * 4),
-        host=f"127.0.0.1:{OLLAMA_PORT}" if local_only else f"0.0.0.0:{OLLAMA_PORT}",
-        fits_in_vram=fits_in_vram,
-        gpu_layers=read_int(layers[0], default=None, field="gpu_layers"),
-        total_layers=read_int(layers[1], default=None, field="total_layers"),
-        memory_bytes=read_int(memory, default=None, field="memory_bytes"),
+        max_queue=read_int(plan["max_queue"], field="max_queue"),
+        host=host,
+        fits_in_vram=bool(plan["fits_in_vram"]),
+        gpu_layers=read_int(plan["gpu_layers"], field="gpu_layers"),
+        total_layers=read_int(plan["total_layers"], field="total_layers"),
+        memory_bytes=read_int(plan["memory_bytes"], field="memory_bytes"),
     )
 
 

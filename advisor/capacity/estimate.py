@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from advisor.capacity import kv, ollama, performance, vllm
+from advisor.capacity import kv, ollama, performance, plan, vllm
 from advisor.capacity.calibration import calibrate
 from advisor.capacity.catalog import (
     resolve_gpu,
@@ -33,8 +33,6 @@ __all__ = ["Estimate", "EstimateRequest", "estimate", "ollama_engine"]
 DEFAULT_CPU_MEMORY_GIB = 64
 DEFAULT_CPU_BANDWIDTH_GBPS = 60
 DEFAULT_CPU_TFLOPS = 1.0
-# Ollama's KV element sizes (ggml block layouts: q8_0 34 B / 32, q4_0 18 B / 32).
-OLLAMA_KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 
 
 def _quantizations(
@@ -232,24 +230,56 @@ def _model_and_gpu(request: EstimateRequest) -> tuple[ModelSpec, GpuSpec | None]
     return model, gpu
 
 
-def _ollama_fit(
-    model: ModelSpec,
-    gpu: GpuSpec | None,
-    request: EstimateRequest,
-    ollama_weights: int,
-    ollama_kv_name: str,
+def _ollama_installed(
+    model: ModelSpec, gpu: GpuSpec | None, request: EstimateRequest, ollama_weights: int
 ) -> ollama.OllamaFit:
+    """Ollama as installed: its defaults (one slot, the context tier for this VRAM, f16 cache)."""
     vram = gpu.usable_memory_bytes if gpu else 0
     return ollama.ollama_fit(
         model,
         weights_bytes=ollama_weights,
         vram_bytes=vram,
         gpu_count=request.gpu_count,
-        num_ctx=request.num_ctx or ollama.default_num_ctx(vram * request.gpu_count, model),
-        num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
-        kv_cache_type=ollama_kv_name,
-        kv_dtype_bytes=OLLAMA_KV_BYTES[ollama_kv_name],
-        flash_attention=ollama_kv_name != "f16",
+        num_ctx=ollama.default_num_ctx(vram * request.gpu_count, model),
+        num_parallel=ollama.DEFAULT_NUM_PARALLEL,
+    )
+
+
+def _ollama_tuned(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    ollama_weights: int,
+    ollama_kv_name: str,
+) -> ollama.OllamaFit:
+    """Ollama as we would set it. The request's own ``num_parallel`` / Ollama KV type are taken as
+    given; otherwise the most slots up to the peak (at most ``ADVISED_MAX_PARALLEL``) that fit."""
+    vram = gpu.usable_memory_bytes if gpu else 0
+    num_ctx = request.num_ctx or ollama.recommended_context(
+        request.avg_prompt_tokens,
+        request.avg_output_tokens,
+        model,
+        required_context=request.max_model_len,
+    )
+    if request.num_parallel or ollama_kv_name != "f16":
+        return ollama.ollama_fit(
+            model,
+            weights_bytes=ollama_weights,
+            vram_bytes=vram,
+            gpu_count=request.gpu_count,
+            num_ctx=num_ctx,
+            num_parallel=request.num_parallel or ollama.DEFAULT_NUM_PARALLEL,
+            kv_cache_type=ollama_kv_name,
+            kv_dtype_bytes=ollama.KV_BYTES[ollama_kv_name],
+            flash_attention=ollama_kv_name != "f16",
+        )
+    return ollama.tuned_fit(
+        model,
+        weights_bytes=ollama_weights,
+        vram_bytes=vram,
+        gpu_count=request.gpu_count,
+        num_ctx=num_ctx,
+        target_parallel=min(request.peak, ollama.ADVISED_MAX_PARALLEL),
     )
 
 
@@ -284,24 +314,15 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
     if gpu and request.data_parallel_size:
         replicas = request.data_parallel_size
 
-    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
-    recommended = ollama.recommend_settings(
-        model,
-        weights_bytes=ollama_weights,
-        vram_bytes=gpu.usable_memory_bytes if gpu else 0,
-        gpu_count=request.gpu_count,
-        prompt_tokens=request.avg_prompt_tokens,
-        output_tokens=request.avg_output_tokens,
-        target_parallel=max(request.concurrency),
-        required_context=request.max_model_len,
-    )
+    installed = _ollama_installed(model, gpu, request, ollama_weights)
+    fit = _ollama_tuned(model, gpu, request, ollama_weights, ollama_kv_name)
 
     engines = {
         Backend.VLLM: _vllm_engine(
             model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
         ),
         Backend.OLLAMA: _ollama_engine(
-            model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
+            model, gpu, request, fit, ollama_weights, ollama.KV_BYTES[ollama_kv_name], ollama_quant
         ),
     }
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
@@ -377,10 +398,19 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
         ollama_weights_bytes=ollama_weights,
         kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight),
         vllm=capacity,
-        vllm_replicas=replicas,
-        vllm_max_model_len_auto=auto_len,
         ollama=fit,
-        ollama_recommended=recommended,
+        plan=_plan(
+            model,
+            gpu,
+            request,
+            capacity,
+            replicas,
+            auto_len,
+            installed,
+            fit,
+            vllm_quant,
+            ollama_quant,
+        ),
         performance=tuple(levels),
         calibration=tuple(calibrations),
         cost=cost_summary(hourly, levels, price_source=source),
@@ -395,12 +425,70 @@ def ollama_engine(request: EstimateRequest) -> tuple[ModelSpec, ollama.OllamaFit
     _, ollama_quant = _quantizations(model, request.quantization, [])
     _, ollama_kv_name = _kv_types(request.kv_cache_dtype)
     ollama_weights = kv.weights_bytes(model, ollama_quant)
-    fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
+    fit = _ollama_tuned(model, gpu, request, ollama_weights, ollama_kv_name)
     engine = _ollama_engine(
-        model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
+        model, gpu, request, fit, ollama_weights, ollama.KV_BYTES[ollama_kv_name], ollama_quant
     )
     context = request.avg_prompt_tokens + request.avg_output_tokens // 2
     for server, measured in (request.measured_decode_tps or {}).items():
         if Backend(server) is Backend.OLLAMA:
             _, engine = calibrate(model, engine, measured, context)
     return model, fit, engine
+
+
+def _plan(
+    model: ModelSpec,
+    gpu: GpuSpec | None,
+    request: EstimateRequest,
+    capacity: vllm.VllmCapacity,
+    replicas: int,
+    auto_len: bool,
+    installed: ollama.OllamaFit,
+    tuned: ollama.OllamaFit,
+    vllm_quant: Quantization,
+    ollama_quant: Quantization,
+) -> plan.ServingPlan:
+    measured = request.ollama_measured_size_gib
+
+    def ollama_plan(
+        setting: plan.OllamaSetting,
+        fit: ollama.OllamaFit,
+        max_queue: int,
+        measured_bytes: int | None,
+    ) -> plan.OllamaPlan:
+        return plan.ollama_plan(
+            setting,
+            fit,
+            model=model,
+            gpu=gpu,
+            gpu_count=request.gpu_count,
+            quantization=ollama_quant.id,
+            max_queue=max_queue,
+            measured_size_bytes=measured_bytes,
+        )
+
+    return plan.ServingPlan(
+        vllm=plan.vllm_plan(
+            model,
+            gpu,
+            capacity,
+            gpu_count=request.gpu_count,
+            data_parallel_size=replicas,
+            quantization=vllm_quant.id,
+            kv_cache_dtype=request.kv_cache_dtype.lower(),
+            max_model_len_auto=auto_len,
+            request_tokens=request.avg_prompt_tokens + request.avg_output_tokens,
+            why_not=plan.vllm_runs(
+                gpu, platform=request.platform, measured_on_cpu=request.vllm_measured_on_cpu
+            ),
+        ),
+        ollama_installed=ollama_plan(
+            plan.OllamaSetting.INSTALLED, installed, ollama.MAX_QUEUE, None
+        ),
+        ollama=ollama_plan(
+            plan.OllamaSetting.TUNED,
+            tuned,
+            plan.tuned_max_queue(request.peak),
+            int(measured * GIB) if measured else None,
+        ),
+    )

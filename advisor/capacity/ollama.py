@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, NotRequired, TypedDict
+from functools import partial
+from typing import Any
 
 from advisor.capacity import kv
 from advisor.capacity.specs import GIB, MIB, ModelSpec
@@ -33,6 +34,11 @@ CONTEXT_TOP_TIER = 262144
 # Context granularity we recommend (llama.cpp pads the KV cache to multiples of 256 anyway).
 CONTEXT_STEP = 1024
 MIN_RECOMMENDED_CONTEXT = 2048
+# The most slots we set (OLLAMA_NUM_PARALLEL): each reserves a full num_ctx of KV memory, and
+# llama.cpp's batch gains flatten past a handful of sequences (the article's "a handful of users").
+ADVISED_MAX_PARALLEL = 4
+# Ollama's KV element sizes (ggml block layouts: q8_0 34 B / 32, q4_0 18 B / 32).
+KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 # CPU-only: more slots than this only divide the same memory bandwidth (llama.cpp batches slots,
 # but on a CPU a decode step is already bandwidth-bound at batch 1).
 CPU_MAX_USEFUL_PARALLEL = 4
@@ -211,74 +217,46 @@ def most_slots_that_fit(fit_at: Callable[[int], OllamaFit], target: int) -> Olla
     return low
 
 
-class OllamaSettings(TypedDict):
-    """``recommend_settings``' answer: the environment to set and what it gives."""
-
-    env: dict[str, str]
-    fits_in_vram: bool
-    num_parallel: int
-    num_ctx: int
-    memory_bytes: NotRequired[int]  # only when the settings fit in VRAM
-
-
-def recommend_settings(
+def tuned_fit(
     model: ModelSpec,
     *,
     weights_bytes: int,
     vram_bytes: int,
     gpu_count: int,
-    prompt_tokens: int,
-    output_tokens: int,
+    num_ctx: int,
     target_parallel: int,
-    required_context: int | None = None,
-) -> OllamaSettings:
-    """The environment to set instead of the defaults for ``target_parallel`` concurrent users.
+) -> OllamaFit:
+    """Ollama as we would set it: ``num_ctx`` and the most slots up to ``target_parallel`` that keep
+    everything in VRAM, with flash attention on a GPU (llama.cpp then never materialises the
+    attention scores, so the graph stops growing with the context), first with the f16 cache,
+    then with a q8_0 cache (which needs flash attention: Ollama docs/faq.md).
 
-    Picks a context that holds one request, then the most parallel slots (up to the target) that
-    keep everything in VRAM, first with the f16 cache, then with flash attention and a q8_0 cache.
+    When not even one slot fits, ``target_parallel`` slots with the f16 cache (the layers that do
+    not fit run on the CPU). On a CPU every slot shares the same cores and memory bandwidth:
+    batching a few helps, many only stretch each user's latency.
     """
-    num_ctx = recommended_context(
-        prompt_tokens, output_tokens, model, required_context=required_context
-    )
     target = max(1, target_parallel)
     if gpu_count <= 0:
-        # On a CPU every slot shares the same cores and memory bandwidth: batching a few helps,
-        # many only stretch each user's latency.
-        parallel = min(target, CPU_MAX_USEFUL_PARALLEL)
-        env = {"OLLAMA_CONTEXT_LENGTH": str(num_ctx), "OLLAMA_NUM_PARALLEL": str(parallel)}
-        return {"env": env, "fits_in_vram": False, "num_parallel": parallel, "num_ctx": num_ctx}
+        target = min(target, CPU_MAX_USEFUL_PARALLEL)
+
+    def fit_at(parallel: int, kv_type: str = "f16", flash: bool = False) -> OllamaFit:
+        return ollama_fit(
+            model,
+            weights_bytes=weights_bytes,
+            vram_bytes=vram_bytes,
+            gpu_count=gpu_count,
+            num_ctx=num_ctx,
+            num_parallel=parallel,
+            kv_cache_type=kv_type,
+            kv_dtype_bytes=KV_BYTES[kv_type],
+            flash_attention=flash,
+        )
+
+    if gpu_count <= 0:
+        return fit_at(target)
     best: OllamaFit | None = None
-    for kv_type, kv_bytes, flash in (("f16", 2.0, False), ("q8_0", 8.5 / 8, True)):
-
-        def fit_at(
-            parallel: int, kv_type: str = kv_type, kv_bytes: float = kv_bytes, flash: bool = flash
-        ) -> OllamaFit:
-            return ollama_fit(
-                model,
-                weights_bytes=weights_bytes,
-                vram_bytes=vram_bytes,
-                gpu_count=gpu_count,
-                num_ctx=num_ctx,
-                num_parallel=parallel,
-                kv_cache_type=kv_type,
-                kv_dtype_bytes=kv_bytes,
-                flash_attention=flash,
-            )
-
-        fit = most_slots_that_fit(fit_at, target)
+    for kv_type, flash in (("f16", True), ("q8_0", True)):
+        fit = most_slots_that_fit(partial(fit_at, kv_type=kv_type, flash=flash), target)
         if fit is not None and (best is None or fit.num_parallel > best.num_parallel):
             best = fit
-    env = {"OLLAMA_CONTEXT_LENGTH": str(num_ctx), "OLLAMA_NUM_PARALLEL": str(target)}
-    if best is None:
-        return {"env": env, "fits_in_vram": False, "num_parallel": target, "num_ctx": num_ctx}
-    env["OLLAMA_NUM_PARALLEL"] = str(best.num_parallel)
-    if best.flash_attention:
-        env["OLLAMA_FLASH_ATTENTION"] = "1"
-        env["OLLAMA_KV_CACHE_TYPE"] = best.kv_cache_type
-    return {
-        "env": env,
-        "fits_in_vram": True,
-        "num_parallel": best.num_parallel,
-        "num_ctx": num_ctx,
-        "memory_bytes": best.memory_bytes,
-    }
+    return best if best is not None else fit_at(target, "f16", True)

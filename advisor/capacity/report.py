@@ -24,26 +24,41 @@ def estimate_text(data: Mapping[str, Any]) -> str:
         f"KV cache  {data['kv_bytes_per_token'] / 1024:.1f} KiB per token (all layers)",
         "",
     ]
-    v = data["vllm"]
+    v, plan = data["vllm"], data["plan"]
+    pv = plan["vllm"]
     lines += [
-        f"vLLM      {'fits' if v['fits'] else 'does NOT fit'}: tensor-parallel {v['tensor_parallel_size']}, "
-        f"{v['data_parallel_replicas']} replica(s)",
-        f"          KV budget {_gib(v['kv_cache_bytes'])}/GPU = {v['num_gpu_blocks']:,} blocks = "
-        f"{v['kv_cache_tokens']:,} tokens",
-        f"          max concurrency at {v['max_model_len']:,} tokens: {v['max_concurrency']:.2f}x "
-        f"(max_num_seqs {v['max_num_seqs']})",
-        f"          vllm serve {' '.join(v['serve_args'])}",
+        f"vLLM      {'fits' if pv['fits'] else 'does NOT fit'}: tensor-parallel "
+        f"{pv['tensor_parallel_size']} x data-parallel {pv['data_parallel_size']} = "
+        f"{pv['gpus_used']} of {pv['gpus_available']} GPU(s)",
+        f"          KV budget {_gib(pv['kv_cache_bytes'])}/GPU = {v['num_gpu_blocks']:,} blocks = "
+        f"{pv['kv_cache_tokens']:,} tokens per replica",
+        f"          holds {pv['requests_held']:,.1f} requests of {pv['request_tokens']:,} tokens "
+        f"(max_num_seqs {pv['max_num_seqs']}); {pv['max_concurrency']:.2f}x at "
+        f"max_model_len {pv['max_model_len']:,}",
+        f"          vllm serve {pv['model']} {' '.join(pv['serve_args'])}",
     ]
+    if not pv["runs"]:
+        lines.append(f"          cannot run here: {pv['why_not']}")
+    if pv["gpus_note"]:
+        lines.append(f"          note: {pv['gpus_note']}")
     lines += [f"          note: {note}" for note in v["notes"]]
     o = data["ollama"]
-    lines += [
-        "",
-        f"Ollama    {'fits in VRAM' if o['fits_in_vram'] else 'does NOT fit in VRAM'}: "
-        f"{o['gpu_layers']}/{o['total_layers']} layers on GPU, {_gib(o['memory_bytes'])} "
-        f"(num_ctx {o['num_ctx']:,} x num_parallel {o['num_parallel']})",
-        "          set instead: "
-        + " ".join(f"{key}={value}" for key, value in o["recommended"]["env"].items()),
-    ]
+    lines.append("")
+    for key in ("ollama_installed", "ollama"):
+        p = plan[key]
+        place = (
+            "fits in VRAM"
+            if p["fits_in_vram"]
+            else f"does NOT fit in VRAM: {p['gpu_layers']}/{p['total_layers']} layers on GPU"
+        )
+        lines.append(
+            f"{p['label']}: {place}, {_gib(p['memory_bytes'])} (num_ctx {p['num_ctx']:,} x "
+            f"num_parallel {p['num_parallel']}, KV {p['kv_cache_type']})"
+        )
+    lines.append(
+        "          set: "
+        + " ".join(f"{k}={val}" for k, val in plan["ollama"]["environment"].items())
+    )
     lines += [f"          note: {note}" for note in o["notes"]]
     lines += [
         "",

@@ -24,6 +24,7 @@ MAX_GPUS = 64
 MAX_CONCURRENCY = 4096
 MAX_LEVELS = 16
 MAX_TOKENS = 10_000_000
+PLATFORMS = frozenset({"linux", "macos", "windows"})  # the questionnaire's platform answers
 
 
 # Loose input (form strings, JSON numbers, CLI text) is untyped until these checks: ``Any`` below.
@@ -95,7 +96,9 @@ class EstimateRequest:
     means the pinned release (``vllm_memory.DEFAULT_RELEASE``). Measured figures from the user's
     own servers replace modelled ones and are labelled so: ``kv_cache_budget_gib`` (vLLM's
     "Available KV cache memory"), ``num_gpu_blocks`` (``vllm:cache_config_info``) and
-    ``ollama_measured_size_gib`` (``/api/ps`` ``size``).
+    ``ollama_measured_size_gib`` (``/api/ps`` ``size``). ``peak_users`` (default: the highest
+    concurrency level) sizes Ollama as we would set it; ``platform`` "macos" and
+    ``vllm_measured_on_cpu`` (a load test saw vLLM's CPU build serve here) decide whether vLLM runs.
     """
 
     model: str | ModelSpec
@@ -124,6 +127,9 @@ class EstimateRequest:
     cpu_bandwidth_gbps: float | None = None
     cpu_tflops: float | None = None
     cpu_hourly_cost_usd: float | None = None
+    peak_users: int | None = None
+    platform: str | None = None
+    vllm_measured_on_cpu: bool = False
     measured_decode_tps: Mapping[str, float] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -170,6 +176,7 @@ class EstimateRequest:
             ("tensor_parallel_size", MAX_GPUS),
             ("data_parallel_size", MAX_GPUS),
             ("num_gpu_blocks", 100_000_000),
+            ("peak_users", MAX_CONCURRENCY),
         ):
             value = getattr(self, name)
             set_(
@@ -219,6 +226,19 @@ class EstimateRequest:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise AdvisorError(f"{name} must be a name such as 'auto'.", field=name)
+        if self.platform in (None, ""):
+            set_(self, "platform", None)
+        elif str(self.platform).lower() not in PLATFORMS:
+            raise AdvisorError(
+                f"platform must be one of {', '.join(sorted(PLATFORMS))}, got {self.platform!r}.",
+                field="platform",
+            )
+        else:
+            set_(self, "platform", str(self.platform).lower())
+        if not isinstance(self.vllm_measured_on_cpu, bool):
+            raise AdvisorError(
+                "vllm_measured_on_cpu must be true or false.", field="vllm_measured_on_cpu"
+            )
         if self.vllm_version in (None, ""):
             set_(self, "vllm_version", None)
         else:
@@ -231,6 +251,11 @@ class EstimateRequest:
                 f"{self.gpu_count} GPUs given.",
                 field="tensor_parallel_size",
             )
+
+    @property
+    def peak(self) -> int:
+        """The concurrency the plans are sized for: the stated peak, else the highest level."""
+        return self.peak_users or max(self.concurrency)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> EstimateRequest:

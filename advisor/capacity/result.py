@@ -9,14 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.capacity.cost import CostSummary
-from advisor.capacity.ollama import (
-    DEFAULT_NUM_PARALLEL,
-    MAX_QUEUE,
-    OllamaFit,
-    OllamaSettings,
-    default_num_ctx,
-)
+from advisor.capacity.ollama import OllamaFit
 from advisor.capacity.performance import PredictedLevel
+from advisor.capacity.plan import ServingPlan
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization
 from advisor.capacity.vllm import VllmCapacity
@@ -33,10 +28,8 @@ class Estimate:
     ollama_weights_bytes: int
     kv_bytes_per_token: int
     vllm: VllmCapacity
-    vllm_replicas: int
-    vllm_max_model_len_auto: bool
-    ollama: OllamaFit
-    ollama_recommended: OllamaSettings
+    ollama: OllamaFit  # Ollama as we set it (plan.ollama); the levels are predicted for it
+    plan: ServingPlan
     performance: tuple[PredictedLevel, ...]
     calibration: tuple[dict[str, Any], ...]
     cost: CostSummary
@@ -44,10 +37,7 @@ class Estimate:
 
     def as_dict(self) -> dict[str, Any]:
         capacity = self.vllm.as_dict()
-        capacity["data_parallel_replicas"] = self.vllm_replicas
-        capacity["max_model_len_auto"] = self.vllm_max_model_len_auto
         capacity["quantization"] = self.vllm_quantization.id
-        capacity["serve_args"] = _vllm_serve_args(self)
         fit = self.ollama.as_dict()
         fit["quantization"] = self.ollama_quantization.id
         fit["memory_source"] = "model"
@@ -61,13 +51,6 @@ class Estimate:
                 (self.ollama.memory_bytes - measured * GIB) / (measured * GIB) * 100, 1
             )
             fit["memory_source"] = "measured"
-        fit["recommended"] = self.ollama_recommended
-        fit["defaults"] = {
-            "OLLAMA_NUM_PARALLEL": DEFAULT_NUM_PARALLEL,
-            "OLLAMA_CONTEXT_LENGTH": default_num_ctx(self.ollama.vram_bytes, self.model),
-            "OLLAMA_KV_CACHE_TYPE": "f16",
-            "OLLAMA_MAX_QUEUE": MAX_QUEUE,
-        }
         return {
             "request": self.request.as_dict(),
             "model": {
@@ -100,25 +83,5 @@ class Estimate:
             "calibration": list(self.calibration),
             "cost": self.cost,
             "notes": list(self.notes),
+            "plan": self.plan.as_dict(),
         }
-
-
-def _vllm_serve_args(result: Estimate) -> list[str]:
-    args = [
-        "--tensor-parallel-size",
-        str(result.vllm.tensor_parallel_size),
-        "--max-model-len",
-        str(result.vllm.max_model_len),
-        "--gpu-memory-utilization",
-        f"{result.vllm.gpu_memory_utilization:g}",
-    ]
-    if result.request.kv_cache_dtype.lower() in {"fp8", "fp8_e4m3", "fp8_e5m2"}:
-        args += ["--kv-cache-dtype", result.request.kv_cache_dtype.lower()]
-    if result.vllm_replicas > 1:
-        args += ["--data-parallel-size", str(result.vllm_replicas)]
-    # Batch limits the user set explicitly; vLLM's defaults need no flag.
-    if result.request.max_num_seqs:
-        args += ["--max-num-seqs", str(result.request.max_num_seqs)]
-    if result.request.max_num_batched_tokens:
-        args += ["--max-num-batched-tokens", str(result.request.max_num_batched_tokens)]
-    return args

@@ -116,11 +116,12 @@ def warnings(
     sole_option = facts.platform == Platform.MACOS or facts.apple or facts.vllm_unavailable_on_cpu
     if sole_option and facts.users > HANDFUL_USERS and backend is Backend.OLLAMA:
         out.append(_warning("sole_option_many_users", _sole_option_text(facts)))
-    if backend is Backend.OLLAMA and facts.users > 1:
+    tuned = (facts.plan or {}).get("ollama")
+    if backend is Backend.OLLAMA and facts.users > 1 and tuned and tuned["num_parallel"] > 1:
         out.append(
             _warning(
                 "ollama_num_parallel",
-                f"Set OLLAMA_NUM_PARALLEL={min(facts.users, HANDFUL_USERS)} (the default 1 serves one request at a time); each parallel slot reserves a full context of KV memory, num_ctx x num_parallel.",
+                f"Set OLLAMA_NUM_PARALLEL={tuned['num_parallel']} (Ollama as installed serves one request at a time); each parallel slot reserves a full context of KV memory, num_ctx x num_parallel ({tuned['num_ctx']:,} x {tuned['num_parallel']}).",
                 "info",
             )
         )

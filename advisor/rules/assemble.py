@@ -19,13 +19,12 @@ from advisor.capacity import estimate as capacity
 from advisor.errors import AdvisorError
 from advisor.rules.alternatives import find_alternatives, reference_server
 from advisor.rules.answers import Answers, custom_model_spec
-from advisor.rules.facts import Facts, metric
+from advisor.rules.facts import Facts, metric, vllm_served
 from advisor.rules.hardware import effective_hardware
 from advisor.rules.questions import Platform
 from advisor.rules.sizing import (
     estimate_request,
     fits,
-    ollama_slots,
     prediction_levels,
 )
 from advisor.rules.thresholds import HANDFUL_USERS
@@ -70,6 +69,8 @@ def facts_build(
                 levels,
                 ram_bytes=ram,
                 measured_tps=measured_tps,
+                platform=None if platform == Platform.AUTO else platform.value,
+                vllm_measured_on_cpu=count == 0 and vllm_served(load_tests),
             )
             estimate = capacity.estimate(request).as_dict()
         except AdvisorError as exc:
@@ -78,7 +79,7 @@ def facts_build(
     if estimate is not None and request is not None:
         # Ollama predicted with fewer slots too (1 .. yours - 1): the rules weigh every sizing up
         # to the user's, so a larger team can only look worse for Ollama, never better.
-        for slots in range(1, ollama_slots(answers)):
+        for slots in range(1, estimate["plan"]["ollama"]["num_parallel"]):
             fewer = replace(request, num_parallel=slots)
             levels_only = capacity.estimate(fewer, predict=("ollama",)).performance
             sizings += [{**row, "num_parallel": slots} for row in levels_only]

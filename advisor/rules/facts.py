@@ -86,9 +86,7 @@ class Facts:
         Then "vLLM needs a GPU" is disproved by the user's own evidence, and the workload and
         measured rules decide instead of the CPU-only constraint.
         """
-        return self.cpu_only and any(
-            (level.get("succeeded") or 0) > 0 for level in self.measured(Backend.VLLM).levels
-        )
+        return self.cpu_only and vllm_served(self.load_tests)
 
     @property
     def vllm_unavailable_on_cpu(self) -> bool:
@@ -119,6 +117,11 @@ class Facts:
     @property
     def model_label(self) -> str:
         return (self.model or {}).get("name") or self.answers.model
+
+    @property
+    def plan(self) -> dict[str, Any] | None:
+        """The serving plan (``ServingPlan.as_dict()``) the estimate computed; None without one."""
+        return self.estimate["plan"] if self.estimate else None
 
     def vllm_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("vllm") or {}
@@ -190,6 +193,16 @@ class Levels:
                     level for level in result.get("levels") or () if level.get("concurrency")
                 )
         return {backend: Side(backend, "measured", tuple(rows[backend])) for backend in Backend}
+
+
+def vllm_served(load_tests: tuple[dict[str, Any], ...]) -> bool:
+    """A load test saw vLLM answer at least one request."""
+    return any(
+        (level.get("succeeded") or 0) > 0
+        for result in load_tests
+        if backend_for_kind(((result or {}).get("target") or {}).get("kind")) is Backend.VLLM
+        for level in (result or {}).get("levels") or ()
+    )
 
 
 # ---- cost ------------------------------------------------------------------------------------

@@ -20,10 +20,6 @@ OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address
 VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000
 
 
-def _tp(facts: Facts) -> int:
-    return int(facts.vllm_estimate().get("tensor_parallel_size") or 1)
-
-
 def _quantizations(facts: Facts) -> tuple[str, str]:
     """(vLLM format, Ollama format) for the asked quantization ('auto': each server's usual one)."""
     model = facts.model or {}
@@ -47,11 +43,13 @@ def vllm_unavailable(facts: Facts) -> str | None:
 
 
 def vllm_command(facts: Facts) -> str:
+    """``vllm serve`` as the plan sizes it (without an estimate: the answers' context alone)."""
     model = facts.model or {}
     repo = model.get("hf_repo") or facts.answers.model
-    parts = [f"vllm serve {repo}", f"--max-model-len {facts.answers.context_length}"]
-    if _tp(facts) > 1:
-        parts.append(f"--tensor-parallel-size {_tp(facts)}")
+    if facts.plan is not None:
+        parts = [f"vllm serve {facts.plan['vllm']['model']}", *facts.plan["vllm"]["serve_args"]]
+    else:
+        parts = [f"vllm serve {repo}", f"--max-model-len {facts.answers.context_length}"]
     vllm_quant, _ = _quantizations(facts)
     if vllm_quant in ("fp8",):
         parts.append("--quantization fp8")
@@ -131,7 +129,6 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     ctx = facts.answers.context_length
     mac = facts.platform == Platform.MACOS or facts.apple
     unavailable = vllm_unavailable(facts)
-    tp = _tp(facts)
     rows = [
         {
             "aspect": "Built for",
@@ -152,10 +149,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
                 if not vllm
                 else f"Does not fit as asked; {_latency(facts, Backend.VLLM)}"
             ),
-            "ollama": (
-                f"{_ollama_slots(ollama.get('num_parallel') or 1)}; "
-                f"{_latency(facts, Backend.OLLAMA)}"
-            ),
+            "ollama": f"{_ollama_slots(facts)}; {_latency(facts, Backend.OLLAMA)}",
             "yours": f"{_users(facts.users, 'peak concurrent')} (a handful is {HANDFUL_USERS})",
         },
         {
@@ -166,7 +160,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
         },
         {
             "aspect": "Multi-GPU",
-            "vllm": unavailable or _multi_gpu_text(vllm, tp),
+            "vllm": unavailable or _multi_gpu_text(facts),
             "ollama": "Limited: splits layers across GPUs",
             "yours": facts.hardware_label,
         },
@@ -210,21 +204,39 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
-def _multi_gpu_text(vllm: dict[str, Any], tp: int) -> str:
+def _multi_gpu_text(facts: Facts) -> str:
+    vllm = facts.vllm_estimate()
     if vllm and not vllm.get("fits"):
         return "Tensor parallelism (your GPUs cannot hold the model as asked)"
-    return (
-        f"Tensor parallelism (TP {tp} needed here)"
-        if tp > 1
-        else "Tensor parallelism (one GPU is enough here)"
-    )
+    if facts.plan is None:
+        return "Tensor parallelism"
+    plan = facts.plan["vllm"]
+    tp, dp = plan["tensor_parallel_size"], plan["data_parallel_size"]
+    text = f"TP {tp} needed here" if tp > 1 else "one GPU holds the model"
+    if dp > 1:
+        text += f"; {dp} data-parallel replicas use all {plan['gpus_used']} GPUs"
+    if plan["gpus_note"]:
+        text += f"; {plan['gpus_note']}"
+    return f"Tensor parallelism ({text})"
 
 
-def _ollama_slots(num_parallel: int) -> str:
-    if num_parallel <= 1:
-        return "One request at a time (OLLAMA_NUM_PARALLEL 1)"
+def _ollama_slots(facts: Facts) -> str:
+    """Ollama's concurrency as installed and as we set it (the plan's two Ollamas)."""
+    if facts.plan is None:
+        return "One request at a time as installed (OLLAMA_NUM_PARALLEL 1)"
+    installed, tuned = facts.plan["ollama_installed"], facts.plan["ollama"]
+    text = f"As installed: {_slots(installed)}"
+    if tuned["num_parallel"] != installed["num_parallel"]:
+        text += f"; as we set it: {_slots(tuned)}"
+    return text
+
+
+def _slots(plan: dict[str, Any]) -> str:
+    if plan["num_parallel"] <= 1:
+        return "one request at a time (OLLAMA_NUM_PARALLEL 1)"
     return (
-        f"{num_parallel} fixed slots, each with a full context (OLLAMA_NUM_PARALLEL {num_parallel})"
+        f"{plan['num_parallel']} fixed slots of {plan['num_ctx']:,} tokens each "
+        f"(OLLAMA_NUM_PARALLEL {plan['num_parallel']})"
     )
 
 
@@ -265,38 +277,49 @@ def _tput(facts: Facts, backend: Backend) -> str:
 
 
 def serving(facts: Facts, backend: Backend) -> dict[str, Any]:
-    """The configuration to deploy with: what the bundles render."""
+    """The chosen server's plan (what the bundles render), with its command and base URL; without
+    an estimate, the server's defaults sized by the answers."""
     model = facts.model or {}
     vllm_quant, ollama_quant = _quantizations(facts)
+    lora = bool(facts.answers.lora_adapters) or "multi_lora" in facts.answers.features
     if backend is Backend.VLLM:
-        vllm = facts.vllm_estimate()
+        plan = (
+            dict(facts.plan["vllm"])
+            if facts.plan
+            else {
+                "model": model.get("hf_repo") or facts.answers.model,
+                "quantization": vllm_quant,
+                "tensor_parallel_size": 1,
+                "data_parallel_size": 1,
+                "max_model_len": facts.answers.context_length,
+                "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
+            }
+        )
         return {
+            **plan,
             "backend": "vllm",
-            "model": model.get("hf_repo") or facts.answers.model,
-            "quantization": vllm_quant,
-            "tensor_parallel_size": _tp(facts),
             "gpu_count": facts.gpu_count,
-            "max_model_len": facts.answers.context_length,
-            "max_num_seqs": vllm.get("max_num_seqs"),
-            "gpu_memory_utilization": DEFAULT_GPU_MEMORY_UTILIZATION,
-            "enable_lora": bool(facts.answers.lora_adapters)
-            or "multi_lora" in facts.answers.features,
+            "enable_lora": lora,
             "max_loras": max(facts.answers.lora_adapters, 1),
             "base_url": VLLM_BASE_URL,
             "command": vllm_command(facts),
         }
+    plan = (
+        dict(facts.plan["ollama"])
+        if facts.plan
+        else {
+            "model": model.get("ollama_tag") or facts.answers.model,
+            "quantization": ollama_quant,
+            "num_ctx": facts.answers.context_length,
+            "num_parallel": 1,
+            "environment": {},
+        }
+    )
     return {
+        **plan,
         "backend": "ollama",
-        "model": model.get("ollama_tag") or facts.answers.model,
-        "quantization": ollama_quant,
-        "num_parallel": max(1, min(facts.users, HANDFUL_USERS)),
-        "context_length": facts.answers.context_length,
         "gpu_count": facts.gpu_count,
         "base_url": OLLAMA_BASE_URL,
-        "environment": {
-            "OLLAMA_NUM_PARALLEL": str(max(1, min(facts.users, HANDFUL_USERS))),
-            "OLLAMA_CONTEXT_LENGTH": str(facts.answers.context_length),
-        },
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from advisor.capacity import estimate as capacity
 from advisor.capacity.request import EstimateRequest
 from advisor.rules.answers import Answers
-from advisor.rules.thresholds import HANDFUL_USERS, PREDICTION_LEVELS
+from advisor.rules.thresholds import PREDICTION_LEVELS
 
 GIB = 1024**3
 MAX_PREDICTED_CONCURRENCY = 4096  # advisor.capacity.request.MAX_CONCURRENCY
@@ -32,11 +32,14 @@ def estimate_request(
     *,
     ram_bytes: int | None = None,
     measured_tps: dict[str, float] | None = None,
+    platform: str | None = None,
+    vllm_measured_on_cpu: bool = False,
 ) -> Any:
     """The capacity model's ``EstimateRequest`` for one configuration.
 
     ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
-    tokens/s per server, from load tests) calibrates the prediction.
+    tokens/s per server, from load tests) calibrates the prediction; ``platform`` and
+    ``vllm_measured_on_cpu`` decide whether the plan's vLLM can run at all.
     """
     return EstimateRequest(
         model=model,
@@ -48,9 +51,12 @@ def estimate_request(
         avg_prompt_tokens=answers.avg_prompt_tokens,
         avg_output_tokens=answers.avg_output_tokens,
         gpu_hourly_cost_usd=answers.gpu_hourly_cost_usd,
-        # Ollama sized as we tell the team to run it: their context, a slot per user up to a handful.
+        # Ollama as we tell the team to run it: their context (Ollama truncates longer prompts),
+        # the plan's slots for their peak.
         num_ctx=answers.context_length,
-        num_parallel=ollama_slots(answers),
+        peak_users=min(answers.peak_concurrent_users, MAX_PREDICTED_CONCURRENCY),
+        platform=platform,
+        vllm_measured_on_cpu=vllm_measured_on_cpu,
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
     )
@@ -79,11 +85,6 @@ def run_estimate(
         measured_tps=measured_tps,
     )
     return capacity.estimate(request).as_dict()
-
-
-def ollama_slots(answers: Answers) -> int:
-    """OLLAMA_NUM_PARALLEL as we advise it: one slot per user, up to a handful."""
-    return min(answers.peak_concurrent_users, HANDFUL_USERS)
 
 
 def fits(est: dict[str, Any], server: str) -> bool:

@@ -32,8 +32,9 @@ def test_it_takes_vllms_flags(api):
         "max_num_batched_tokens": 4096,
         "vllm_version": "0.11.0",
     }
-    vllm = api.post(URL, body, format="json").json()["vllm"]
-    assert vllm["tensor_parallel_size"] == 4 and vllm["data_parallel_replicas"] == 2
+    reply = api.post(URL, body, format="json").json()
+    vllm = reply["vllm"]
+    assert vllm["tensor_parallel_size"] == 4 and reply["plan"]["vllm"]["data_parallel_size"] == 2
     assert vllm["max_num_batched_tokens"] == 4096 and vllm["vllm_version"] == "0.11.0"
 
 

@@ -20,7 +20,7 @@ GIB = 1024**3
 @functools.cache
 def _real_estimate(model: str, gpu: str | None, gpu_count: int) -> dict:
     request = EstimateRequest(
-        model=model, gpu=gpu, gpu_count=gpu_count, concurrency=(1, 200), num_parallel=4
+        model=model, gpu=gpu, gpu_count=gpu_count, concurrency=(1, 200), peak_users=200
     )
     return capacity_estimate(request).as_dict()
 
@@ -56,12 +56,17 @@ def estimate(
     ``gpu_count`` x ``gpu``, with ``overrides`` merged into its sections (a dict updates the
     section of that name): the producer's shape, so a key it renames fails the bundle tests."""
     data = copy.deepcopy(_real_estimate(model, gpu, gpu_count))
+    _merge(data, overrides)
+    return data
+
+
+def _merge(data: dict, overrides: dict) -> None:
+    """``overrides`` into ``data``: a dict updates the section of that name, at any depth."""
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
+            _merge(data[key], value)
         else:
             data[key] = value
-    return data
 
 
 def answers(**overrides) -> dict:
@@ -94,7 +99,14 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
             model="llama-3.3-70b",
             gpu="a100-sxm-80gb",
             gpu_count=4,
-            vllm={"tensor_parallel_size": 4, "max_num_seqs": 512},
+            plan={
+                "vllm": {
+                    "tensor_parallel_size": 4,
+                    "data_parallel_size": 1,
+                    "max_num_seqs": 512,
+                    "quantization": "fp8",
+                }
+            },
         ),
         answers(
             model="meta-llama/Llama-3.3-70B-Instruct",
@@ -134,7 +146,9 @@ SCENARIOS: dict[str, tuple[dict, dict, dict]] = {
     ),
     "ollama-4090": (
         recommendation("ollama"),
-        estimate(gpu="rtx-4090", ollama={"kv_cache_type": "q8_0"}),
+        estimate(
+            gpu="rtx-4090", plan={"ollama": {"kv_cache_type": "q8_0", "flash_attention": True}}
+        ),
         answers(model="llama3.1:8b", gpu="NVIDIA GeForce RTX 4090", peak_concurrent_users=3),
     ),
 }

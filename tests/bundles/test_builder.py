@@ -89,7 +89,7 @@ def test_it_sets_ollama_context_parallelism_and_kv_type_from_the_estimate():
     env = yaml.safe_load(bundle.file("ollama/compose.nvidia.yaml").content)["services"]["ollama"][
         "environment"
     ]
-    tuned = scenario("ollama-4090")[1]["ollama"]["recommended"]
+    tuned = scenario("ollama-4090")[1]["plan"]["ollama"]
     assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
     assert env["OLLAMA_NUM_PARALLEL"] == str(tuned["num_parallel"])
     assert env["OLLAMA_KV_CACHE_TYPE"] == "q8_0" and env["OLLAMA_FLASH_ATTENTION"] == "1"
@@ -103,7 +103,7 @@ def test_it_keeps_a_laptop_ollama_on_loopback_and_a_cpu_box_without_gpus():
     container = _container(_k8s(cpu, "ollama/kubernetes.yaml")["Deployment"])
     assert "resources" not in container
     env = {e["name"]: e["value"] for e in container["env"]}
-    tuned = scenario("ollama-cpu")[1]["ollama"]["recommended"]
+    tuned = scenario("ollama-cpu")[1]["plan"]["ollama"]
     assert env["OLLAMA_FLASH_ATTENTION"] == "0"
     assert env["OLLAMA_CONTEXT_LENGTH"] == str(tuned["num_ctx"])
     assert "compose.cpu.yaml" in cpu.file("README.md").content
@@ -125,7 +125,7 @@ def test_it_explains_every_choice_with_the_recommendations_reasons_and_figures()
     assert "[ops.skills]" in readme and "Against" in readme  # opposing reason
     assert "Predicted p95 at 200 users" in readme  # warning
     assert "peak concurrent users below 4" in readme  # switch trigger
-    assert f"{est['vllm']['kv_cache_tokens']:,} tokens" in readme  # KV cache figure
+    assert f"{est['plan']['vllm']['kv_cache_tokens']:,} tokens" in readme  # KV cache figure
     assert "\n| 1 | " in readme and "\n| 200 | " in readme  # predicted performance rows
     for flag in ("--max-num-seqs", "--max-model-len", "--gpu-memory-utilization"):
         assert f"`{flag}`" in readme

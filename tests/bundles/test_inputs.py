@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from advisor.bundles import bundle_input_from
+from advisor.capacity.estimate import EstimateRequest
+from advisor.capacity.estimate import estimate as capacity_estimate
 from advisor.capacity.specs import Vendor
 from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
 from advisor.errors import AdvisorError
@@ -27,14 +29,16 @@ def test_it_sizes_from_the_answers_and_the_servers_defaults_without_an_estimate(
         ("vllm", "max_num_seqs"),
         ("vllm", "gpu_memory_utilization"),
         ("vllm", "tensor_parallel_size"),
-        ("ollama", "recommended"),
+        ("vllm", "data_parallel_size"),
+        ("ollama", "num_parallel"),
         ("ollama", "kv_cache_type"),
+        (None, "plan"),
         (None, "ollama_weights_bytes"),
     ],
 )
 def test_a_renamed_estimate_key_fails_instead_of_falling_back(section, key):
     est = estimate()
-    where = est[section] if section else est
+    where = est["plan"][section] if section else est
     where[f"{key}_renamed"] = where.pop(key)
     with pytest.raises(KeyError):
         bundle_input_from(recommendation("ollama"), est, answers())
@@ -49,11 +53,14 @@ def test_a_renamed_answer_fails_instead_of_falling_back(key):
 
 
 def test_it_takes_the_tuned_numbers_from_the_estimate():
-    est = estimate(vllm={"tensor_parallel_size": 4, "max_num_seqs": 512, "max_model_len": 32768})
+    est = estimate(
+        plan={"vllm": {"tensor_parallel_size": 2, "data_parallel_size": 2, "max_num_seqs": 512,
+                       "max_model_len": 32768}}
+    )  # fmt: skip
     inp = bundle_input_from(recommendation(), est, answers(gpu_count=4))
-    assert (inp.vllm.tensor_parallel_size, inp.vllm.max_num_seqs) == (4, 512)
-    assert inp.vllm.max_model_len == 32768
-    assert inp.vllm.kv_cache_tokens == est["vllm"]["kv_cache_tokens"]
+    assert (inp.vllm.tensor_parallel_size, inp.vllm.data_parallel_size) == (2, 2)
+    assert (inp.vllm.gpus, inp.vllm.max_num_seqs, inp.vllm.max_model_len) == (4, 512, 32768)
+    assert inp.vllm.kv_cache_tokens == est["plan"]["vllm"]["kv_cache_tokens"]
 
 
 def test_it_maps_a_catalog_model_to_both_servers_names():
@@ -97,14 +104,20 @@ def test_it_finds_the_gpu_vendor(gpu, count, vendor):
         ({"backend": "llamacpp"}, None, {"model": "x"}, "backend"),
         ({}, None, {"model": "bad name"}, "model"),
         ({}, None, {"model": ""}, "model"),
-        ({}, {"vllm": {"max_num_seqs": -3}}, {"model": "x"}, "max_num_seqs"),
-        ({}, {"vllm": {"tensor_parallel_size": 1.5}}, {"model": "x"}, "tensor_parallel_size"),
+        ({}, {"plan": {"vllm": {"max_num_seqs": -3}}}, {"model": "x"}, "max_num_seqs"),
+        (
+            {},
+            {"plan": {"vllm": {"tensor_parallel_size": 1.5}}},
+            {"model": "x"},
+            "tensor_parallel_size",
+        ),
+        ({}, {"plan": {"ollama": {"kv_cache_type": "q2"}}}, {"model": "x"}, "kv_cache_type"),
         ({}, None, {"model": "x", "gpu_count": "two"}, "gpu_count"),
         ({}, None, {"model": "x", "context_length": True}, "context_length"),
         ({"confidence": "high"}, None, {"model": "x"}, "confidence"),
         # A number the settings need, missing: an error naming it, not a None in the files.
         ({}, None, {"model": "x", "context_length": None}, "context_length"),
-        ({}, {"vllm": {"max_model_len": ""}}, {"model": "x"}, "max_model_len"),
+        ({}, {"plan": {"vllm": {"max_model_len": ""}}}, {"model": "x"}, "max_model_len"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_field(rec, est, ans, field):
@@ -148,27 +161,19 @@ def test_it_reads_the_rules_engines_trigger_warning_and_migration_shapes():
     assert "becomes" in inp.migration[3]
 
 
-def test_it_prefers_the_capacity_models_tuned_ollama_settings_over_the_defaults():
-    est = estimate(
-        ollama={
-            "num_ctx": 131072,  # what Ollama would pick by default on this GPU
-            "num_parallel": 1,
-            "recommended": {
-                "env": {
-                    "OLLAMA_CONTEXT_LENGTH": "2048",
-                    "OLLAMA_NUM_PARALLEL": "64",
-                    "OLLAMA_FLASH_ATTENTION": "1",
-                    "OLLAMA_KV_CACHE_TYPE": "q8_0",
-                },
-                "num_ctx": 2048,
-                "num_parallel": 64,
-                "fits_in_vram": True,
-            },
-        },
+def test_it_renders_ollama_as_we_set_it_not_as_installed():
+    est = estimate()
+    installed, tuned = est["plan"]["ollama_installed"], est["plan"]["ollama"]
+    assert (installed["num_ctx"], installed["num_parallel"]) != (
+        tuned["num_ctx"],
+        tuned["num_parallel"],
     )
     inp = bundle_input_from(recommendation("ollama"), est, answers())
-    assert (inp.ollama.num_ctx, inp.ollama.num_parallel) == (2048, 64)
-    assert inp.ollama.kv_cache_type == "q8_0" and inp.ollama.flash_attention
+    assert (inp.ollama.num_ctx, inp.ollama.num_parallel) == (
+        tuned["num_ctx"],
+        tuned["num_parallel"],
+    )
+    assert inp.ollama.memory_bytes == tuned["memory_bytes"]
     assert inp.weights_bytes == est["ollama_weights_bytes"] < est["weights_bytes"]  # the GGUF
 
 
@@ -181,6 +186,7 @@ def test_it_names_the_gpu_as_the_estimate_resolved_it():
 
 
 def test_it_turns_flash_attention_on_whenever_the_kv_cache_is_quantized():
-    est = estimate(gpu=None, gpu_count=0, ollama={"kv_cache_type": "q4_0"})
+    request = EstimateRequest(model="llama-3.1-8b", gpu_count=0, kv_cache_dtype="q4_0")
+    est = capacity_estimate(request).as_dict()
     inp = bundle_input_from(recommendation("ollama"), est, answers(gpu_count=0))
     assert inp.ollama.flash_attention and inp.ollama.kv_cache_type == "q4_0"

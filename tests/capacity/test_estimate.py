@@ -63,14 +63,16 @@ def test_it_picks_the_smallest_tp_size_that_fits():
         _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4)["vllm"]["tensor_parallel_size"]
         == 4
     )
-    short = _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4, max_model_len=8192)["vllm"]
-    assert short["tensor_parallel_size"] == 2 and short["data_parallel_replicas"] == 2
-    assert "--data-parallel-size" in short["serve_args"]
+    short = _estimate(model="llama-3.1-70b", gpu="h100", gpu_count=4, max_model_len=8192)
+    plan = short["plan"]["vllm"]
+    assert short["vllm"]["tensor_parallel_size"] == plan["tensor_parallel_size"] == 2
+    assert plan["data_parallel_size"] == 2 and plan["gpus_used"] == 4
+    assert "--data-parallel-size" in plan["serve_args"]
 
 
 def test_it_shortens_max_model_len_when_the_full_context_cannot_fit():
     data = _estimate(model="llama-3.1-8b", gpu="rtx-4090", gpu_count=1, quantization="bf16")
-    assert data["vllm"]["fits"] and data["vllm"]["max_model_len_auto"]
+    assert data["vllm"]["fits"] and data["plan"]["vllm"]["max_model_len_auto"]
     assert 768 <= data["vllm"]["max_model_len"] < 131072
     assert any("--max-model-len" in note for note in data["notes"])
 
@@ -97,7 +99,7 @@ def test_it_sends_vllm_only_formats_to_vllm_and_ollama_kv_types_to_ollama():
     assert q8["ollama"]["kv_cache_type"] == "q8_0" and q8["ollama"]["flash_attention"]
     fp8 = _estimate(model="qwen2.5-7b", gpu="l4", gpu_count=1, kv_cache_dtype="fp8")
     assert fp8["kv_bytes_per_token"] == 28 * 2 * 4 * 128  # 1 byte per element
-    assert "--kv-cache-dtype" in fp8["vllm"]["serve_args"]
+    assert "--kv-cache-dtype" in fp8["plan"]["vllm"]["serve_args"]
 
 
 def test_it_estimates_cpu_only_hosts():
@@ -182,14 +184,12 @@ def test_it_warns_when_ollamas_queue_would_overflow():
     )
 
 
-def test_it_lists_ollamas_defaults_next_to_the_recommendation():
-    data = _estimate(model="llama3.1:8b", gpu="l40s", gpu_count=1)
-    assert data["ollama"]["defaults"] == {
-        "OLLAMA_NUM_PARALLEL": 1,
-        "OLLAMA_CONTEXT_LENGTH": 32768,  # an L40S shows 44.99 GiB: the 24-48 GiB tier
-        "OLLAMA_KV_CACHE_TYPE": "f16",
-        "OLLAMA_MAX_QUEUE": 512,
-    }
+def test_it_plans_ollama_as_installed_with_its_defaults():
+    installed = _estimate(model="llama3.1:8b", gpu="l40s", gpu_count=1)["plan"]["ollama_installed"]
+    assert installed["label"] == "Ollama as installed" and installed["environment"] == {}
+    assert (installed["num_parallel"], installed["kv_cache_type"]) == (1, "f16")
+    assert installed["num_ctx"] == 32768  # an L40S shows 44.99 GiB: the 24-48 GiB tier
+    assert installed["max_queue"] == 512
 
 
 def test_it_notes_requests_longer_than_the_models_context():
@@ -261,7 +261,7 @@ def test_it_shows_ollamas_measured_size_beside_the_model():
 def test_it_takes_vllms_own_flags():
     """--tensor-parallel-size, --data-parallel-size, --max-num-seqs, --max-num-batched-tokens,
     --gpu-memory-utilization, --kv-cache-dtype, --max-model-len and the release."""
-    data = _estimate(
+    whole = _estimate(
         model="llama-3.1-70b",
         gpu="h100",
         gpu_count=8,
@@ -273,13 +273,14 @@ def test_it_takes_vllms_own_flags():
         kv_cache_dtype="fp8",
         max_model_len=32768,
         vllm_version="0.11.0",
-    )["vllm"]
-    assert data["tensor_parallel_size"] == 4 and data["data_parallel_replicas"] == 2
+    )
+    plan, data = whole["plan"]["vllm"], whole["vllm"]
+    assert data["tensor_parallel_size"] == 4 and plan["data_parallel_size"] == 2
     assert (data["max_num_seqs"], data["max_num_batched_tokens"]) == (256, 4096)
     assert data["gpu_memory_utilization"] == 0.9 and data["vllm_version"] == "0.11.0"
     assert data["accounting_release"] == "0.8.5"
     assert data["max_model_len"] == 32768
-    assert "--max-num-seqs" in data["serve_args"] and "--kv-cache-dtype" in data["serve_args"]
+    assert "--max-num-seqs" in plan["serve_args"] and "--kv-cache-dtype" in plan["serve_args"]
 
 
 @pytest.mark.parametrize(

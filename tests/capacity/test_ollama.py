@@ -83,68 +83,41 @@ def test_it_ignores_a_quantized_kv_cache_without_flash_attention():
     assert "OLLAMA_FLASH_ATTENTION=1" in fit.notes[0]
 
 
-def test_it_recommends_slots_and_context_for_the_target_concurrency():
-    model = resolve_model("llama-3.1-8b")
-    weights = kv.weights_bytes(model, resolve_quantization("Q4_K_M"))
-    settings = ollama.recommend_settings(
-        model,
-        weights_bytes=weights,
-        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
-        gpu_count=1,
-        prompt_tokens=1000,
-        output_tokens=500,
-        target_parallel=8,
-    )
-    assert settings["env"] == {"OLLAMA_CONTEXT_LENGTH": "2048", "OLLAMA_NUM_PARALLEL": "8"}
-    assert settings["fits_in_vram"]
-
-
-def test_it_never_recommends_less_context_than_the_user_needs():
-    """Ollama truncates prompts past num_ctx: the context length the user asked for is the floor."""
-    model = resolve_model("llama-3.1-8b")
-    settings = ollama.recommend_settings(
+def _tuned(model_id="llama-3.1-8b", *, gpu="rtx-4090", num_ctx=2048, target=8):
+    model = resolve_model(model_id)
+    return ollama.tuned_fit(
         model,
         weights_bytes=kv.weights_bytes(model, resolve_quantization("Q4_K_M")),
-        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
-        gpu_count=1,
-        prompt_tokens=1000,
-        output_tokens=500,
-        target_parallel=4,
-        required_context=8192,
+        vram_bytes=resolve_gpu(gpu).usable_memory_bytes if gpu else 0,
+        gpu_count=1 if gpu else 0,
+        num_ctx=num_ctx,
+        target_parallel=target,
     )
-    assert settings["env"]["OLLAMA_CONTEXT_LENGTH"] == "8192"
-    assert settings["num_ctx"] == 8192
+
+
+def test_it_sets_the_slots_asked_for_when_they_fit_with_flash_attention_on_a_gpu():
+    fit = _tuned(target=8)
+    assert (fit.num_parallel, fit.num_ctx, fit.kv_cache_type) == (8, 2048, "f16")
+    assert fit.fits_in_vram and fit.flash_attention
+
+
+def test_it_sizes_the_context_to_hold_one_request_and_never_below_the_users():
+    """Ollama truncates prompts past num_ctx: the context length the user asked for is the floor."""
+    model = resolve_model("llama-3.1-8b")
+    assert ollama.recommended_context(1000, 500, model) == 2048
+    assert ollama.recommended_context(1000, 500, model, required_context=8192) == 8192
 
 
 def test_it_turns_on_a_q8_cache_when_f16_cannot_hold_the_slots():
-    model = resolve_model("llama-3.1-8b")
-    weights = kv.weights_bytes(model, resolve_quantization("Q4_K_M"))
-    settings = ollama.recommend_settings(
-        model,
-        weights_bytes=weights,
-        vram_bytes=resolve_gpu("rtx-4090").usable_memory_bytes,
-        gpu_count=1,
-        prompt_tokens=6000,
-        output_tokens=2000,
-        target_parallel=16,
-    )
-    assert settings["env"]["OLLAMA_FLASH_ATTENTION"] == "1"
-    assert settings["env"]["OLLAMA_KV_CACHE_TYPE"] == "q8_0"
-    assert 1 <= settings["num_parallel"] <= 16
+    f16_only = _tuned(num_ctx=16384, target=16)
+    assert f16_only.kv_cache_type == "q8_0" and f16_only.flash_attention
+    assert 1 <= f16_only.num_parallel <= 16 and f16_only.fits_in_vram
 
 
-def test_it_keeps_cpu_only_recommendations_to_a_few_slots():
-    model = resolve_model("llama-3.2-3b")
-    settings = ollama.recommend_settings(
-        model,
-        weights_bytes=2 * GIB,
-        vram_bytes=0,
-        gpu_count=0,
-        prompt_tokens=500,
-        output_tokens=200,
-        target_parallel=32,
-    )
-    assert settings["num_parallel"] == ollama.CPU_MAX_USEFUL_PARALLEL
+def test_it_keeps_cpu_only_settings_to_a_few_slots():
+    fit = _tuned("llama-3.2-3b", gpu=None, target=32)
+    assert fit.num_parallel == ollama.CPU_MAX_USEFUL_PARALLEL
+    assert not fit.flash_attention
 
 
 @pytest.mark.parametrize("target", [1, 2, 7, 64, 257])

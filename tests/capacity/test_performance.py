@@ -62,6 +62,7 @@ def test_it_reproduces_the_a100_gap_between_vllm_and_default_ollama():
         "gpu_count": 1,
         "quantization": "fp16",
         "concurrency": (1, 16, 64, 256),
+        "num_parallel": 1,  # Ollama as installed
     }
     ollama_peak = max(p["output_token_throughput"] for p in _levels("ollama", **kwargs).values())
     vllm_peak = max(p["output_token_throughput"] for p in _levels("vllm", **kwargs).values())
@@ -72,7 +73,12 @@ def test_it_reproduces_the_a100_gap_between_vllm_and_default_ollama():
 
 def test_it_queues_ollama_requests_one_at_a_time_by_default():
     levels = _levels(
-        "ollama", model="llama-3.1-8b", gpu="rtx-4090", gpu_count=1, concurrency=(1, 4, 16)
+        "ollama",
+        model="llama-3.1-8b",
+        gpu="rtx-4090",
+        gpu_count=1,
+        concurrency=(1, 4, 16),
+        num_parallel=1,  # Ollama as installed
     )
     assert levels[1]["output_token_throughput"] == levels[16]["output_token_throughput"]
     assert levels[16]["queued"] == 15 and levels[16]["running"] == 1

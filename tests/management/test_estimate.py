@@ -41,7 +41,10 @@ def test_it_prints_a_readable_report():
     output = _run(
         "--model", "gemma3:270m", "--gpu", "rtx-4090", "--gpus", "1", "--concurrency", "1,4"
     )
-    assert "Gemma 3 270M" in output and "vllm serve --tensor-parallel-size 1" in output
+    assert (
+        "Gemma 3 270M" in output
+        and "vllm serve google/gemma-3-270m --tensor-parallel-size 1" in output
+    )
     assert "OLLAMA_NUM_PARALLEL" in output and "per 1M output tokens" in output
 
 

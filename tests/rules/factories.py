@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advisor.capacity import catalog
+from advisor.capacity.plan import OllamaPlan, OllamaSetting, ServingPlan, VllmPlan
 from advisor.rules.answers import Answers
 from advisor.rules.facts import Facts
 
@@ -53,7 +54,34 @@ def load_test(
 
 
 def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gpu_layers=33,
-             performance=(), weights_gib=15.0) -> dict:  # fmt: skip
+             performance=(), weights_gib=15.0, ollama_slots=1) -> dict:  # fmt: skip
+    """An ``Estimate.as_dict()`` with the figures the rules read, its plan built by the real
+    dataclasses so its shape is the producer's."""
+    vllm_plan = VllmPlan(
+        runs=True, why_not="", fits=vllm_fits, image="vllm/vllm-openai:v0.33.0",
+        model="meta-llama/Llama-3.1-8B-Instruct", quantization="bf16", tensor_parallel_size=tp,
+        data_parallel_size=1, gpus_available=tp, gpus_note="", max_model_len=8192,
+        max_model_len_auto=False, max_num_seqs=1024, max_num_batched_tokens=8192,
+        gpu_memory_utilization=0.92, kv_cache_dtype="auto", kv_cache_bytes=50 * 1024**3,
+        kv_cache_tokens=int(max_concurrency * 8192), kv_source="model",
+        max_concurrency=max_concurrency, request_tokens=768,
+        requests_held=min(1024.0, max_concurrency * 8192 / 768),
+    )  # fmt: skip
+
+    def ollama(setting: OllamaSetting, slots: int) -> OllamaPlan:
+        return OllamaPlan(
+            setting=setting, image="ollama/ollama:0.34.2", model="llama3.1:8b",
+            quantization="Q4_K_M", num_ctx=8192, num_parallel=slots, kv_cache_type="f16",
+            flash_attention=setting is OllamaSetting.TUNED, gpu_layers=gpu_layers,
+            total_layers=33, max_queue=512, memory_bytes=6 * 1024**3, memory_source="model",
+            fits_in_vram=ollama_fits, gpus_used=1,
+        )  # fmt: skip
+
+    plan = ServingPlan(
+        vllm=vllm_plan,
+        ollama_installed=ollama(OllamaSetting.INSTALLED, 1),
+        ollama=ollama(OllamaSetting.TUNED, ollama_slots),
+    )
     return {
         "weights_bytes": int(weights_gib * 1024**3),
         "kv_bytes_per_token": 131072,
@@ -67,13 +95,14 @@ def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gp
         "ollama": {
             "fits_in_vram": ollama_fits,
             "num_ctx": 8192,
-            "num_parallel": 1,
+            "num_parallel": ollama_slots,
             "gpu_layers": gpu_layers,
             "total_layers": 33,
             "memory_bytes": 6 * 1024**3,
         },  # fmt: skip
         "performance": list(performance),
         "cost": {},
+        "plan": plan.as_dict(),
     }
 
 

@@ -166,11 +166,21 @@ def _figures(inp: BundleInput) -> list[str]:
         lines.append(f"- Model weights: {gib(inp.weights_bytes)}")
     if inp.backend is Backend.VLLM:
         v = inp.vllm
+        lines.append(
+            f"- GPUs: {v.gpus} (tensor-parallel {v.tensor_parallel_size} x data-parallel "
+            f"{v.data_parallel_size})"
+        )
         if v.kv_cache_tokens is not None:
-            lines.append(f"- KV cache: {v.kv_cache_tokens:,} tokens")
+            lines.append(f"- KV cache: {v.kv_cache_tokens:,} tokens per replica")
+        if v.requests_held is not None and v.request_tokens is not None:
+            lines.append(
+                f"- Requests of your size ({v.request_tokens:,} tokens) held at once: "
+                f"{v.requests_held:,.1f}"
+            )
         if v.max_concurrency is not None:
             lines.append(
-                f"- Requests of {v.max_model_len:,} tokens that fit at once: {v.max_concurrency:.2f}"
+                f"- Requests of {v.max_model_len:,} tokens (max-model-len) one replica holds: "
+                f"{v.max_concurrency:.2f}"
             )
         budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
     else:
@@ -179,6 +189,10 @@ def _figures(inp: BundleInput) -> list[str]:
             lines.append(f"- Fits in GPU memory: {'yes' if o.fits_in_vram else 'no'}")
         if o.gpu_layers is not None and o.total_layers is not None:
             lines.append(f"- Layers on the GPU: {o.gpu_layers} of {o.total_layers}")
+        lines.append(
+            f"- Slots: {o.num_parallel} x {o.num_ctx:,} tokens (OLLAMA_NUM_PARALLEL x "
+            "OLLAMA_CONTEXT_LENGTH)"
+        )
         if o.memory_bytes is not None:
             lines.append(f"- Memory for weights + KV + graph: {gib(o.memory_bytes)}")
         budget = startup_budget_s(inp, engine_init_s=OLLAMA_ENGINE_INIT_S)

@@ -35,6 +35,17 @@ def vllm_flags(inp: BundleInput) -> list[Flag]:
             f"the smallest GPU count that holds the weights and divides the heads "
             f"({v.tensor_parallel_size} x {inp.gpu_name or 'GPU'})",
         ),
+    ]
+    if v.data_parallel_size > 1:
+        flags.append(
+            Flag(
+                "--data-parallel-size",
+                str(v.data_parallel_size),
+                f"{v.data_parallel_size} replicas of {v.tensor_parallel_size} GPU(s) each, so "
+                f"all {v.gpus} GPUs serve",
+            )
+        )
+    flags += [
         Flag(
             "--gpu-memory-utilization",
             f"{v.gpu_memory_utilization:g}",
@@ -52,6 +63,14 @@ def vllm_flags(inp: BundleInput) -> list[Flag]:
             f"requests batched at once; sized to your {inp.peak_concurrent_users} peak users and {kv}",
         ),
     ]
+    if v.max_num_batched_tokens:
+        flags.append(
+            Flag(
+                "--max-num-batched-tokens",
+                str(v.max_num_batched_tokens),
+                "tokens per scheduler step; the capacity model sized the KV budget with it",
+            )
+        )
     if v.quantization:
         flags.append(
             Flag("--quantization", v.quantization, "weight format chosen in the questionnaire")

@@ -50,7 +50,7 @@ def _header(inp: BundleInput, flavour: str) -> str:
 
 def _compose(inp: BundleInput, *, rocm: bool) -> dict[str, Any]:
     budget = startup_budget_s(inp, engine_init_s=VLLM_ENGINE_INIT_S)
-    gpus = inp.vllm.tensor_parallel_size
+    gpus = inp.vllm.gpus
     service: dict[str, Any] = {
         "image": f"${{{ROCM_IMAGE_VAR}:-{VLLM_ROCM_IMAGE}}}"
         if rocm

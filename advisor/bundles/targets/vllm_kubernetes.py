@@ -53,7 +53,7 @@ def render(inp: BundleInput) -> list[BundleFile]:
 
 
 def _pod_spec(inp: BundleInput, budget: int) -> dict[str, Any]:
-    gpus = inp.vllm.tensor_parallel_size
+    gpus = inp.vllm.gpus
     resource = kube.GPU_RESOURCE.get(inp.gpu_vendor, kube.GPU_RESOURCE[Vendor.NVIDIA])
     image = VLLM_ROCM_IMAGE if inp.gpu_vendor is Vendor.AMD else VLLM_IMAGE
     secret = f"{inp.name}-secrets"

@@ -1,0 +1,96 @@
+"""The serving plan: one sizing per server, and every statement reads it (no second sizing)."""
+
+from __future__ import annotations
+
+import yaml
+
+from advisor.bundles import build_bundle
+from advisor.capacity.estimate import EstimateRequest, estimate
+from advisor.capacity.report import estimate_text
+from advisor.rules.assemble import facts_build
+from advisor.rules.recommend import recommend
+from probes.kinds import Backend
+from tests.rules.factories import answers
+
+
+def _concurrency_row(advice) -> dict:
+    return next(row for row in advice.comparison if row["aspect"] == "Concurrency")
+
+
+def _bundle(advice, facts):
+    ans = facts.answers.as_dict()
+    ans.update(gpu=(facts.gpu or {}).get("id"), gpu_count=facts.gpu_count)
+    return build_bundle(advice.as_dict(), facts.estimate, ans)
+
+
+def test_it_states_ollama_as_installed_and_as_we_set_it_for_200_users_on_an_h100():
+    facts = facts_build(
+        answers(model="llama-3.1-8b", peak_concurrent_users=200, use_case="production")
+    )
+    advice = recommend(facts)
+    installed, tuned = facts.plan["ollama_installed"], facts.plan["ollama"]
+    assert installed["num_parallel"] == 1 and tuned["num_parallel"] == 4
+    row = _concurrency_row(advice)["ollama"]
+    assert "As installed: one request at a time" in row
+    assert f"as we set it: {tuned['num_parallel']} fixed slots" in row
+    # The predicted Ollama levels are Ollama as we set it: 4 running, the rest queued.
+    level = facts.predicted(Backend.OLLAMA).at(200)
+    assert level["running"] == tuned["num_parallel"]
+
+
+def test_the_estimate_cli_sets_the_plans_slots_not_one_per_user():
+    result = estimate(
+        EstimateRequest(model="llama-3.1-8b", gpu="h100", concurrency=(1, 200), peak_users=200)
+    ).as_dict()
+    text = estimate_text(result)
+    assert f"OLLAMA_NUM_PARALLEL={result['plan']['ollama']['num_parallel']}" in text
+    assert "OLLAMA_NUM_PARALLEL=200" not in text
+
+
+def test_a_solo_mac_page_and_bundle_show_the_same_slots_and_memory():
+    facts = facts_build(
+        answers(
+            model="llama-3.1-8b",
+            gpu="apple-m3-max",
+            platform="macos",
+            peak_concurrent_users=1,
+            deployment_target="laptop",
+        )
+    )
+    advice = recommend(facts)
+    tuned = facts.plan["ollama"]
+    assert advice.backend is Backend.OLLAMA
+    assert advice.serving["num_parallel"] == tuned["num_parallel"] == 1
+    bundle = _bundle(advice, facts)
+    setenv = bundle.file("ollama/macos/setenv.sh").content
+    assert f"launchctl setenv OLLAMA_NUM_PARALLEL {tuned['num_parallel']}" in setenv
+    assert f"{tuned['memory_bytes'] / 1024**3:.1f} GiB" in bundle.file("README.md").content
+
+
+def test_it_uses_every_gpu_with_data_parallel_replicas():
+    """Llama 3.3 70B on 4x A100 80GB for 50 users: two replicas of TP 2, not TP 2 and two idle."""
+    facts = facts_build(
+        answers(
+            model="llama-3.3-70b",
+            gpu="a100-sxm-80gb",
+            gpu_count=4,
+            peak_concurrent_users=50,
+            use_case="production",
+        )
+    )
+    advice = recommend(facts)
+    plan = facts.plan["vllm"]
+    assert advice.backend is Backend.VLLM
+    assert (plan["tensor_parallel_size"], plan["data_parallel_size"], plan["gpus_used"]) == (
+        2,
+        2,
+        4,
+    )
+    assert advice.serving["data_parallel_size"] == 2
+    assert "--data-parallel-size 2" in advice.serving["command"]
+    bundle = _bundle(advice, facts)
+    compose = yaml.safe_load(bundle.file("vllm/compose.nvidia.yaml").content)["services"]["vllm"]
+    assert compose["deploy"]["resources"]["reservations"]["devices"][0]["count"] == 4
+    command = compose["command"]
+    assert command[command.index("--data-parallel-size") + 1] == "2"
+    assert not any("add GPUs" in w["message"] for w in advice.warnings)
