@@ -84,13 +84,14 @@ def _vllm_capacity(point: Point, *, budget_gib: float | None = None) -> vllm.Vll
         gpu = gpu.with_memory(int(point["gpu_memory_gib"] * GIB))
         # A logged CUDA total (vLLM's total_gpu_memory) is the figure vLLM multiplies.
         gpu = replace(gpu, cuda_total_bytes=int(point["gpu_memory_gib"] * GIB))
-    weights = kv.vllm_weights_bytes(model, resolve_quantization(point["quantization"]))
+    quantization = resolve_quantization(point["quantization"])
+    weights = kv.vllm_weights_bytes(model, quantization)
     tp = int(settings.get("tensor_parallel_size") or 1)
     if settings.get("expert_parallel"):
         # Data-parallel attention, experts spread over the GPUs: weights_bytes is the whole model
         # and vllm_capacity divides by TP, so hand it one GPU's share.
         weights = kv.expert_parallel_weights_per_gpu(
-            model, weights, int(settings.get("data_parallel_size") or 1)
+            model, quantization, weights, int(settings.get("data_parallel_size") or 1)
         )
     return vllm.vllm_capacity(
         model,

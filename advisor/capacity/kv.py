@@ -65,18 +65,26 @@ def weights_bytes_per_gpu(total_weights_bytes: int, tensor_parallel_size: int) -
     return int(math.ceil(total_weights_bytes / max(1, tensor_parallel_size)))
 
 
-def expert_parallel_weights_per_gpu(model: ModelSpec, total_weights_bytes: int, gpus: int) -> int:
+def expert_parallel_weights_per_gpu(
+    model: ModelSpec, quantization: Quantization, total_weights_bytes: int, gpus: int
+) -> int:
     """Weights one GPU holds under data-parallel attention with expert parallelism over ``gpus``
     (vLLM ``--data-parallel-size N --enable-expert-parallel``): the routed experts are spread over
-    the GPUs, everything else (attention, embeddings, shared experts) is on each of them. The
-    expert share of the parameters follows from the active count as in
-    ``performance.weights_read_per_step``."""
+    the GPUs (``FusedMoE`` keeps ``num_experts / ep_size`` of them, ``determine_expert_map`` in
+    ``model_executor/layers/fused_moe/layer.py``), everything else (attention, the bf16 embedding
+    and lm_head, shared experts) is whole on each of them. The expert parameters follow from the
+    active count as in ``performance.weights_read_per_step`` and are sized at the format's bits:
+    they are linear layers, so a linear-only format quantizes them, while the embedding stays in
+    16-bit and is part of the replicated rest."""
     if not model.is_moe or gpus <= 1:
         return int(total_weights_bytes)
     experts, active = model.expert_counts
     expert_params = (model.params_total - model.params_active) * experts / (experts - active)
-    share = min(1.0, expert_params / model.params_total)
-    return int(math.ceil(total_weights_bytes * (share / gpus + (1 - share))))
+    expert_bytes = min(
+        float(total_weights_bytes),
+        min(expert_params, model.params_total) * quantization.bits_per_weight / 8,
+    )
+    return int(math.ceil(total_weights_bytes - expert_bytes + expert_bytes / gpus))
 
 
 def kv_heads_per_rank(model: ModelSpec, tensor_parallel_size: int) -> int:

@@ -18,9 +18,10 @@ vLLM 0.33.0 (the pinned release; paths are inside the ``vllm`` wheel of that ver
 - ``engine/arg_utils.py:2940`` ``get_batch_defaults`` (API server): >= 160 GiB -> 16384 batched
   tokens and 1024 sequences; >= 70 GiB and not an A100 nor a GB10 -> 8192 and 1024; else 2048 and 256.
 
-Older releases differ where the table below says so (each read in that release's wheel: 0.8.5,
-0.9.2, 0.21.0, 0.27.1, 0.33.0). Where vLLM measures a term instead of computing it, the constant is
-counted from the code or fitted to public start-up logs, and says which.
+Older releases differ where the table below says so (each read in that release's wheel: 0.7.2,
+0.8.5, 0.9.2, 0.10.1, 0.11.0, 0.21.0, 0.27.1, 0.33.0). Where vLLM measures a term instead of
+computing it, the constant is counted from the code or taken from public start-up logs, and says
+which.
 """
 
 from __future__ import annotations
@@ -43,27 +44,36 @@ from advisor.releases import VLLM_RELEASE
 FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 36
 V0_FORWARD_BYTES_PER_TOKEN_PER_HIDDEN = 27
 # The dummy sampler run's peak per logit (max_num_seqs x vocab_size), by sampler implementation:
-# - sort-based top-k/top-p (V0, and V1 0.8.5 to 0.11; `apply_top_k_top_p` sorts the float32
-#   logits): FITTED to
-#   two public gpt-oss-120b start-ups on one H100 with 1024 sequences (vllm-project/vllm issues 23278
-#   and 27508: about 7.4 GiB of non-weight, non-KV memory whatever max_num_batched_tokens) -> 37 B:
-#   bf16 logits, a float32 copy, sort values, int64 sort indices, softmax, masks, probabilities.
+# - sort-based top-k/top-p (V0, and V1 0.8.5 to 0.11; `apply_top_k_top_p` in
+#   v1/sample/ops/topk_topp_sampler.py of the 0.10.1 wheel sorts the float32 logits and keeps
+#   int64 indices, softmax, cumsum, masks and a scatter beside them): 39 B, from the one public log
+#   that prints the activation term of a sampler-bound profile run, V0 0.7 on an RTX 4060 (vllm
+#   issue 13882: "PyTorch activation peak memory takes 1.42GiB" for 256 x 152,064 logits; that
+#   point is in-sample for this constant). Checked out of sample on two V1 gpt-oss-120b start-ups
+#   on one H100 with 1024 sequences and a 201,088-token vocabulary (vllm issues 23278 and 27508).
 # - Triton top-k/top-p (0.21.0 and 0.33.0 wheels: `apply_top_k_top_p_triton` for 8 rows or more,
 #   masking in place), counted from the code of 0.33.0's generator warm-up (`_dummy_sampler_run`
 #   lines 5912-5925 -> `forward_native`): bf16 logits (2) + float32 logits (4) + softmax
 #   probabilities (4) + exponential noise (4, `random_sample`; the division is in place) = 14 B.
-#   The V0 4060 log of vllm issue 13882 (1.42 GiB activation peak for 256 x 152,064 logits and a
-#   0.37 GiB forward pass) gives 39 B: the same implementation, checked out of sample.
-SORT_SAMPLER_BYTES_PER_LOGIT = 37
+SORT_SAMPLER_BYTES_PER_LOGIT = 39
 TRITON_SAMPLER_BYTES_PER_LOGIT = 14
 # CUDA graph estimate (0.21+): "Estimated CUDA graph memory: 0.17 GiB total" (TP4, RTX 3090,
 # noonghunna/club-3090 issue 127) and 0.36 GiB (TP2, gpustack/runner PR 251). A middle value.
 CUDA_GRAPH_BYTES = int(0.3 * GIB)
-# Non-torch memory the worker adds (cuBLAS workspaces; NCCL and custom all-reduce buffers under
-# TP): "non_torch_memory takes" 0.03, 0.09, 0.12, 0.26, 0.32, 0.35, 0.35 and 0.65 GiB on one GPU in
-# public 0.6-0.8 logs (vllm issues 10517, 13882 and others quoted in public repositories): median 0.3.
-NON_TORCH_BYTES_SINGLE_GPU = int(0.3 * GIB)
-NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.4 * GIB)
+# Non-torch memory the profile counts depends on where the release takes its baseline snapshot:
+# - up to 0.6.4 it is everything CUDA holds outside torch, the CUDA context and cuBLAS included:
+#   "non_torch_memory=0.35GiB" on one RTX 3090 (vllm issue 10517, 0.6.4 wording).
+# - from 0.6.5 (V0 `memory_profiling`; read in the 0.7.2 wheel, worker.py:161; 0.6.5 is where the
+#   log wording changes, that wheel was not read) and in V1 up to 0.10
+#   (0.10.1 wheel gpu_worker.py:174) the baseline is taken after the CUDA context is made but
+#   before `init_worker_distributed_environment`: one GPU adds little ("non_torch_memory takes
+#   0.03GiB", RTX 4060, issue 13882), tensor parallelism adds NCCL and custom all-reduce buffers
+#   (0.25 GiB per RTX 4090 with TP 2, issue 13061 -> 0.22 more).
+# - from 0.11 (0.11.0 wheel gpu_worker.py:169-182; 0.33.0 lines 504-541, after the cuBLAS
+#   handles too) the snapshot follows the distributed set-up, so those buffers are baseline.
+NON_TORCH_BYTES_WITH_CONTEXT = int(0.35 * GIB)
+NON_TORCH_BYTES_AFTER_CONTEXT = int(0.03 * GIB)
+NON_TORCH_BYTES_EXTRA_WITH_TP = int(0.22 * GIB)
 # The CUDA runtime reports less than nvidia-smi's memory.total: the driver keeps about 450 MiB
 # (H100 80GB: nvidia-smi 81,559 MiB vs 79.15 GiB in vLLM logs; RTX 3090: 24,576 MiB vs 23.58 GiB
 # in vllm-project/vllm issue 10517). Used only for GPUs without a logged CUDA total.
@@ -88,6 +98,8 @@ class VllmRelease:
     reserves_cuda_graphs: bool  # CUDA graph estimate subtracted from the KV budget
     has_160gib_tier: bool  # get_batch_defaults' largest tier (B200-class GPUs), GB10 kept small
     source: str
+    non_torch_bytes: int = NON_TORCH_BYTES_AFTER_CONTEXT  # one GPU
+    non_torch_extra_with_tp_bytes: int = 0  # NCCL / custom all-reduce, when counted
 
     @property
     def profiles_sampler(self) -> bool:
@@ -105,6 +117,18 @@ RELEASES = (
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
         source="vllm/worker/worker.py determine_num_available_blocks (V0 engine; public logs)",
+        non_torch_bytes=NON_TORCH_BYTES_WITH_CONTEXT,
+        non_torch_extra_with_tp_bytes=NON_TORCH_BYTES_EXTRA_WITH_TP,
+    ),
+    VllmRelease(
+        "0.6.5",
+        0.9,
+        v1_engine=False,
+        sampler_bytes_per_logit=SORT_SAMPLER_BYTES_PER_LOGIT,
+        reserves_cuda_graphs=False,
+        has_160gib_tier=False,
+        source="V0 memory_profiling against a baseline snapshot (0.7.2 wheel worker.py:161)",
+        non_torch_extra_with_tp_bytes=NON_TORCH_BYTES_EXTRA_WITH_TP,
     ),
     VllmRelease(
         "0.8.0",
@@ -114,6 +138,7 @@ RELEASES = (
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
         source="V1 by default; 0.8.0 logs show a 1.2 GiB activation peak with 1024 sequences",
+        non_torch_extra_with_tp_bytes=NON_TORCH_BYTES_EXTRA_WITH_TP,
     ),
     VllmRelease(
         "0.8.5",
@@ -122,7 +147,17 @@ RELEASES = (
         sampler_bytes_per_logit=SORT_SAMPLER_BYTES_PER_LOGIT,
         reserves_cuda_graphs=False,
         has_160gib_tier=False,
-        source="0.8.5 wheel: profile_run calls _dummy_sampler_run; 0.9.2 still sorts",
+        source="0.8.5 wheel: profile_run calls _dummy_sampler_run; 0.9.2 and 0.10.1 still sort",
+        non_torch_extra_with_tp_bytes=NON_TORCH_BYTES_EXTRA_WITH_TP,
+    ),
+    VllmRelease(
+        "0.11.0",
+        0.9,
+        v1_engine=True,
+        sampler_bytes_per_logit=SORT_SAMPLER_BYTES_PER_LOGIT,
+        reserves_cuda_graphs=False,
+        has_160gib_tier=False,
+        source="0.11.0 wheel: the memory snapshot follows the distributed set-up",
     ),
     VllmRelease(
         "0.21.0",
@@ -279,6 +314,6 @@ def memory_terms(
         rope_cache=model.max_context * rotary_dim * ROPE_CACHE_BYTES_PER_ELEMENT,
         forward_peak=forward,
         sampler_peak=sampler,
-        non_torch=NON_TORCH_BYTES_SINGLE_GPU + (NON_TORCH_BYTES_EXTRA_WITH_TP if tp > 1 else 0),
+        non_torch=rel.non_torch_bytes + (rel.non_torch_extra_with_tp_bytes if tp > 1 else 0),
         cuda_graphs=CUDA_GRAPH_BYTES if rel.reserves_cuda_graphs else 0,
     )

@@ -61,20 +61,10 @@ def test_it_keeps_prefill_within_30_percent_on_most_held_out_points(summary):
     assert summary["prefill_held_out"].fraction >= 0.7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="2 of 4 fully stated vLLM KV budgets within 2% (median 4.1%): vLLM measures its "
-    "activation and non-torch memory, public logs rarely give every term (docs/capacity.md)",
-)
 def test_it_keeps_the_vllm_kv_budget_within_2_percent_on_90_percent_of_stated_points(summary):
     assert summary["kv_budget_stated"].fraction >= 0.9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="9 of 10 fit/refuse answers right: Qwen3-Coder-480B FP8 on 8 x H20 with expert "
-    "parallelism at 0.95 is called a fit (62.24 GiB modelled vs 55.65 logged)",
-)
 def test_it_answers_every_fit_or_refuse_like_vllm(summary):
     assert summary["fit_refuse"].fraction == 1.0
 

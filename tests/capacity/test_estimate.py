@@ -278,7 +278,7 @@ def test_it_takes_vllms_own_flags():
     assert data["tensor_parallel_size"] == 4 and plan["data_parallel_size"] == 2
     assert (data["max_num_seqs"], data["max_num_batched_tokens"]) == (256, 4096)
     assert data["gpu_memory_utilization"] == 0.9 and data["vllm_version"] == "0.11.0"
-    assert data["accounting_release"] == "0.8.5"
+    assert data["accounting_release"] == "0.11.0"
     assert data["max_model_len"] == 32768
     assert "--max-num-seqs" in plan["serve_args"] and "--kv-cache-dtype" in plan["serve_args"]
 

@@ -73,3 +73,18 @@ def test_it_uses_the_checkpoint_size_for_mixed_native_formats():
     assert kv.weights_bytes(model, resolve_quantization("bf16")) == pytest.approx(
         41.8 * GB, rel=1e-3
     )
+
+
+def test_it_keeps_the_bf16_embedding_whole_on_every_expert_parallel_gpu():
+    """Qwen3-Coder-480B FP8 over 8 GPUs: 1/8 of the FP8 experts plus the whole attention and the
+    16-bit embedding and lm_head (3.5 GiB) on each, about 67 GiB; splitting the bytes by the
+    parameter share would give 65.6 GiB and call vLLM's refused 0.95 start-up a fit."""
+    model = resolve_model("qwen3-coder-480b-a35b")
+    fp8 = resolve_quantization("fp8")
+    total = kv.vllm_weights_bytes(model, fp8)
+    per_gpu = kv.expert_parallel_weights_per_gpu(model, fp8, total, 8)
+    experts, active = model.expert_counts
+    expert_bytes = (model.params_total - model.params_active) * experts / (experts - active)
+    assert per_gpu == pytest.approx(total - expert_bytes * 7 / 8, rel=1e-9)
+    assert 66.5 * GIB < per_gpu < 67.5 * GIB
+    assert kv.expert_parallel_weights_per_gpu(model, fp8, total, 1) == total

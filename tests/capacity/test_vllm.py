@@ -103,7 +103,7 @@ def test_it_counts_the_sampler_and_cuda_graphs_in_the_pinned_release():
     )
     assert new.vllm_version == "0.33.0" and new.gpu_memory_utilization == 0.92
     assert new.sampler_peak_bytes == 1024 * 128256 * 14
-    assert sorted_.sampler_peak_bytes == 1024 * 128256 * 37
+    assert sorted_.sampler_peak_bytes == 1024 * 128256 * 39
     assert new.cuda_graph_bytes > 0
     assert old.gpu_memory_utilization == 0.9 and old.sampler_peak_bytes == 0
     assert sorted_.available_kv_cache_bytes < new.available_kv_cache_bytes
@@ -194,3 +194,26 @@ def test_it_models_the_release_the_product_pins():
 
     assert release().version == VLLM_RELEASE
     assert VLLM_RELEASE in {item.version for item in RELEASES}
+
+
+def test_it_counts_non_torch_memory_where_each_release_takes_its_snapshot():
+    """Up to 0.6.4 the CUDA context is counted; 0.6.5-0.10 count NCCL buffers under TP (their
+    snapshot precedes the distributed set-up); from 0.11 the snapshot follows it."""
+    model = resolve_model("llama-3.1-8b")
+    weights = kv.weights_bytes(model, resolve_quantization("bf16"))
+    gpu = resolve_gpu("h100")
+
+    def non_torch(version: str, tp: int) -> int:
+        capacity = vllm_capacity(
+            model,
+            gpu,
+            tensor_parallel_size=tp,
+            weights_bytes=weights,
+            kv_dtype_bytes=2,
+            vllm_version=version,
+        )
+        return capacity.non_torch_bytes
+
+    assert non_torch("0.6.4", 1) > non_torch("0.7.3", 1)
+    assert non_torch("0.10.1", 2) - non_torch("0.10.1", 1) == int(0.22 * GIB)
+    assert non_torch("0.11.0", 2) == non_torch("0.11.0", 1) == non_torch("0.33.0", 2)
