@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from advisor.capacity import kv, performance, vllm
+from advisor.capacity import kv, ollama, performance, vllm
 from advisor.capacity.catalog import resolve_gpu, resolve_model, resolve_quantization
 from advisor.capacity.estimate import ollama_engine
 from advisor.capacity.request import EstimateRequest
@@ -133,17 +133,25 @@ def _speed(point: Point) -> tuple[float, str]:
 
 
 def _ollama_memory(point: Point) -> tuple[float, float]:
+    """The ``size`` (GB) and GPU share the point's Ollama release reports for its settings."""
     settings = point["settings"]
-    request = EstimateRequest(
-        model=point["model"],
-        gpu=point["gpu"],
-        quantization=point["quantization"],
-        gpu_memory_gib=point.get("gpu_memory_gib"),
-        concurrency=(1,),
-        num_parallel=int(settings.get("num_parallel") or 1),
+    model = resolve_model(point["model"])
+    gpu = resolve_gpu(point["gpu"])
+    if point.get("gpu_memory_gib"):
+        gpu = gpu.with_memory(int(point["gpu_memory_gib"] * GIB))
+    kv_type = str(settings.get("kv_cache_type") or "f16")
+    fit = ollama.ollama_fit(
+        model,
+        weights_bytes=kv.weights_bytes(model, resolve_quantization(point["quantization"])),
+        vram_bytes=gpu.usable_memory_bytes,
+        gpu_count=int(point.get("gpu_count") or 1),
         num_ctx=int(settings["num_ctx"]),
+        num_parallel=int(settings.get("num_parallel") or 1),
+        kv_cache_type=kv_type,
+        kv_dtype_bytes=ollama.KV_BYTES[kv_type],
+        flash_attention=bool(settings.get("flash_attention")),
+        release=point.get("release"),
     )
-    _, fit, _ = ollama_engine(request)
     return fit.memory_bytes / GB, fit.gpu_fraction
 
 

@@ -1,16 +1,31 @@
 """Ollama's memory fit: weights + num_ctx x num_parallel KV + compute graph + reserve vs VRAM.
 
-Sources: ollama/ollama ``llm/memory.go`` (layer-by-layer fit, the 457 MiB minimum free memory per
-GPU), ``fs/ggml/ggml.go`` ``GraphSize`` (compute-graph estimate; the llama formula is applied to every
-architecture here), ``envconfig/config.go`` and docs/faq.md (defaults: OLLAMA_NUM_PARALLEL 1,
-OLLAMA_CONTEXT_LENGTH tiered by VRAM, OLLAMA_KV_CACHE_TYPE f16, which q8_0/q4_0 replace only with
-OLLAMA_FLASH_ATTENTION=1). Ollama spreads layers over several GPUs (no tensor parallelism) and keeps
-what does not fit in system RAM, running those layers on the CPU.
+What ``/api/ps`` reports as ``size`` (and ``ollama ps`` prints) depends on the release:
+
+- Up to 0.12.10 Ollama *estimated* it before loading (``llm/memory.go`` ``estimateGPULayers``; the
+  log line ``msg=offload ... memory.required.full``): the 457 MiB minimum memory of each GPU used,
+  one extra layer (``blk.0`` weights + its KV) as a buffer, every repeating layer's weights and KV,
+  the output layer (``output`` + ``output_norm``; ``token_embd`` only when the output is tied to
+  it) and the compute graph of ``fs/ggml/ggml.go`` ``GraphSize`` (full offload, or the larger
+  partial-offload graph when layers spill to the CPU). The token embedding of an untied model is
+  left out.
+- 0.12.11 removed ``llm/memory.go``; since 0.30 Ollama runs upstream ``llama-server`` and ``size``
+  is the sum of the buffers it logs (``llm/llama_server.go`` ``MemorySize``: model, KV and compute
+  buffers; on a full offload only the GPU ones, the token embedding staying in host memory). The
+  minimum memory is still held back when fitting (``server/sched.go``), but is not part of ``size``.
+
+The compute graph is ``GraphSize``'s llama formula for every architecture (it matches llama.cpp's
+logged compute buffer for Llama models: 560 MiB at 8k context, 258.5 MiB with flash attention).
+Defaults from ``envconfig/config.go``: OLLAMA_NUM_PARALLEL 1, OLLAMA_CONTEXT_LENGTH tiered by VRAM,
+OLLAMA_KV_CACHE_TYPE f16, which q8_0/q4_0 replace only with flash attention. Ollama spreads layers
+over several GPUs (no tensor parallelism) and keeps what does not fit in system RAM, running those
+layers on the CPU.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -19,8 +34,11 @@ from typing import Any
 from advisor.capacity import kv
 from advisor.capacity.specs import GIB, MIB, ModelSpec
 
-# Minimum memory Ollama leaves free on each GPU (discover/gpu.go, "MinimumMemory" 457 MiB).
+# Minimum memory Ollama leaves free on each GPU (ml/device.go DeviceInfo.MinimumMemory: 457 MiB;
+# 512 MiB on Metal).
 MINIMUM_RESERVE_BYTES = 457 * MIB
+# The last release that sized models with llm/memory.go's estimate (0.12.11 removed the file).
+LAST_ESTIMATE_RELEASE = (0, 12, 10)
 # llama.cpp's default logical batch (num_batch) that the graph estimate scales with.
 NUM_BATCH = 512
 # OLLAMA_MAX_QUEUE default: past it Ollama answers HTTP 503 "server busy" (envconfig/config.go).
@@ -55,7 +73,7 @@ def default_num_ctx(total_vram_bytes: int, model: ModelSpec) -> int:
 
 
 def graph_bytes(model: ModelSpec, context: int, flash_attention: bool) -> int:
-    """Compute-graph buffer: Ollama's llama estimate, max(4b(1+4e+c(1+h)), 4b(e+v)).
+    """Compute-graph buffer on a full offload: Ollama's llama estimate, max(4b(1+4e+c(1+h)), 4b(e+v)).
 
     With flash attention llama.cpp never materialises the b x c x heads score matrix, so the
     context term drops out.
@@ -63,6 +81,42 @@ def graph_bytes(model: ModelSpec, context: int, flash_attention: bool) -> int:
     batch, embedding, vocab = NUM_BATCH, model.hidden_size, model.vocab_size
     attention = 0 if flash_attention else context * (1 + model.num_attention_heads)
     return max(4 * batch * (1 + 4 * embedding + attention), 4 * batch * (embedding + vocab))
+
+
+def partial_graph_bytes(model: ModelSpec, context: int) -> int:
+    """Compute graph when layers spill to the CPU, as ``GraphSize`` estimates it for llama
+    (fs/ggml/ggml.go): 4be + max(4b(1+e+max(c,e)) + e^2 9/16 + 4c(bh + d kv), 4b(e+v) + e v 105/128)
+    with d the head dimension and kv the KV heads."""
+    batch, embedding, vocab = NUM_BATCH, model.hidden_size, model.vocab_size
+    heads, head_dim, kv_heads = model.num_attention_heads, model.head_dim, model.num_kv_heads
+    return 4 * batch * embedding + max(
+        4 * batch * (1 + embedding + max(context, embedding))
+        + embedding * embedding * 9 // 16
+        + 4 * context * (batch * heads + head_dim * kv_heads),
+        4 * batch * (embedding + vocab) + embedding * vocab * 105 // 128,
+    )
+
+
+def sized_by_estimate(release: str | None) -> bool:
+    """Whether ``release`` reports ``llm/memory.go``'s estimate as its size (0.12.10 and older).
+
+    None is the current release. Raises ValueError for a release without a version number.
+    """
+    if not release:
+        return False
+    numbers = re.findall(r"\d+", release)
+    if not numbers:
+        raise ValueError(f"Ollama release {release!r} has no version number.")
+    return tuple(int(n) for n in numbers[:3]) <= LAST_ESTIMATE_RELEASE
+
+
+def input_embedding_bytes(model: ModelSpec, weights_bytes: int) -> int:
+    """The token embedding (``token_embd``) of an untied model, which neither the estimate nor
+    llama-server's GPU buffers count: llama.cpp keeps the input layer in host memory. A tied
+    model's embedding is also its output layer, counted on the GPU."""
+    if model.tie_word_embeddings:
+        return 0
+    return int(model.vocab_size * model.hidden_size * weights_bytes / model.params_total)
 
 
 def kv_cache_bytes(model: ModelSpec, kv_dtype_bytes: float, num_ctx: int, num_parallel: int) -> int:
@@ -112,12 +166,15 @@ def ollama_fit(
     kv_cache_type: str = "f16",
     kv_dtype_bytes: float = 2.0,
     flash_attention: bool = False,
+    release: str | None = None,
 ) -> OllamaFit:
     """Ollama's fit for ``model`` on ``gpu_count`` GPUs of ``vram_bytes`` each (0 GPUs: CPU only).
 
-    ``total_layers`` counts the output layer as Ollama's "offloaded N/M layers" log does. When the
-    whole model does not fit, the repeating layers that fit stay on the GPU and the rest (and the
-    output layer) run from system RAM on the CPU.
+    ``memory_bytes`` is the ``size`` ``release`` reports (the current one when None; see the
+    module docstring for how 0.12.10 and older estimated it). ``total_layers`` counts the output
+    layer as Ollama's "offloaded N/M layers" log does. When the whole model does not fit, the
+    repeating layers that fit stay on the GPU and the rest (and the output layer) run from system
+    RAM on the CPU. Raises ValueError for a release without a version number.
     """
     notes: list[str] = []
     if kv_cache_type != "f16" and not flash_attention:
@@ -126,11 +183,13 @@ def ollama_fit(
             "the cache stays f16."
         )
         kv_cache_type, kv_dtype_bytes = "f16", 2.0
+    estimated = sized_by_estimate(release)
     context = num_ctx * max(1, num_parallel)
     cache = kv_cache_bytes(model, kv_dtype_bytes, num_ctx, num_parallel)
-    graph = graph_bytes(model, context, flash_attention)
+    # memory.go's llama graph ignores flash attention; llama.cpp's real buffer does not.
+    graph = graph_bytes(model, context, flash_attention and not estimated)
     total_layers = model.num_layers + 1
-    memory = weights_bytes + cache + graph
+    offloaded_weights = weights_bytes - input_embedding_bytes(model, weights_bytes)
     if gpu_count <= 0:
         notes.append("No GPU: llama.cpp runs every layer on the CPU from system RAM.")
         return OllamaFit(
@@ -145,26 +204,37 @@ def ollama_fit(
             kv_cache_bytes=cache,
             graph_bytes=graph,
             reserve_bytes=0,
-            memory_bytes=memory,
+            memory_bytes=weights_bytes + cache + graph,
             vram_bytes=0,
             vram_used_bytes=0,
             notes=tuple(notes),
         )
     total_vram = vram_bytes * gpu_count
     reserve = MINIMUM_RESERVE_BYTES * gpu_count
-    fits = memory + reserve <= total_vram
+    output_layer = int(model.vocab_size * model.hidden_size * weights_bytes / model.params_total)
+    per_layer = (max(0, offloaded_weights - output_layer) + cache) / model.num_layers
+    # memory.go adds one layer (blk.0 weights + KV) per GPU as a buffer and counts the reserve.
+    buffer = int(per_layer) * gpu_count if estimated else 0
+    needed = offloaded_weights + cache + graph + reserve + buffer
+    fits = needed <= total_vram
     if fits:
-        gpu_layers, used = total_layers, memory
+        gpu_layers, used = total_layers, needed - reserve - buffer
+        memory = needed if estimated else offloaded_weights + cache + graph
     else:
-        output_layer = int(
-            model.vocab_size * model.hidden_size * weights_bytes / model.params_total
-        )
-        per_layer = (max(0, weights_bytes - output_layer) + cache) / model.num_layers
-        room = total_vram - reserve - graph
+        if estimated:
+            graph = max(graph, partial_graph_bytes(model, context))
+        room = total_vram - reserve - buffer - graph
         gpu_layers = max(0, min(model.num_layers, math.floor(room / per_layer))) if room > 0 else 0
         used = int(gpu_layers * per_layer + (graph if gpu_layers else 0))
+        # The estimate counts what it placed plus what overflowed; llama-server sums its
+        # buffers, the CPU's included.
+        memory = (
+            offloaded_weights + cache + graph + reserve + buffer
+            if estimated
+            else weights_bytes + cache + graph
+        )
         notes.append(
-            f"Needs {(memory + reserve) / GIB:.1f} GiB but {total_vram / GIB:.1f} GiB of VRAM: "
+            f"Needs {needed / GIB:.1f} GiB but {total_vram / GIB:.1f} GiB of VRAM: "
             f"{gpu_layers}/{total_layers} layers on the GPU, the rest on the CPU (much slower)."
         )
     return OllamaFit(

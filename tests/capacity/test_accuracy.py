@@ -72,3 +72,17 @@ def test_it_answers_every_fit_or_refuse_like_vllm(summary):
 def test_it_answers_fit_or_refuse_right_on_every_fully_stated_point(rows):
     stated = [row for row in rows if row.fit_right is not None and row.settings_complete]
     assert stated and all(row.fit_right for row in stated)
+
+
+def test_it_keeps_the_ollama_size_within_10_percent_on_most_points(summary):
+    """2 of 3 today: the one miss quotes 3.4 GB for a Q8_0 model whose file alone is 3.4 GB."""
+    assert summary["ollama_memory"].fraction >= 0.6
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="2 of 3 Ollama sizes within 10%: issue 7198's 3.4 GB default is the model file's size, "
+    "not what memory.go reports (docs/capacity.md)",
+)
+def test_it_keeps_the_ollama_size_within_10_percent_on_80_percent_of_points(summary):
+    assert summary["ollama_memory"].fraction >= 0.8

@@ -53,7 +53,49 @@ def test_it_fits_a_q4_8b_model_on_a_24gb_card():
     assert fit.fits_in_vram
     assert fit.gpu_layers == fit.total_layers == 33
     assert fit.reserve_bytes == 457 * MIB
-    assert fit.memory_bytes == fit.weights_bytes + fit.kv_cache_bytes + fit.graph_bytes
+    embedding = ollama.input_embedding_bytes(resolve_model("llama-3.1-8b"), fit.weights_bytes)
+    assert embedding == int(128256 * 4096 * fit.weights_bytes / 8.03e9)
+    # llama-server's GPU buffers: the token embedding stays in host memory.
+    assert fit.memory_bytes == fit.weights_bytes - embedding + fit.kv_cache_bytes + fit.graph_bytes
+
+
+@pytest.mark.parametrize(
+    ("release", "estimated"),
+    [(None, False), ("0.3.13", True), ("0.12.10", True), ("0.12.11", False), ("v0.30.8", False)],
+)
+def test_it_knows_which_releases_report_memory_gos_estimate(release, estimated):
+    """llm/memory.go sized models up to 0.12.10; 0.12.11 removed it."""
+    assert ollama.sized_by_estimate(release) is estimated
+
+
+def test_it_rejects_a_release_without_a_version_number():
+    with pytest.raises(ValueError, match="no version number"):
+        ollama.sized_by_estimate("latest")
+
+
+def test_it_adds_the_reserve_and_one_buffer_layer_in_estimating_releases():
+    """memory.go's size: + 457 MiB per GPU + blk.0 (weights + KV); its llama graph ignores flash
+    attention."""
+    current = _fit(num_ctx=8192, flash_attention=True)
+    old = _fit(num_ctx=8192, flash_attention=True, release="0.5.7")
+    model = resolve_model("llama-3.1-8b")
+    graph = ollama.graph_bytes(model, 8192, flash_attention=False)
+    output = int(128256 * 4096 * old.weights_bytes / 8.03e9)
+    embedding = ollama.input_embedding_bytes(model, old.weights_bytes)
+    layer = int((old.weights_bytes - embedding - output + old.kv_cache_bytes) / 32)
+    assert old.graph_bytes == graph > current.graph_bytes
+    assert old.memory_bytes == (
+        old.weights_bytes - embedding + old.kv_cache_bytes + graph + 457 * MIB + layer
+    )
+
+
+def test_it_uses_the_partial_offload_graph_when_an_estimating_release_spills():
+    """GraphSize's llama partial-offload graph is larger than the full one at 2k context."""
+    model = resolve_model("llama-3.1-70b")
+    fit = _fit("llama-3.1-70b", num_ctx=2048, release="0.3.13")
+    assert not fit.fits_in_vram
+    assert fit.graph_bytes == ollama.partial_graph_bytes(model, 2048)
+    assert fit.graph_bytes > ollama.graph_bytes(model, 2048, flash_attention=False)
 
 
 def test_it_spills_layers_to_the_cpu_when_vram_runs_out():
