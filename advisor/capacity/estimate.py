@@ -136,13 +136,12 @@ def _vllm_engine(
     gpu: GpuSpec | None,
     request: EstimateRequest,
     capacity: vllm.VllmCapacity,
-    replicas: int,
+    held: vllm.RequestsHeld,
     weights: int,
     kv_bytes: float,
 ) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
-    prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
-    slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
+    slots, replicas = held.slots_per_replica, held.replicas
     if gpu is None:
         return Engine(
             Backend.VLLM,
@@ -153,7 +152,7 @@ def _vllm_engine(
             performance.CPU_BANDWIDTH_EFFICIENCY[Backend.VLLM],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.VLLM_PER_SEQUENCE_STEP_S,
-            max(0, slots),
+            slots,
             capacity.max_num_batched_tokens,
         )
     tp = capacity.tensor_parallel_size
@@ -167,7 +166,7 @@ def _vllm_engine(
         performance.VLLM_BANDWIDTH_EFFICIENCY,
         performance.VLLM_COMPUTE_EFFICIENCY,
         performance.VLLM_PER_SEQUENCE_STEP_S,
-        max(0, slots),
+        slots,
         capacity.max_num_batched_tokens,
         replicas=replicas,
         tensor_parallel_size=tp,
@@ -283,6 +282,9 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
     if gpu and request.data_parallel_size:
         replicas = request.data_parallel_size
+    held = capacity.requests_held(
+        model, request.avg_prompt_tokens + request.avg_output_tokens, replicas=replicas
+    )
 
     fit = _ollama_fit(model, gpu, request, ollama_weights, ollama_kv_name)
     recommended = ollama.recommend_settings(
@@ -298,7 +300,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
 
     engines = {
         Backend.VLLM: _vllm_engine(
-            model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
+            model, gpu, request, capacity, held, weights, vllm_kv.bytes_per_weight
         ),
         Backend.OLLAMA: _ollama_engine(
             model, gpu, request, fit, ollama_weights, OLLAMA_KV_BYTES[ollama_kv_name], ollama_quant
@@ -378,6 +380,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
         kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight),
         vllm=capacity,
         vllm_replicas=replicas,
+        vllm_requests_held=held,
         vllm_max_model_len_auto=auto_len,
         ollama=fit,
         ollama_recommended=recommended,

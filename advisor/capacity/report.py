@@ -25,6 +25,7 @@ def estimate_text(data: Mapping[str, Any]) -> str:
         "",
     ]
     v = data["vllm"]
+    held = v["requests_held"]
     lines += [
         f"vLLM      {'fits' if v['fits'] else 'does NOT fit'}: tensor-parallel {v['tensor_parallel_size']}, "
         f"{v['data_parallel_replicas']} replica(s)",
@@ -32,6 +33,8 @@ def estimate_text(data: Mapping[str, Any]) -> str:
         f"{v['kv_cache_tokens']:,} tokens",
         f"          max concurrency at {v['max_model_len']:,} tokens: {v['max_concurrency']:.2f}x "
         f"(max_num_seqs {v['max_num_seqs']})",
+        f"          requests of {held['request_tokens']:,} tokens (prompt + output) at once: "
+        f"{held['held']:,} over {held['replicas']} replica(s) (limit: {held['limit']})",
         f"          vllm serve {' '.join(v['serve_args'])}",
     ]
     lines += [f"          note: {note}" for note in v["notes"]]

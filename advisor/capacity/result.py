@@ -19,7 +19,7 @@ from advisor.capacity.ollama import (
 from advisor.capacity.performance import PredictedLevel
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization
-from advisor.capacity.vllm import VllmCapacity
+from advisor.capacity.vllm import RequestsHeld, VllmCapacity
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Estimate:
     kv_bytes_per_token: int
     vllm: VllmCapacity
     vllm_replicas: int
+    vllm_requests_held: RequestsHeld  # at the request's prompt + output, over every replica
     vllm_max_model_len_auto: bool
     ollama: OllamaFit
     ollama_recommended: OllamaSettings
@@ -45,6 +46,7 @@ class Estimate:
     def as_dict(self) -> dict[str, Any]:
         capacity = self.vllm.as_dict()
         capacity["data_parallel_replicas"] = self.vllm_replicas
+        capacity["requests_held"] = self.vllm_requests_held.as_dict()
         capacity["max_model_len_auto"] = self.vllm_max_model_len_auto
         capacity["quantization"] = self.vllm_quantization.id
         capacity["serve_args"] = _vllm_serve_args(self)
