@@ -63,6 +63,17 @@ def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gp
             "max_concurrency": max_concurrency,
             "max_num_seqs": 1024,
             "max_model_len": 8192,
+            "requests_held": {
+                "request_tokens": 768,
+                "kv_tokens_per_request": 768,
+                "kv_cache_tokens": 400_000,
+                "replicas": 1,
+                "max_num_seqs": 1024,
+                "per_replica": 520.83,
+                "slots_per_replica": 520,
+                "held": 520,
+                "limit": "kv_cache",
+            },
         },  # fmt: skip
         "ollama": {
             "fits_in_vram": ollama_fits,
