@@ -80,7 +80,7 @@ class VllmSettings:
     fits: bool | None = None
     data_parallel_size: int = 1
     max_num_batched_tokens: int | None = None  # None: vLLM's default (no estimate to say more)
-    requests_held: float | None = None
+    requests_held: int | None = None
     request_tokens: int | None = None
 
     @property
@@ -278,8 +278,8 @@ def _vllm_settings(
         kv_cache_dtype=str(plan["kv_cache_dtype"]),
         kv_cache_tokens=read_int(plan["kv_cache_tokens"], field="kv_cache_tokens"),
         max_concurrency=read_float(plan["max_concurrency"], field="max_concurrency"),
-        requests_held=read_float(plan["requests_held"], field="requests_held"),
-        request_tokens=read_int(plan["request_tokens"], field="request_tokens"),
+        requests_held=read_int(plan["requests_held"]["held"], field="requests_held"),
+        request_tokens=read_int(plan["requests_held"]["request_tokens"], field="requests_held"),
         fits=bool(plan["fits"]),
         enable_prefix_caching=True,
         enable_lora=multi_lora,

@@ -134,13 +134,12 @@ def _vllm_engine(
     gpu: GpuSpec | None,
     request: EstimateRequest,
     capacity: vllm.VllmCapacity,
-    replicas: int,
+    held: vllm.RequestsHeld,
     weights: int,
     kv_bytes: float,
 ) -> Engine:
     cpu_bw = request.cpu_bandwidth_gbps or DEFAULT_CPU_BANDWIDTH_GBPS
-    prompt, output = request.avg_prompt_tokens, request.avg_output_tokens
-    slots = min(capacity.max_num_seqs, math.floor(capacity.concurrency_at(model, prompt + output)))
+    slots, replicas = held.slots_per_replica, held.replicas
     if gpu is None:
         return Engine(
             Backend.VLLM,
@@ -151,7 +150,7 @@ def _vllm_engine(
             performance.CPU_BANDWIDTH_EFFICIENCY[Backend.VLLM],
             performance.CPU_COMPUTE_EFFICIENCY,
             performance.VLLM_PER_SEQUENCE_STEP_S,
-            max(0, slots),
+            slots,
             capacity.max_num_batched_tokens,
         )
     tp = capacity.tensor_parallel_size
@@ -165,7 +164,7 @@ def _vllm_engine(
         performance.VLLM_BANDWIDTH_EFFICIENCY,
         performance.VLLM_COMPUTE_EFFICIENCY,
         performance.VLLM_PER_SEQUENCE_STEP_S,
-        max(0, slots),
+        slots,
         capacity.max_num_batched_tokens,
         replicas=replicas,
         tensor_parallel_size=tp,
@@ -313,13 +312,16 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
     replicas = max(1, request.gpu_count // capacity.tensor_parallel_size) if gpu else 1
     if gpu and request.data_parallel_size:
         replicas = request.data_parallel_size
+    held = capacity.requests_held(
+        model, request.avg_prompt_tokens + request.avg_output_tokens, replicas=replicas
+    )
 
     installed = _ollama_installed(model, gpu, request, ollama_weights)
     fit = _ollama_tuned(model, gpu, request, ollama_weights, ollama_kv_name)
 
     engines = {
         Backend.VLLM: _vllm_engine(
-            model, gpu, request, capacity, replicas, weights, vllm_kv.bytes_per_weight
+            model, gpu, request, capacity, held, weights, vllm_kv.bytes_per_weight
         ),
         Backend.OLLAMA: _ollama_engine(
             model, gpu, request, fit, ollama_weights, ollama.KV_BYTES[ollama_kv_name], ollama_quant
@@ -410,6 +412,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
             fit,
             vllm_quant,
             ollama_quant,
+            held,
         ),
         performance=tuple(levels),
         calibration=tuple(calibrations),
@@ -447,6 +450,7 @@ def _plan(
     tuned: ollama.OllamaFit,
     vllm_quant: Quantization,
     ollama_quant: Quantization,
+    held: vllm.RequestsHeld,
 ) -> plan.ServingPlan:
     measured = request.ollama_measured_size_gib
 
@@ -477,7 +481,7 @@ def _plan(
             quantization=vllm_quant.id,
             kv_cache_dtype=request.kv_cache_dtype.lower(),
             max_model_len_auto=auto_len,
-            request_tokens=request.avg_prompt_tokens + request.avg_output_tokens,
+            requests_held=held,
             why_not=plan.vllm_runs(
                 gpu, platform=request.platform, measured_on_cpu=request.vllm_measured_on_cpu
             ),

@@ -11,14 +11,13 @@ Releases: the images are the ones ``advisor.releases`` pins; the defaults follow
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from advisor.capacity import kv, ollama
+from advisor.capacity import ollama
 from advisor.capacity.specs import GpuSpec, ModelSpec, Vendor
-from advisor.capacity.vllm import VllmCapacity
+from advisor.capacity.vllm import RequestsHeld, VllmCapacity
 from advisor.releases import (
     OLLAMA_IMAGE,
     OLLAMA_RELEASE,
@@ -53,7 +52,8 @@ class VllmPlan:
     """One ``vllm serve`` on the user's GPUs: tensor-parallel groups, replicated data-parallel.
 
     KV figures are per replica (each replica has its own cache); ``requests_held`` counts every
-    replica at the workload's own request size (prompt + output), which is what paged blocks hold.
+    replica at the workload's own request size (prompt + output), which is what paged blocks hold
+    (``VllmCapacity.requests_held``).
     """
 
     runs: bool  # vLLM can run on this hardware at all
@@ -76,8 +76,7 @@ class VllmPlan:
     kv_cache_tokens: int  # per replica
     kv_source: str  # "model" | "measured"
     max_concurrency: float  # requests of max_model_len one replica holds (vLLM's log line)
-    request_tokens: int  # the workload's prompt + output
-    requests_held: float  # requests of request_tokens all replicas hold at once
+    requests_held: RequestsHeld  # requests of the workload's prompt + output, every replica
     release: str = VLLM_RELEASE
 
     @property
@@ -114,7 +113,7 @@ class VllmPlan:
             gpus_used=self.gpus_used,
             serve_args=list(self.serve_args),
             max_concurrency=round(self.max_concurrency, 2),
-            requests_held=round(self.requests_held, 1),
+            requests_held=self.requests_held.as_dict(),
         )
         return data
 
@@ -190,11 +189,11 @@ class ServingPlan:
 
 
 def vllm_runs(gpu: GpuSpec | None, *, platform: str | None, measured_on_cpu: bool) -> str:
-    """Why vLLM cannot run on this hardware ("" when it can)."""
+    """Why vLLM cannot run on this hardware ("" when it can), to follow "vLLM is"."""
     if (platform or "").lower() == "macos" or (gpu is not None and gpu.unified_memory):
-        return "vLLM does not run on macOS or Apple GPUs (no Metal backend)"
+        return "not available on macOS"  # no Metal backend
     if gpu is None and not measured_on_cpu:
-        return "vLLM needs a GPU here (its CPU build is not a production server)"
+        return "not available without a GPU"  # its CPU build is not a production server
     return ""
 
 
@@ -222,7 +221,7 @@ def vllm_plan(
     quantization: str,
     kv_cache_dtype: str,
     max_model_len_auto: bool,
-    request_tokens: int,
+    requests_held: RequestsHeld,
     why_not: str,
 ) -> VllmPlan:
     tp, dp = capacity.tensor_parallel_size, data_parallel_size
@@ -233,9 +232,6 @@ def vllm_plan(
             f"{idle} of {gpu_count} GPUs stay idle: replicas of {tp} GPUs "
             f"(--tensor-parallel-size {tp}) cannot use them"
         )
-    held_per_replica = min(
-        float(capacity.max_num_seqs), capacity.concurrency_at(model, request_tokens)
-    )
     return VllmPlan(
         runs=not why_not,
         why_not=why_not,
@@ -257,8 +253,7 @@ def vllm_plan(
         kv_cache_tokens=capacity.kv_cache_tokens,
         kv_source=capacity.kv_budget_source,
         max_concurrency=capacity.max_concurrency,
-        request_tokens=request_tokens,
-        requests_held=held_per_replica * dp,
+        requests_held=requests_held,
     )
 
 
@@ -299,8 +294,3 @@ def tuned_max_queue(peak_users: int) -> int:
     """OLLAMA_MAX_QUEUE we set: Ollama's default 512, or four waiting requests per peak user when
     that is more, so a burst queues instead of getting HTTP 503."""
     return max(ollama.MAX_QUEUE, peak_users * 4)
-
-
-def kv_tokens_needed(request_tokens: int) -> int:
-    """KV tokens one request of ``request_tokens`` holds in vLLM's paged cache (whole blocks)."""
-    return math.ceil(max(1, request_tokens) / kv.BLOCK_SIZE) * kv.BLOCK_SIZE

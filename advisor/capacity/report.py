@@ -26,15 +26,17 @@ def estimate_text(data: Mapping[str, Any]) -> str:
     ]
     v, plan = data["vllm"], data["plan"]
     pv = plan["vllm"]
+    held = pv["requests_held"]
     lines += [
         f"vLLM      {'fits' if pv['fits'] else 'does NOT fit'}: tensor-parallel "
         f"{pv['tensor_parallel_size']} x data-parallel {pv['data_parallel_size']} = "
         f"{pv['gpus_used']} of {pv['gpus_available']} GPU(s)",
         f"          KV budget {_gib(pv['kv_cache_bytes'])}/GPU = {v['num_gpu_blocks']:,} blocks = "
         f"{pv['kv_cache_tokens']:,} tokens per replica",
-        f"          holds {pv['requests_held']:,.1f} requests of {pv['request_tokens']:,} tokens "
-        f"(max_num_seqs {pv['max_num_seqs']}); {pv['max_concurrency']:.2f}x at "
-        f"max_model_len {pv['max_model_len']:,}",
+        f"          requests of {held['request_tokens']:,} tokens (prompt + output) at once: "
+        f"{held['held']:,} over {held['replicas']} replica(s) (limit: {held['limit']}); "
+        f"{pv['max_concurrency']:.2f}x at max_model_len {pv['max_model_len']:,} "
+        f"(max_num_seqs {pv['max_num_seqs']})",
         f"          vllm serve {pv['model']} {' '.join(pv['serve_args'])}",
     ]
     if not pv["runs"]:

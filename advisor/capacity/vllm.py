@@ -15,6 +15,13 @@ Blocks (``vllm/v1/core/kv_cache_utils.py``):
     (``get_max_concurrency_for_kv_cache_config``); a full-attention group needs ceil(L / 16) blocks,
     a sliding-window group ceil(min(window - 1 + max_num_batched_tokens, L) / 16) + 1
     (``SlidingWindowSpec.max_memory_usage_bytes``).
+Requests held (``VllmCapacity.requests_held``): the V1 scheduler (``vllm/v1/core/sched/scheduler.py``)
+admits a request while the KV cache manager can allocate blocks for its tokens so far
+(``KVCacheManager.allocate_slots``) and the running requests number fewer than max_num_seqs; blocks
+are allocated as a request grows, never reserved for ``max_model_len``. So a workload of requests
+of L tokens (prompt + output, at their longest) runs min(num_blocks / blocks for L, max_num_seqs)
+at once per engine, times the data-parallel replicas; ``max_model_len`` bounds it only when a
+request is longer (vLLM refuses it) or one request that long does not fit (vLLM refuses to start).
 Hybrid models (Gemma 2/3, gpt-oss) split their layers into equal-sized groups of one attention type
 (``_get_kv_cache_groups_uniform_page_size``): the group size is the smaller layer count, or the larger
 when it is under 1.5x the smaller.
@@ -22,8 +29,9 @@ when it is under 1.5x the smaller.
 
 from __future__ import annotations
 
+import enum
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from advisor.capacity import kv, vllm_memory
@@ -79,6 +87,49 @@ def blocks_per_request(
     return blocks
 
 
+class HeldLimit(enum.StrEnum):
+    """What bounds the requests vLLM runs at once."""
+
+    KV_CACHE = "kv_cache"  # the KV cache fills first
+    MAX_NUM_SEQS = "max_num_seqs"  # the scheduler's cap on running requests per engine
+    # Requests longer than max_model_len are refused, or one request of max_model_len does not
+    # fit the KV cache and vLLM refuses to start (a shorter max_model_len would).
+    MAX_MODEL_LEN = "max_model_len"
+    DOES_NOT_START = "does_not_start"  # no max_model_len helps: weights, memory, no backend
+
+
+@dataclass(frozen=True)
+class RequestsHeld:
+    """How many requests of one size a vLLM deployment runs at once (``requests_held``).
+
+    ``kv_tokens_per_request`` is one request at its longest in whole KV blocks (for a hybrid
+    model, its blocks across every group in tokens of one group, as ``kv_cache_tokens`` counts
+    them); ``kv_cache_tokens`` and ``held`` cover every replica; ``per_replica`` is what one
+    engine's KV cache holds before max_num_seqs; ``slots_per_replica`` is the smaller of the two,
+    whole; ``held`` is 0 when vLLM refuses these requests or does not start.
+    """
+
+    request_tokens: int
+    kv_tokens_per_request: int
+    kv_cache_tokens: int
+    replicas: int
+    max_num_seqs: int
+    per_replica: float
+    slots_per_replica: int
+    held: int
+    limit: HeldLimit
+
+    def kv_tokens_needed(self, requests: int) -> int:
+        """KV tokens that ``requests`` of this size hold at their longest."""
+        return requests * self.kv_tokens_per_request
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["per_replica"] = round(self.per_replica, 2)
+        data["limit"] = str(self.limit)
+        return data
+
+
 @dataclass(frozen=True)
 class VllmCapacity:
     """One vLLM engine (one TP group): memory terms per GPU and what fits."""
@@ -123,11 +174,40 @@ class VllmCapacity:
         measured = self.available_kv_cache_bytes
         return (self.modelled_available_kv_cache_bytes - measured) / abs(measured) * 100
 
-    def concurrency_at(self, model: ModelSpec, tokens: int) -> float:
-        """How many requests of ``tokens`` (prompt + output) the KV cache holds at once."""
+    def requests_held(self, model: ModelSpec, tokens: int, *, replicas: int = 1) -> RequestsHeld:
+        """How many requests of ``tokens`` (prompt + output) ``replicas`` engines run at once.
+
+        Paged: each request holds the blocks of its own length, so the workload's size, not
+        ``max_model_len``, divides the cache (see the module docstring for vLLM's sources).
+        """
         groups = kv_groups(model)
-        need = blocks_per_request(model, groups, max(1, tokens), self.max_num_batched_tokens)
-        return self.num_gpu_blocks / need if need else 0.0
+        tokens = max(1, tokens)
+        replicas = max(1, replicas)
+        need = blocks_per_request(model, groups, tokens, self.max_num_batched_tokens)
+        per_replica = self.num_gpu_blocks / need if need else 0.0
+        slots = min(self.max_num_seqs, math.floor(per_replica))
+        weights_fit = self.weights_bytes_per_gpu < self.requested_memory_bytes
+        shorter_len_starts = 0 < self.max_model_len_that_fits < self.max_model_len
+        if not self.fits and not (weights_fit and shorter_len_starts):
+            limit = HeldLimit.DOES_NOT_START
+        elif not self.fits or tokens > self.max_model_len:
+            limit = HeldLimit.MAX_MODEL_LEN
+        elif per_replica > self.max_num_seqs:
+            limit = HeldLimit.MAX_NUM_SEQS
+        else:
+            limit = HeldLimit.KV_CACHE
+        runs = limit in (HeldLimit.KV_CACHE, HeldLimit.MAX_NUM_SEQS)
+        return RequestsHeld(
+            request_tokens=tokens,
+            kv_tokens_per_request=math.ceil(need * kv.BLOCK_SIZE / groups.num_groups),
+            kv_cache_tokens=self.kv_cache_tokens * replicas,
+            replicas=replicas,
+            max_num_seqs=self.max_num_seqs,
+            per_replica=per_replica,
+            slots_per_replica=max(0, slots),
+            held=max(0, slots) * replicas if runs else 0,
+            limit=limit,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         # Every field is a number or bool (notes aside): no deep copy needed.

@@ -6,10 +6,13 @@ the same rules (``verdict.decide``), flips the verdict, or the exact peak-user c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from advisor.rules.checks import gib, ms
+from advisor.capacity.vllm import HeldLimit
+from advisor.rules.checks import GIB, gib, ms
 from advisor.rules.facts import Facts, metric
+from advisor.rules.handover import vllm_unavailable
 from advisor.rules.hardware import answers_override_report
 from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
@@ -20,6 +23,10 @@ from advisor.rules.thresholds import (
 )
 from advisor.rules.verdict import Reason, Verdict, decide
 from probes.kinds import Backend
+
+# The rules size vLLM's KV cache at --kv-cache-dtype auto (16-bit for every catalog model); fp8
+# stores one byte per element (vLLM docs, "Quantized KV Cache"), so it holds about twice the tokens.
+KV_FP8_NAME = "an fp8 KV cache (--kv-cache-dtype fp8)"
 
 
 def summary(facts: Facts, backend: Backend, decisive: tuple[Reason, ...], label: str) -> str:
@@ -57,6 +64,8 @@ def fit_summary(facts: Facts, backend: Backend) -> dict[str, Any]:
         "fits": fits[backend],
         "fits_at_all": any(fits.values()),
         "vllm_fits": vllm_fits,
+        # vLLM cannot run on this hardware at all: no capacity box, no next steps for it.
+        "vllm_unavailable": vllm_unavailable(facts),
         "ollama_fits": ollama_in_vram,
         "ollama_gpu_layers": ollama.get("gpu_layers"),
         "ollama_total_layers": ollama.get("total_layers"),
@@ -136,19 +145,10 @@ def warnings(
                 f"Ollama keeps {ollama.get('gpu_layers')} of {ollama['total_layers']} layers on the GPU; the rest run on the CPU, several times slower.",
             )
         )
-    max_conc = facts.vllm_estimate().get("max_concurrency")
-    if (
-        backend is Backend.VLLM
-        and fit.get("fits")
-        and max_conc is not None
-        and max_conc < facts.users
-    ):
-        out.append(
-            _warning(
-                "vllm_kv_capacity",
-                f"vLLM's KV cache holds about {max_conc:.1f} requests of {facts.answers.context_length} tokens at once; beyond that requests queue. Lower --max-model-len, use an fp8 KV cache or add GPUs to hold {facts.users}.",
-            )
-        )
+    if backend is Backend.VLLM and facts.estimate is not None:
+        held = vllm_held_warning(facts)
+        if held is not None:
+            out.append(held)
     if backend is Backend.VLLM and facts.platform == Platform.WINDOWS:
         out.append(
             _warning(
@@ -188,6 +188,71 @@ def warnings(
             )
         )
     return tuple(out)
+
+
+def vllm_held_warning(facts: Facts) -> dict[str, Any] | None:
+    """A warning when vLLM cannot run the user's peak of requests at once, else None.
+
+    Sized at the workload's own requests (prompt + output, ``requests_held`` in the estimate):
+    vLLM pages its KV cache, so ``max_model_len`` matters only when it is itself the limit.
+    """
+    vllm, plan = facts.vllm_estimate(), (facts.plan or {}).get("vllm")
+    if not plan:
+        return None
+    held, users = plan["requests_held"], facts.users
+    limit, tokens = HeldLimit(held["limit"]), held["request_tokens"]
+    size = f"{tokens:,} tokens ({facts.answers.avg_prompt_tokens:,} prompt + {facts.answers.avg_output_tokens:,} output)"
+    if limit is HeldLimit.DOES_NOT_START:
+        return None  # the fit warnings say why vLLM does not start
+    if limit is HeldLimit.MAX_MODEL_LEN:
+        length = vllm["max_model_len"]
+        if tokens > length:
+            text = f"Your requests of {size} are longer than --max-model-len {length:,}: vLLM refuses them. Raise --max-model-len to at least {tokens:,}."
+        else:
+            longest = vllm["max_model_len_that_fits"]
+            text = f"--max-model-len is the limit: vLLM refuses to start with {length}, because its KV cache cannot hold one request that long (at most {longest:,} tokens)."
+            if held["slots_per_replica"]:
+                shorter = max(tokens, longest // 1024 * 1024)  # whole k, as the estimate picks
+                could = held["slots_per_replica"] * held["replicas"]
+                text += f" Your requests are {size}: with --max-model-len {shorter} it starts and holds about {could:,} of them at once."
+            fp8 = f" or {KV_FP8_NAME} (about twice the tokens)" if 2 * longest >= length else ""
+            text += f" To keep {length:,} tokens: more GPUs{fp8}."
+        return _warning("vllm_max_model_len", text)
+    if held["held"] >= users:
+        return None
+    waiting = users - held["held"]
+    over = f" over {held['replicas']} replicas" if held["replicas"] > 1 else ""
+    queue = f"{waiting:,} ({waiting / users:.0%}) wait in its queue at your peak"
+    room = math.floor(held["per_replica"])  # requests one engine's KV cache holds
+    if limit is HeldLimit.MAX_NUM_SEQS:
+        per_replica = math.ceil(users / held["replicas"])
+        if room >= per_replica:
+            remedy = f"raise --max-num-seqs to {per_replica:,}"
+        else:
+            remedy = f"raise --max-num-seqs and {_more_kv_cache(facts, room)}"
+        text = f"vLLM runs at most {held['max_num_seqs']:,} requests at once per replica (max_num_seqs){over}: {held['held']:,} of your {users:,}; the other {queue}. Its KV cache has room for {room:,} requests of {size} per replica: to hold {users:,}, {remedy}."
+        return _warning("vllm_max_num_seqs", text)
+    remedy = _more_kv_cache(facts, room)
+    if not facts.cpu_only:
+        fp8_held = min(2 * room, held["max_num_seqs"]) * held["replicas"]
+        fp8 = f"{KV_FP8_NAME} holds about twice as many ({fp8_held:,})"
+        remedy = f"{fp8}, or {remedy}" if fp8_held >= users else f"{remedy}; {fp8}"
+    text = f"vLLM's KV cache holds {held['held']:,} requests of {size} at once{over}: your {users:,} need about {held['kv_tokens_per_request'] * users:,} KV tokens, it has {held['kv_cache_tokens']:,}. The other {queue}. To hold {users:,}: {remedy}."
+    return _warning("vllm_kv_capacity", text)
+
+
+def _more_kv_cache(facts: Facts, room: int) -> str:
+    """What holds the user's peak when one engine's KV cache has ``room`` of their requests: more
+    GPUs (whole replicas), or on vLLM's CPU build more RAM for VLLM_CPU_KVCACHE_SPACE."""
+    vllm, users = facts.vllm_estimate(), facts.users
+    if facts.cpu_only:
+        space = vllm["kv_cache_bytes"] / GIB
+        wanted = math.ceil(space * users / max(room, 1))
+        return f"set VLLM_CPU_KVCACHE_SPACE to about {wanted:,} (GiB of RAM; {space:g} here)"
+    tp = int(vllm["tensor_parallel_size"])
+    replicas = math.ceil(users / max(room, 1))
+    split = f" ({replicas:,} replicas of tensor parallel {tp})" if tp > 1 else ""
+    return f"use {replicas * tp:,} GPUs in all{split}"
 
 
 def _sole_option_text(facts: Facts) -> str:

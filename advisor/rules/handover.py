@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION
+from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION, HeldLimit
 from advisor.rules.checks import gib, ms
 from advisor.rules.facts import Facts, metric, throughput
 from advisor.rules.questions import Platform
@@ -18,6 +18,9 @@ from probes.kinds import Backend
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"  # Ollama's default listen address (OLLAMA_HOST)
 VLLM_BASE_URL = "http://localhost:8000/v1"  # `vllm serve` default --port 8000
+# Where vLLM cannot run here, it runs on another host: its address is the team's to fill in.
+VLLM_REMOTE_BASE_URL = "http://GPU-SERVER:8000/v1"
+LINUX_GPU_SERVER = "a Linux server with an NVIDIA or AMD GPU"
 
 
 def _quantizations(facts: Facts) -> tuple[str, str]:
@@ -34,7 +37,10 @@ def _quantizations(facts: Facts) -> tuple[str, str]:
 
 
 def vllm_unavailable(facts: Facts) -> str | None:
-    """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None."""
+    """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None: the plan's
+    reason; without an estimate, the same judgement from the facts."""
+    if facts.plan is not None:
+        return facts.plan["vllm"]["why_not"] or None
     if facts.platform == Platform.MACOS or facts.apple:
         return "not available on macOS"
     if facts.vllm_unavailable_on_cpu:
@@ -59,15 +65,39 @@ def vllm_command(facts: Facts) -> str:
 
 
 def migration(facts: Facts, backend: Backend) -> dict[str, Any]:
-    """Model name mapping, base-URL change and the steps to move between the servers."""
+    """Model name mapping, base-URL change and the steps to move between the servers.
+
+    Where vLLM cannot run (``vllm_unavailable``) the steps serve Ollama here and describe the
+    move to vLLM only as a conditional future on a Linux GPU server, never as a next step here.
+    """
     model = facts.model or {}
     tag = model.get("ollama_tag")
     repo = model.get("hf_repo") or facts.answers.model
     vllm_quant, ollama_quant = _quantizations(facts)
-    if backend is Backend.VLLM:
-        path = "Prototype on Ollama, serve on vLLM"
+    unavailable = vllm_unavailable(facts)
+    vllm_url = VLLM_REMOTE_BASE_URL if unavailable else VLLM_BASE_URL
+    was = f"(was {OLLAMA_BASE_URL}, model {tag or facts.answers.model!r})"
+    if unavailable:
+        path = f"Serve on Ollama here; vLLM only if you move to a Linux GPU server (it is {unavailable})"
+        pull = f"ollama pull {tag}" if tag else "import the model into Ollama (see below)"
+        steps = [
+            f"Here: {pull}, and point the app at {OLLAMA_BASE_URL} with model {tag or facts.answers.model!r}.",
+            f"If you move to {LINUX_GPU_SERVER}: start vLLM there: {vllm_command(facts)}",
+            f"Then point a copy of the app at {vllm_url} with model {repo!r} {was}.",
+            "Then run the same load test against both and compare p95 and success rate at your "
+            "peak; switch the base URL in production once vLLM holds it.",
+        ]
     else:
-        path = "Serve on Ollama now; move the serving layer to vLLM when concurrency demands it"
+        if backend is Backend.VLLM:
+            path = "Prototype on Ollama, serve on vLLM"
+        else:
+            path = "Serve on Ollama now; move the serving layer to vLLM when concurrency demands it"
+        steps = [
+            f"Start vLLM next to Ollama: {vllm_command(facts)}",
+            f"Point a copy of the app at {vllm_url} with model {repo!r} {was}.",
+            "Run the same load test against both and compare p95 and success rate at your peak.",
+            "Switch the base URL in production; keep Ollama for local development.",
+        ]
     notes = [
         "Both servers speak the OpenAI API: the application changes its base URL and model name, "
         "not its code.",
@@ -90,20 +120,15 @@ def migration(facts: Facts, backend: Backend) -> dict[str, Any]:
         },
         "vllm": {
             "model": repo,
-            "base_url": VLLM_BASE_URL,
+            "base_url": vllm_url,
             "quantization": vllm_quant,
             "command": vllm_command(facts),
+            "unavailable": unavailable,
         },
-        "steps": [
-            f"Start vLLM next to Ollama: {vllm_command(facts)}",
-            f"Point a copy of the app at {VLLM_BASE_URL} with model {repo!r} "
-            f"(was {OLLAMA_BASE_URL}, model {tag or facts.answers.model!r}).",
-            "Run the same load test against both and compare p95 and success rate at your peak.",
-            "Switch the base URL in production; keep Ollama for local development.",
-        ],
+        "steps": steps,
         "code_change": {
             "before": f'OpenAI(base_url="{OLLAMA_BASE_URL}", api_key="ollama")  # model="{tag}"',
-            "after": f'OpenAI(base_url="{VLLM_BASE_URL}", api_key="$VLLM_API_KEY")  # model="{repo}"',
+            "after": f'OpenAI(base_url="{vllm_url}", api_key="$VLLM_API_KEY")  # model="{repo}"',
         },
         "notes": notes,
     }
@@ -126,7 +151,6 @@ def _latency(facts: Facts, backend: Backend) -> str:
 def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     """The article's comparison table, each row filled with this team's numbers."""
     vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
-    ctx = facts.answers.context_length
     mac = facts.platform == Platform.MACOS or facts.apple
     unavailable = vllm_unavailable(facts)
     rows = [
@@ -138,17 +162,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
         },
         {
             "aspect": "Concurrency",
-            "vllm": (
-                f"Continuous batching; {unavailable}"
-                if unavailable
-                else f"Continuous batching: {vllm.get('max_concurrency', 0):.1f}x requests of {ctx} "
-                f"tokens fit the KV cache (max_num_seqs {vllm.get('max_num_seqs', 'n/a')}); "
-                f"{_latency(facts, Backend.VLLM)}"
-                if vllm.get("fits")
-                else "Continuous batching (no capacity estimate)"
-                if not vllm
-                else f"Does not fit as asked; {_latency(facts, Backend.VLLM)}"
-            ),
+            "vllm": _vllm_concurrency(facts, unavailable),
             "ollama": f"{_ollama_slots(facts)}; {_latency(facts, Backend.OLLAMA)}",
             "yours": f"{_users(facts.users, 'peak concurrent')} (a handful is {HANDFUL_USERS})",
         },
@@ -202,6 +216,27 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
             }
         )
     return tuple(rows)
+
+
+def _vllm_concurrency(facts: Facts, unavailable: str | None) -> str:
+    """How many of the user's requests vLLM runs at once (the plan's ``requests_held``)."""
+    if unavailable:
+        return f"Continuous batching; {unavailable}"
+    if facts.plan is None:
+        return "Continuous batching (no capacity estimate)"
+    if not facts.plan["vllm"]["fits"]:
+        return f"Does not fit as asked; {_latency(facts, Backend.VLLM)}"
+    held = facts.plan["vllm"]["requests_held"]
+    bound = (
+        f"max_num_seqs {held['max_num_seqs']:,} per replica; the KV cache has room for more"
+        if HeldLimit(held["limit"]) is HeldLimit.MAX_NUM_SEQS
+        else f"as many as the KV cache holds; max_num_seqs {held['max_num_seqs']:,}"
+    )
+    over = f" over {held['replicas']} replicas" if held["replicas"] > 1 else ""
+    return (
+        f"Continuous batching: {held['held']:,} requests of {held['request_tokens']:,} tokens "
+        f"(your prompt + output) at once{over} ({bound}); {_latency(facts, Backend.VLLM)}"
+    )
 
 
 def _multi_gpu_text(facts: Facts) -> str:

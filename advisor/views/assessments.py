@@ -74,6 +74,15 @@ def _performance_rows(estimate: dict | None) -> list[dict]:
     return rows
 
 
+def _runnable(estimate: dict | None, result: dict) -> dict | None:
+    """The estimate without the predicted levels of a server the verdict says cannot run on
+    this hardware (``fit.vllm_unavailable``: a Mac, CPU only), so neither table nor chart sizes it."""
+    if not estimate or not (result.get("fit") or {}).get("vllm_unavailable"):
+        return estimate
+    rows = [row for row in estimate.get("performance") or [] if row.get("server") != "vllm"]
+    return {**estimate, "performance": rows}
+
+
 def _cost(estimate: dict | None) -> dict:
     """Price per GPU-hour with its source, and per server the cheapest level's $/1M tokens."""
     cost = (estimate or {}).get("cost") or {}
@@ -97,21 +106,24 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
     recommendation = assessment.recommendations.first()
     result = recommendation.result if recommendation else {}
     estimate = recommendation.estimate if recommendation else None
+    predicted = _runnable(estimate, result)
     context = {
         "assessment": assessment,
         "recommendation": recommendation,
         "result": result,
         "estimate": estimate or {},
+        # The serving plan (absent only on rows stored before plans existed).
+        "plan": (estimate or {}).get("plan") or {},
         "reason_groups": [
             {"key": key, "title": title, "help": help_text, "reasons": result.get(key) or []}
             for key, title, help_text in REASON_GROUPS
         ],
         "load_tests": list(assessment.load_tests.all()),
         "charts": chart_specs(
-            _measured_runs(assessment), estimate, targets_from_answers(assessment.answers)
+            _measured_runs(assessment), predicted, targets_from_answers(assessment.answers)
         ),
         "metrics": METRICS,
-        "performance": _performance_rows(estimate),
+        "performance": _performance_rows(predicted),
         "cost": _cost(estimate),
         "answers": sorted((assessment.answers or {}).items()),
     }

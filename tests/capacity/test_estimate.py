@@ -57,6 +57,21 @@ def test_it_reproduces_issue_10517_through_the_estimate():
     assert data["vllm"]["max_concurrency"] == 1.56
 
 
+def test_it_sizes_the_requests_held_at_the_workloads_prompt_and_output():
+    """Beside the worst case at max_model_len: 2 replicas of 1950 blocks hold 40 requests of
+    512 + 256 tokens each."""
+    request = EstimateRequest(model="llama-3.1-8b", gpu="h100", gpu_count=2, max_model_len=20000,
+                              kv_cache_budget_gib=3.81, avg_prompt_tokens=512,
+                              avg_output_tokens=256, concurrency=(1, 200))  # fmt: skip
+    result = estimate(request)
+    held = result.as_dict()["plan"]["vllm"]["requests_held"]
+    assert held == {"request_tokens": 768, "kv_tokens_per_request": 768,
+                    "kv_cache_tokens": 2 * 1950 * 16, "replicas": 2, "max_num_seqs": 1024,
+                    "per_replica": 40.62, "slots_per_replica": 40, "held": 80,
+                    "limit": "kv_cache"}  # fmt: skip
+    assert result.plan.vllm.requests_held.slots_per_replica == 40
+
+
 def test_it_picks_the_smallest_tp_size_that_fits():
     """Llama 3.1 70B BF16 (131.5 GiB): its full 131k context fits on 4 H100s, an 8k one on 2."""
     assert (

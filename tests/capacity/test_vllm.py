@@ -9,6 +9,7 @@ from advisor.capacity import kv
 from advisor.capacity.catalog import resolve_gpu, resolve_model, resolve_quantization
 from advisor.capacity.specs import GIB
 from advisor.capacity.vllm import (
+    HeldLimit,
     blocks_per_request,
     default_max_num_seqs,
     kv_groups,
@@ -217,3 +218,48 @@ def test_it_counts_non_torch_memory_where_each_release_takes_its_snapshot():
     assert non_torch("0.6.4", 1) > non_torch("0.7.3", 1)
     assert non_torch("0.10.1", 2) - non_torch("0.10.1", 1) == int(0.22 * GIB)
     assert non_torch("0.11.0", 2) == non_torch("0.11.0", 1) == non_torch("0.33.0", 2)
+
+
+def test_it_holds_requests_of_the_workloads_size_not_of_max_model_len():
+    """vLLM pages its KV cache: 1950 blocks hold 1.56 requests of 20,000 tokens but 40 of
+    768 tokens (512 prompt + 256 output = 48 blocks), and two data-parallel replicas twice that."""
+    capacity = _llama_8b(max_model_len=20000, kv_cache_budget_bytes=int(3.81 * GIB))
+    held = capacity.requests_held(resolve_model("llama-3.1-8b"), 768, replicas=2)
+    assert (held.per_replica, held.slots_per_replica) == (1950 / 48, 40)
+    assert (held.held, held.limit) == (80, HeldLimit.KV_CACHE)
+    assert held.kv_cache_tokens == 2 * 1950 * 16
+    assert held.kv_tokens_needed(200) == 200 * 768
+
+
+def test_it_rounds_a_request_up_to_whole_blocks():
+    capacity = _llama_8b(max_model_len=20000, kv_cache_budget_bytes=int(3.81 * GIB))
+    held = capacity.requests_held(resolve_model("llama-3.1-8b"), 770)
+    assert held.kv_tokens_per_request == 784  # 49 blocks of 16
+    assert held.slots_per_replica == 1950 // 49
+
+
+def test_it_caps_the_requests_held_at_max_num_seqs():
+    capacity = _llama_8b(max_model_len=2048, max_num_seqs=64)
+    held = capacity.requests_held(resolve_model("llama-3.1-8b"), 128)
+    assert held.per_replica > 64
+    assert (held.held, held.limit) == (64, HeldLimit.MAX_NUM_SEQS)
+
+
+def test_it_names_max_model_len_when_it_is_the_limit():
+    """A request longer than --max-model-len is refused; a --max-model-len whose one request does
+    not fit the cache stops vLLM from starting, though shorter requests would fit."""
+    model = resolve_model("llama-3.1-8b")
+    short = _llama_8b(max_model_len=4096)
+    refused = short.requests_held(model, 5000)
+    assert (refused.held, refused.limit) == (0, HeldLimit.MAX_MODEL_LEN)
+    too_long = _llama_8b(max_model_len=131072, kv_cache_budget_bytes=int(3.81 * GIB))
+    assert not too_long.fits
+    held = too_long.requests_held(model, 768)
+    assert (held.held, held.limit) == (0, HeldLimit.MAX_MODEL_LEN)
+    assert held.slots_per_replica == 1950 // 48  # what a shorter --max-model-len would hold
+
+
+def test_it_holds_nothing_when_vllm_does_not_start():
+    capacity = _llama_8b(kv_cache_budget_bytes=0)
+    held = capacity.requests_held(resolve_model("llama-3.1-8b"), 768)
+    assert (held.held, held.limit) == (0, HeldLimit.DOES_NOT_START)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisor.capacity import catalog
 from advisor.capacity.plan import OllamaPlan, OllamaSetting, ServingPlan, VllmPlan
+from advisor.capacity.vllm import HeldLimit, RequestsHeld
 from advisor.rules.answers import Answers
 from advisor.rules.facts import Facts
 
@@ -64,8 +65,12 @@ def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gp
         max_model_len_auto=False, max_num_seqs=1024, max_num_batched_tokens=8192,
         gpu_memory_utilization=0.92, kv_cache_dtype="auto", kv_cache_bytes=50 * 1024**3,
         kv_cache_tokens=int(max_concurrency * 8192), kv_source="model",
-        max_concurrency=max_concurrency, request_tokens=768,
-        requests_held=min(1024.0, max_concurrency * 8192 / 768),
+        max_concurrency=max_concurrency,
+        requests_held=RequestsHeld(
+            request_tokens=768, kv_tokens_per_request=768, kv_cache_tokens=400_000, replicas=1,
+            max_num_seqs=1024, per_replica=520.83, slots_per_replica=520, held=520,
+            limit=HeldLimit.KV_CACHE,
+        ),
     )  # fmt: skip
 
     def ollama(setting: OllamaSetting, slots: int) -> OllamaPlan:

@@ -84,3 +84,33 @@ def test_it_lists_the_history_with_permalinks_and_pages(client):
 
 def test_it_copes_with_a_bad_page_number(client):
     assert client.get("/history/", {"page": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ({"gpu": "apple-m3-max", "platform": "macos"}, "vLLM is not available on macOS"),
+        ({"gpu_count": 0}, "vLLM is not available without a GPU"),
+    ],
+)
+def test_it_sizes_and_steps_only_the_server_that_runs_here(client, answers, reason):
+    """On a Mac or CPU only: no vLLM capacity box or predictions, no "start vLLM" next step; the
+    page says why vLLM is not an option, and shows vLLM only as a move to a Linux GPU server."""
+    assessment = make_assessment(peak_concurrent_users=3, **answers)
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "Not an option here" in html and reason in html
+    assert "KV cache: " not in html and "Your requests (" not in html
+    assert '<td>vLLM</td><td class="n">1</td>' not in html  # no predicted vLLM level
+    assert "Start vLLM" not in html
+    for at in [i for i in range(len(html)) if html.startswith("vllm serve", i)]:
+        assert "move to a Linux server with an NVIDIA or AMD GPU" in html[at - 200 : at]
+
+
+def test_it_shows_vllm_concurrency_at_the_workloads_request_size(client):
+    """The capacity box and the comparison agree: 592 requests of 768 tokens on one H100."""
+    assessment = make_assessment(peak_concurrent_users=200, avg_prompt_tokens=512,
+                                 avg_output_tokens=256, context_length=8192)  # fmt: skip
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "Your requests (768 tokens, prompt + output) at once: 592" in html
+    assert "Continuous batching: 592 requests of 768 tokens" in html
+    assert "Start vLLM next to Ollama: vllm serve" in html

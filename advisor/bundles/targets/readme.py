@@ -175,7 +175,7 @@ def _figures(inp: BundleInput) -> list[str]:
         if v.requests_held is not None and v.request_tokens is not None:
             lines.append(
                 f"- Requests of your size ({v.request_tokens:,} tokens) held at once: "
-                f"{v.requests_held:,.1f}"
+                f"{v.requests_held:,}"
             )
         if v.max_concurrency is not None:
             lines.append(
