@@ -78,6 +78,9 @@ class LoadTest(models.Model):
     config = models.JSONField(default=dict)  # levels, requests, SLOs, prompt and output lengths
     progress = models.JSONField(default=dict)  # levels_done/total, requests_done/total
     result = models.JSONField(null=True, blank=True)  # the engine's whole result, as JSON
+    # The hardware it ran on (advisor.rules.measured_on.MeasuredOn.as_dict()), set when created;
+    # null for rows stored before it existed, which then count as unknown hardware.
+    measured_on = models.JSONField(null=True, blank=True)
     stopped_reason = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)

@@ -190,6 +190,31 @@ def _load_test_result(rng: random.Random, kind: str) -> dict:
     }
 
 
+def _measured_on(case: dict) -> dict | None:
+    """The record a case's load tests carry: the case's own setup (they calibrate it), except
+    in every fifth case, where they ran on a CPU-only host (they must not); None for bad answers."""
+    from advisor.errors import AdvisorError
+    from advisor.rules.answers import Answers, custom_model_spec
+    from advisor.rules.hardware import effective_hardware
+    from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
+
+    try:
+        answers = Answers.parse(case["answers"], hardware_report_attached=bool(case["hardware"]))
+        gpu, count, _, _ = effective_hardware(answers, case["hardware"])
+    except AdvisorError:
+        return None
+    model = answers.model
+    if answers.custom_model is not None:
+        model = custom_model_spec(answers.custom_model, answers.model).id
+    if case["index"] % 5 == 0:
+        cpu = setup_of(gpu=None, gpu_count=0, model=model, quantization=answers.quantization)
+        return MeasuredOn(cpu, MeasuredOnSource.PROBE).as_dict()
+    here = setup_of(
+        gpu=gpu.id if gpu else None, gpu_count=count, model=model, quantization=answers.quantization
+    )
+    return MeasuredOn(here, MeasuredOnSource.STATED).as_dict()
+
+
 def questionnaire(rng: random.Random, index: int) -> dict:
     """One case: ``{"answers": ..., "hardware": report or None, "load_tests": [results]}``."""
     hw = rng.random()
@@ -307,10 +332,12 @@ def dump(out: Path, count: int) -> int:
     for case in corpus(count):
         folder = out / f"{case['index']:04d}"
         folder.mkdir(exist_ok=True)
+        case["measured_on"] = _measured_on(case) if case["load_tests"] else None
         (folder / "input.json").write_text(json.dumps(case, indent=1, sort_keys=True))
         ids = []
         for result in case["load_tests"]:
             row = LoadTest.objects.create(
+                measured_on=case["measured_on"],
                 owner=user,
                 status="succeeded",
                 base_url=result["target"]["base_url"],

@@ -14,6 +14,8 @@ from advisor.api.serializers import StrictInputSerializer
 from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
 from advisor.loadtest.config import BOUNDS, MAX_LEVELS, ApiKind, Endpoint, LoadShape
 from advisor.models import LoadTest, LoadTestStatus
+from advisor.rules.measured_on import MeasuredOnSource
+from advisor.rules.questions import MAX_GPU_COUNT
 from advisor.services.loadtests import (
     loadtest_cancel,
     loadtest_create,
@@ -35,6 +37,23 @@ class LevelOutputSerializer(serializers.Serializer):
     metrics = serializers.JSONField(help_text="ttft_ms, itl_ms, tpot_ms, e2el_ms, errors, goodput")
 
 
+class MeasuredOnOutputSerializer(serializers.Serializer):
+    gpu = serializers.CharField(allow_null=True, help_text="Catalog GPU id; null: CPU only.")
+    gpu_count = serializers.IntegerField()
+    model = serializers.CharField(help_text="Catalog model id, else the name the server knows.")
+    quantization = serializers.CharField()
+    source = serializers.ChoiceField(choices=[s.value for s in MeasuredOnSource])
+    label = serializers.CharField()
+
+
+class MeasuredOnInputSerializer(StrictInputSerializer):
+    gpu = serializers.CharField(
+        max_length=200, allow_null=True, help_text="The GPU the server uses; null: CPU only."
+    )
+    gpu_count = serializers.IntegerField(min_value=0, max_value=MAX_GPU_COUNT, required=False)
+    quantization = serializers.CharField(max_length=50, required=False)
+
+
 class LoadTestOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=LoadTestStatus.choices)
@@ -50,6 +69,11 @@ class LoadTestOutputSerializer(serializers.Serializer):
     progress = serializers.JSONField()
     levels = LevelOutputSerializer(many=True, source="levels.all")
     result = serializers.JSONField(allow_null=True)
+    measured_on = MeasuredOnOutputSerializer(
+        allow_null=True,
+        help_text="The hardware it ran on: the target host's probe, else what you stated; "
+        "null for tests stored before tests recorded it (unknown hardware: never calibrates).",
+    )
     stopped_reason = serializers.CharField()
     error = serializers.CharField()
     cancel_requested = serializers.BooleanField()
@@ -125,6 +149,12 @@ class LoadTestListCreateApi(ListAPIView):
             required=False,
             help_text="host.<name> to run on the worker next to the server; default: any worker.",
         )
+        measured_on = MeasuredOnInputSerializer(
+            required=False,
+            help_text="The hardware the server runs on, when no stored probe of its host says: "
+            "only measurements on a recommendation's own GPU model, GPU count, model and "
+            "quantization calibrate it. A probe of the target host wins over this.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -150,8 +180,9 @@ class LoadTestListCreateApi(ListAPIView):
         data.is_valid(raise_exception=True)
         config = dict(data.validated_data)
         queue = config.pop("queue", "")
+        stated = config.pop("measured_on", None)
         require_broker()
-        load_test = loadtest_create(owner=request.user, config=config, queue=queue)
+        load_test = loadtest_create(owner=request.user, config=config, queue=queue, stated=stated)
         body = LoadTestOutputSerializer(load_test).data
         return Response(
             body,

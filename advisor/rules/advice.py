@@ -14,6 +14,7 @@ from advisor.rules.checks import GIB, gib, ms
 from advisor.rules.facts import Facts, metric
 from advisor.rules.handover import vllm_unavailable
 from advisor.rules.hardware import answers_override_report
+from advisor.rules.measured_on import other_hardware_label
 from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
 from advisor.rules.thresholds import (
     COLLAPSE_P95_RATIO,
@@ -22,7 +23,7 @@ from advisor.rules.thresholds import (
     MAX_FAILURE_RATE,
 )
 from advisor.rules.verdict import Reason, Verdict, decide
-from probes.kinds import Backend
+from probes.kinds import Backend, backend_for_kind
 
 # The rules size vLLM's KV cache at --kv-cache-dtype auto (16-bit for every catalog model); fp8
 # stores one byte per element (vLLM docs, "Quantized KV Cache"), so it holds about twice the tokens.
@@ -179,11 +180,14 @@ def warnings(
                 f"Close call ({verdict.scores['vllm']:g} vs {verdict.scores['ollama']:g} for vLLM vs Ollama).{where} A load test at your peak settles it.",
             )
         )
+    if facts.other_hardware:
+        out.append(_warning("measured_on_other_hardware", _other_hardware_text(facts)))
     if not facts.load_tests and label != "high":
+        which = "of this hardware " if facts.other_hardware else ""
         out.append(
             _warning(
                 "unmeasured",
-                "No load test is attached: the latency figures are the capacity model's predictions.",
+                f"No load test {which}is attached: the latency figures are the capacity model's predictions.",
                 "info",
             )
         )
@@ -253,6 +257,26 @@ def _more_kv_cache(facts: Facts, room: int) -> str:
     replicas = math.ceil(users / max(room, 1))
     split = f" ({replicas:,} replicas of tensor parallel {tp})" if tp > 1 else ""
     return f"use {replicas * tp:,} GPUs in all{split}"
+
+
+def _other_hardware_text(facts: Facts) -> str:
+    """Names each load test not used because it ran on other (or unknown) hardware."""
+    named = []
+    for result in facts.other_hardware:
+        target = result.get("target") or {}  # hand-made results may lack it
+        backend = backend_for_kind(target.get("kind"))
+        server = backend.label if backend is not None else str(target.get("kind") or "a server")
+        where = f" at {target['base_url']}" if target.get("base_url") else ""
+        named.append(f"{server}{where}, {other_hardware_label(result)}")
+    count = len(named)
+    tests = "load test ran" if count == 1 else f"{count} load tests ran"
+    setup = f" ({facts.setup.label})" if facts.setup is not None else ""
+    return (
+        f"Not used: {'this' if count == 1 else 'these'} {tests} on other hardware than this "
+        f"recommendation's{setup}: {'; '.join(named)}. Measurements calibrate the predictions "
+        "only on the same GPU model, GPU count, model and quantization; run the load test "
+        "against a server on this hardware to measure it."
+    )
 
 
 def _sole_option_text(facts: Facts) -> str:

@@ -21,6 +21,7 @@ from advisor.rules.alternatives import find_alternatives, reference_server
 from advisor.rules.answers import Answers, custom_model_spec
 from advisor.rules.facts import Facts, metric, vllm_served
 from advisor.rules.hardware import effective_hardware
+from advisor.rules.measured_on import setup_of, split_by_setup
 from advisor.rules.questions import Platform
 from advisor.rules.sizing import (
     estimate_request,
@@ -54,7 +55,15 @@ def facts_build(
     model = _model_spec(answers)
     levels = prediction_levels(answers.peak_concurrent_users)
     estimate = alternatives = reference = None
-    load_tests = tuple(load_tests)
+    # Only measurements of this very setup are evidence about it: they calibrate the speed and
+    # feed the measured rules; the others are listed and warned about, never used.
+    setup = setup_of(
+        gpu=gpu.id if gpu is not None else None,
+        gpu_count=count,
+        model=model.id if model is not None else answers.model,
+        quantization=answers.quantization,
+    )
+    load_tests, other_hardware = split_by_setup(load_tests, setup)
     ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
     measured_tps = measured_single_stream_tps(load_tests)
     request = None
@@ -97,6 +106,8 @@ def facts_build(
         hardware=hardware_report,
         estimate=estimate,
         load_tests=load_tests,
+        other_hardware=other_hardware,
+        setup=setup,
         alternatives=tuple(alternatives or ()),
         reference=reference,
         notes=tuple(notes),

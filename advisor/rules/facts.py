@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from advisor.rules.answers import Answers
+from advisor.rules.measured_on import Setup
 from advisor.rules.questions import Platform
 from probes.kinds import Backend, backend_for_kind
 
@@ -27,9 +28,10 @@ class Facts:
 
     ``platform`` is the effective OS (the answer, else the hardware report, else inferred from the
     GPU); ``gpu`` is ``GpuSpec.as_dict()`` of the serving GPU (None for CPU only or unknown);
-    ``gpu_count`` 0 means CPU only. ``alternatives`` lists configurations that would fit when the
-    asked one does not; ``reference`` is a vLLM estimate on a reference Linux GPU server (for
-    warnings to Mac and CPU-only users with many users).
+    ``gpu_count`` 0 means CPU only. ``setup`` is that hardware with the model and quantization as
+    catalog ids: a load test counts only when it ran on this setup. ``alternatives`` lists
+    configurations that would fit when the asked one does not; ``reference`` is a vLLM estimate
+    on a reference Linux GPU server (for warnings to Mac and CPU-only users with many users).
     """
 
     answers: Answers
@@ -40,6 +42,10 @@ class Facts:
     hardware: dict[str, Any] | None = None
     estimate: dict[str, Any] | None = None
     load_tests: tuple[dict[str, Any], ...] = ()
+    # Load tests measured on other (or unknown) hardware than ``setup``: listed and warned about,
+    # never evidence (``advisor.rules.measured_on``); ``load_tests`` holds the others.
+    other_hardware: tuple[dict[str, Any], ...] = ()
+    setup: Setup | None = None
     alternatives: tuple[dict[str, Any], ...] = ()
     reference: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())  # what facts_build had to assume
@@ -53,6 +59,7 @@ class Facts:
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform", Platform(self.platform))
         object.__setattr__(self, "load_tests", tuple(self.load_tests))
+        object.__setattr__(self, "other_hardware", tuple(self.other_hardware))
         object.__setattr__(self, "ollama_sizings", tuple(self.ollama_sizings))
         sources = (self.estimate, self.ollama_sizings, self.load_tests)
         if self.levels is None or not self.levels.built_from(*sources):

@@ -17,7 +17,7 @@ OS_NAMES = {
 }
 
 
-def _report_gpus(report: dict[str, Any] | None) -> tuple[Any, int, list[str]]:
+def report_gpus(report: dict[str, Any] | None) -> tuple[Any, int, list[str]]:
     """(GpuSpec, count, notes) for the most numerous catalogued GPU model in the report."""
     notes: list[str] = []
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -62,7 +62,7 @@ def effective_hardware(
     elif answers.gpu is not None:
         gpu, count = catalog.resolve_gpu(answers.gpu), answers.gpu_count or 1
     else:
-        gpu, count, notes = _report_gpus(report)
+        gpu, count, notes = report_gpus(report)
         if answers.gpu_count is not None and gpu is not None:
             count = answers.gpu_count
         if gpu is None:
@@ -95,7 +95,7 @@ def answers_override_report(answers: Answers, report: dict[str, Any] | None) -> 
     know the report is not. None when nothing is attached or the two agree."""
     if report is None or (answers.gpu is None and answers.gpu_count != 0):
         return None
-    found, found_count, _ = _report_gpus(report)
+    found, found_count, _ = report_gpus(report)
     if answers.gpu_count == 0:
         wanted, wanted_count = None, 0
     else:

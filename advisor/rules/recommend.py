@@ -25,6 +25,7 @@ from typing import Any
 
 from advisor.rules import advice, handover
 from advisor.rules.facts import Facts
+from advisor.rules.measured_on import measurement_rows
 from advisor.rules.table import Effect
 from advisor.rules.thresholds import (
     CONFIDENCE_HIGH,
@@ -61,6 +62,8 @@ class Advice:
     serving: dict[str, Any]
     scores: dict[str, float]
     facts: dict[str, Any] = field(default_factory=dict)
+    # Each attached load test, whether it ran on this hardware (and so counted) and its label.
+    measurements: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         reasons = ("decisive", "supporting", "opposing", "notes")
@@ -81,6 +84,7 @@ class Advice:
             serving=dict(self.serving),
             scores=dict(self.scores),
             facts=dict(self.facts),
+            measurements=[dict(row) for row in self.measurements],
         )
         return data
 
@@ -194,4 +198,5 @@ def recommend(facts: Facts) -> Advice:
         serving=handover.serving(facts, verdict.backend),
         scores=verdict.scores,
         facts=handover.facts_summary(facts),
+        measurements=measurement_rows(facts.load_tests, facts.other_hardware),
     )

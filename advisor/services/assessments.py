@@ -129,13 +129,14 @@ def recommendation_refresh(*, assessment: Assessment) -> Recommendation:
 
 
 def load_test_results(rows: Iterable[LoadTest]) -> list[dict]:
-    """The load tests' results, oldest first, each with its target kind (from the row when the
-    result lacks one)."""
+    """The load tests' results, oldest first, each with its row's id, the hardware it ran on
+    (``measured_on``: None for rows stored before it was recorded) and its target kind (from the
+    row when the result lacks one)."""
     results = []
     for row in sorted(rows, key=lambda row: (row.created_at, row.pk)):
         if not row.result:
             continue
-        result = dict(row.result)
+        result = {**row.result, "id": str(row.pk), "measured_on": row.measured_on}
         target = dict(result.get("target") or {})
         if not target.get("kind"):
             target["kind"] = row.backend_kind

@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import kombu.exceptions
 import redis.exceptions
@@ -33,7 +35,8 @@ from advisor.loadtest import (
     run_load_test,
 )
 from advisor.loadtest.metrics import LevelResult
-from advisor.models import LoadTest, LoadTestLevel, LoadTestStatus
+from advisor.models import Assessment, LoadTest, LoadTestLevel, LoadTestStatus
+from advisor.services.measured_on import loadtest_measured_on
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +65,21 @@ def loadtest_create(
     config: LoadTestConfig | dict,
     queue: str = "",
     enqueue: bool = True,
+    assessment: Assessment | None = None,
+    stated: Mapping[str, Any] | None = None,
 ) -> LoadTest:
     """Check ``config`` against the policy, store it queued, and enqueue the task on commit.
 
     ``owner`` is the signed-in user (None: anonymous); ``visitor`` the anonymous browser session's
     key (``advisor.views.access.visitor_of``): the hourly limit counts per user, or per visitor.
     ``queue`` is empty (the ``loadtests`` queue) or ``host.<name>`` to run next to the server.
-    Raises ``AdvisorError(field=...)``: bad config, host not allowed, caps, hourly limit, queue;
-    ``BrokerUnavailableError`` when the broker refuses the task (no row is left behind).
+    ``assessment``: the test is started for it (attached to it in the same transaction).
+    The row records the hardware it runs on (``loadtest_measured_on``): the target host's
+    probe, else ``stated`` (``{"gpu", "gpu_count", "quantization"}``, the API's input), else
+    the assessment's hardware.
+    Raises ``AdvisorError(field=...)``: bad config, host not allowed, caps, hourly limit, queue,
+    a bad statement (``measured_on.<field>``); ``BrokerUnavailableError`` when the broker
+    refuses the task (no row is left behind).
     """
     if isinstance(config, dict):
         config = LoadTestConfig.parse(config)
@@ -82,6 +92,14 @@ def loadtest_create(
     owner_id = getattr(owner, "pk", None) if owner is not None and owner.is_authenticated else None
     if owner_id is not None:
         visitor = ""
+    measured_on = loadtest_measured_on(
+        owner_id=owner_id,
+        visitor=visitor,
+        config=config,
+        queue=queue,
+        stated=stated,
+        assessment=assessment,
+    )
     with transaction.atomic():
         # Count and insert under one lock per bucket, so parallel posts cannot all see room.
         _lock_bucket(f"loadtests:{owner_id}:{visitor}")
@@ -99,7 +117,10 @@ def loadtest_create(
             queue=queue,
             config=config.as_dict(),
             progress={"phase": "queued"},
+            measured_on=measured_on.as_dict() if measured_on is not None else None,
         )
+        if assessment is not None:
+            assessment.load_tests.add(load_test)
         if enqueue:
             api_key = config.api_key
             transaction.on_commit(lambda: loadtest_enqueue(load_test=load_test, api_key=api_key))

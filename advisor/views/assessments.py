@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from advisor.errors import AdvisorError
-from advisor.models import Assessment
+from advisor.models import Assessment, LoadTest
 from advisor.services.assessments import recommendation_refresh
 from advisor.views.access import visible
 from advisor.views.charts import (
@@ -41,7 +43,32 @@ def _assessment(request: HttpRequest, pk) -> Assessment:
     return get_object_or_404(queryset, pk=pk)
 
 
-def _measured_runs(assessment: Assessment) -> list[Run]:
+@dataclass(frozen=True)
+class Measurement:
+    """An attached load test as listed: its row, the hardware it ran on and whether it counted."""
+
+    row: LoadTest
+    label: str  # "measured on other hardware (...)", "measured on this hardware (...)"
+    other_hardware: bool
+
+
+def _measurements(assessment: Assessment, result: dict) -> list[Measurement]:
+    """The attached load tests, labelled as the newest recommendation weighed them; a test
+    attached since is labelled by its own record until the rules run again."""
+    weighed = {row["id"]: row for row in result.get("measurements") or ()}  # older results: none
+    out = []
+    for load_test in assessment.load_tests.all():
+        row = weighed.get(str(load_test.pk))
+        if row is not None:
+            out.append(Measurement(load_test, row["label"], not row["same_hardware"]))
+            continue
+        record = load_test.measured_on
+        said = record["label"] if record else "hardware unknown"
+        out.append(Measurement(load_test, f"measured on {said}; not weighed yet", False))
+    return out
+
+
+def _measured_runs(assessment: Assessment, other_hardware: set[str]) -> list[Run]:
     runs = []
     for load_test in assessment.load_tests.all():
         levels = [
@@ -53,7 +80,8 @@ def _measured_runs(assessment: Assessment) -> list[Run]:
             for level in load_test.levels.all()
         ]
         kind = load_test.backend_kind or load_test.api
-        runs.append(Run(f"{SERVER_NAMES.get(kind, kind)} measured", kind, levels))
+        where = " on other hardware" if str(load_test.pk) in other_hardware else ""
+        runs.append(Run(f"{SERVER_NAMES.get(kind, kind)} measured{where}", kind, levels))
     return runs
 
 
@@ -107,6 +135,8 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
     result = recommendation.result if recommendation else {}
     estimate = recommendation.estimate if recommendation else None
     predicted = _runnable(estimate, result)
+    measurements = _measurements(assessment, result)
+    other = {str(m.row.pk) for m in measurements if m.other_hardware}
     context = {
         "assessment": assessment,
         "recommendation": recommendation,
@@ -118,9 +148,9 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
             {"key": key, "title": title, "help": help_text, "reasons": result.get(key) or []}
             for key, title, help_text in REASON_GROUPS
         ],
-        "load_tests": list(assessment.load_tests.all()),
+        "measurements": measurements,
         "charts": chart_specs(
-            _measured_runs(assessment), predicted, targets_from_answers(assessment.answers)
+            _measured_runs(assessment, other), predicted, targets_from_answers(assessment.answers)
         ),
         "metrics": METRICS,
         "performance": _performance_rows(predicted),

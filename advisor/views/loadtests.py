@@ -124,15 +124,13 @@ def loadtest_new(request: HttpRequest) -> HttpResponse:
                 visitor=visitor_of(request),
                 config=form.cleaned_data["config"],
                 queue=form.cleaned_data.get("queue") or "",
+                assessment=form.cleaned_data.get("assessment"),
             )
         except AdvisorError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             if isinstance(exc, BrokerUnavailableError):
                 return render(request, "loadtests/new.html", {"form": form}, status=503)
         else:
-            assessment = form.cleaned_data.get("assessment")
-            if assessment is not None:
-                assessment.load_tests.add(load_test)
             return redirect("loadtest", load_test.pk)
     return render(request, "loadtests/new.html", {"form": form}, status=400)
 

@@ -92,6 +92,12 @@ def test_the_api_key_travels_in_the_task_message_only(api, django_capture_on_com
         ({"max_tokens": 99999999999}, "max_tokens"),
         ({"concurrency": list(range(1, 40))}, "concurrency"),  # more levels than MAX_LEVELS
         ({"api_key": "sk-abc\r\nX-Injected: 1"}, "api_key"),  # would inject a header
+        ({"measured_on": {"gpu": "h999", "gpu_count": 1}}, "measured_on.gpu"),  # not catalogued
+        ({"measured_on": {"gpu": "h100", "gpu_count": "2"}}, "measured_on.gpu_count"),
+        ({"measured_on": {"gpu": "h100", "quantization": "q9"}}, "measured_on.quantization"),
+        ({"measured_on": {"gpu_count": 1}}, "measured_on.gpu"),  # null for CPU, never left out
+        ({"measured_on": {"gpu": "h100", "cpus": 2}}, "measured_on.cpus"),
+        ({"measured_on": "h100"}, "measured_on.non_field_errors"),
     ],
 )
 def test_it_names_the_field_of_a_refused_config(api, changes, field):
@@ -100,6 +106,21 @@ def test_it_names_the_field_of_a_refused_config(api, changes, field):
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"], response.json()
     assert not LoadTest.objects.exists()
+
+
+def test_it_records_and_shows_the_hardware_the_test_runs_on(api):
+    """What you state is recorded (no probe of the target host is stored) and read back."""
+    stated = {"gpu": "NVIDIA H100 80GB HBM3", "gpu_count": 1, "quantization": "auto"}
+    response = start(api, measured_on=stated)
+    assert response.status_code == 202, response.json()
+    expected = {
+        "gpu": "h100-sxm-80gb", "gpu_count": 1, "model": "tiny", "quantization": "auto",
+        "source": "stated", "label": "1x NVIDIA H100 SXM 80GB, tiny, auto quantization; stated",
+    }  # fmt: skip
+    assert response.json()["measured_on"] == expected
+    assert api.get(f"{URL}{response.json()['id']}/").json()["measured_on"] == expected
+    unstated = start(api)
+    assert unstated.json()["measured_on"] is None  # unknown hardware: never calibrates
 
 
 def test_it_needs_a_token(anon):

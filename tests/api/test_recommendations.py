@@ -7,6 +7,7 @@ import pytest
 from django.test import override_settings
 
 from advisor.models import Assessment, HardwareReport, LoadTest, LoadTestStatus, Recommendation
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 from advisor.services.hardware import hardware_report_create
 from tests.api.factories import client_for, make_token, make_user, probe_report, throttle_rates
 
@@ -136,6 +137,24 @@ def test_it_weighs_your_finished_load_tests(user, api):
     assert ok.json()["load_tests"] == [str(finished.pk)]
     refused = recommend(api, load_tests=[str(theirs.pk)])
     assert refused.status_code == 400 and "load_tests" in refused.json()["errors"]
+
+
+def test_it_lists_each_load_test_with_the_hardware_it_ran_on(user, api):
+    """A test measured on a CPU-only host is listed as other hardware, and a warning names it."""
+    result = {"target": {"base_url": "http://127.0.0.1:9", "kind": "ollama", "model": "m"},
+              "levels": [], "stopped_reason": "done"}  # fmt: skip
+    cpu = MeasuredOn(setup_of(gpu=None, gpu_count=0, model="m"), MeasuredOnSource.PROBE)
+    row = LoadTest.objects.create(owner=user, base_url="http://127.0.0.1:9", result=result,
+                                  status=LoadTestStatus.SUCCEEDED, measured_on=cpu.as_dict())  # fmt: skip
+    body = recommend(api, gpu="h100", load_tests=[str(row.pk)]).json()
+    [listed] = body["result"]["measurements"]
+    assert listed["id"] == str(row.pk) and listed["measured_on"] == cpu.as_dict()
+    assert listed["same_hardware"] is False
+    assert (
+        listed["label"]
+        == "measured on other hardware (CPU only, m, auto quantization; from the probe of its host)"
+    )
+    assert "measured_on_other_hardware" in {w["id"] for w in body["result"]["warnings"]}
 
 
 def test_it_needs_a_token(anon):

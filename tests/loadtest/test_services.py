@@ -8,10 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from advisor.errors import AdvisorError
+from advisor.loadtest.config import LoadTestConfig
 from advisor.loadtest.policy import LOADTESTS_PER_USER_PER_HOUR
 from advisor.loadtest.testserver import Fault, ScriptedServer
-from advisor.models import LoadTest, LoadTestStatus
+from advisor.models import Assessment, HardwareReport, HardwareSource, LoadTest, LoadTestStatus
 from advisor.services import loadtests
+from advisor.services.measured_on import loadtest_measured_on
+from tests.rules.factories import H100_REPORT
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +237,65 @@ def test_the_task_refuses_a_stored_config_past_the_bounds():
     assert row.status == LoadTestStatus.FAILED
     assert row.stopped_reason == "refused"
     assert "prompt tokens must be between 1 and 131072" in row.error
+
+
+def test_it_records_the_target_hosts_probe_over_what_the_user_states():
+    """A stored probe of the host the server runs on says what it ran on; a statement fills in
+    only when no probe does, and then is labelled as stated."""
+    stated = {"gpu": "h100", "gpu_count": 2, "quantization": "fp8"}
+    row = loadtests.loadtest_create(
+        config=config("http://127.0.0.1:9"), stated=stated, enqueue=False
+    )
+    assert row.measured_on == {
+        "gpu": "h100-sxm-80gb", "gpu_count": 2, "model": "test-model", "quantization": "fp8",
+        "source": "stated", "label": "2x NVIDIA H100 SXM 80GB, test-model, fp8 quantization; stated",
+    }  # fmt: skip
+    HardwareReport.objects.create(
+        source=HardwareSource.LOCAL, host_name="here", report={"gpus": [], "servers": []}
+    )
+    probed = loadtests.loadtest_create(
+        config=config("http://127.0.0.1:9"), stated=stated, enqueue=False
+    )
+    assert (probed.measured_on["source"], probed.measured_on["gpu"]) == ("probe", None)
+    assert probed.measured_on["quantization"] == "fp8"  # the probe cannot tell; the user can
+
+
+def test_it_reads_a_remote_server_from_the_report_that_found_it():
+    report = {"gpus": H100_REPORT["gpus"][:2],
+              "servers": [{"kind": "vllm", "base_url": "http://10.0.0.7:8000", "models": []}]}  # fmt: skip
+    HardwareReport.objects.create(source=HardwareSource.UPLOAD, host_name="gpu-7", report=report)
+    found = loadtest_measured_on(
+        owner_id=None, visitor="", config=LoadTestConfig.parse(config("http://10.0.0.7:8000/v1")),
+        queue="",
+    )  # fmt: skip
+    assert (found.setup.gpu, found.setup.gpu_count) == ("h100-sxm-80gb", 2)
+    elsewhere = loadtest_measured_on(
+        owner_id=None, visitor="", config=LoadTestConfig.parse(config("http://10.0.0.8:8000")),
+        queue="",
+    )  # fmt: skip
+    assert elsewhere is None  # nothing says what that host has: unknown hardware
+
+
+def test_it_states_the_assessments_hardware_for_a_test_started_for_it():
+    assessment = Assessment.objects.create(answers={"gpu": "a100-sxm-80gb", "gpu_count": 2})
+    row = loadtests.loadtest_create(
+        config=config("http://127.0.0.1:9"), assessment=assessment, enqueue=False
+    )
+    assert list(assessment.load_tests.all()) == [row]
+    assert (row.measured_on["gpu"], row.measured_on["gpu_count"]) == ("a100-sxm-80gb", 2)
+    assert row.measured_on["source"] == "stated"
+
+
+@pytest.mark.parametrize(
+    ("stated", "field"),
+    [
+        ({"gpu": "h999", "gpu_count": 1}, "measured_on.gpu"),
+        ({"gpu": "h100", "quantization": "q9_z"}, "measured_on.quantization"),
+        ({"gpu": "h100", "gpu_count": -1}, "measured_on.gpu_count"),
+    ],
+)
+def test_it_refuses_a_bad_statement_naming_the_field(stated, field):
+    with pytest.raises(AdvisorError) as info:
+        loadtests.loadtest_create(config=config("http://127.0.0.1:9"), stated=stated, enqueue=False)
+    assert info.value.field == field
+    assert not LoadTest.objects.exists()

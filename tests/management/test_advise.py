@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 from tests.rules.factories import H100_REPORT, load_test
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,13 @@ def test_it_prints_json_with_the_estimate(tmp_path):
 def test_it_sizes_from_a_hardware_report_and_reads_load_tests(tmp_path):
     answers = write(tmp_path, "a.json", {"model": "llama-3.1-70b", "peak_concurrent_users": 3})
     report = write(tmp_path, "hw.json", H100_REPORT)
-    sweep = write(tmp_path, "lt.json", load_test("ollama", {1: 2_000, 4: 30_000}))
+    on_report = setup_of(gpu="h100-sxm-80gb", gpu_count=4, model="llama-3.1-70b")
+    measured = MeasuredOn(on_report, MeasuredOnSource.PROBE).as_dict()
+    sweep = write(
+        tmp_path,
+        "lt.json",
+        {**load_test("ollama", {1: 2_000, 4: 30_000}), "measured_on": measured},
+    )
     data = json.loads(
         advise("--answers", answers, "--hardware", report, "--load-test", sweep, "--json")
     )
@@ -121,3 +128,17 @@ def test_it_exits_non_zero_without_a_traceback(tmp_path):
     assert done.returncode != 0
     assert "peak_concurrent_users: expected a whole number" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_it_warns_about_a_result_file_without_the_hardware_it_ran_on(tmp_path):
+    """A result without measured_on is unknown hardware: not weighed, and the output says so."""
+    answers = write(tmp_path, "a.json", {"gpu": "h100", "peak_concurrent_users": 3})
+    sweep = write(tmp_path, "lt.json", load_test("ollama", {1: 2_000, 4: 30_000}))
+    data = json.loads(advise("--answers", answers, "--load-test", sweep, "--json"))
+    assert data["facts"]["measured_levels"]["ollama"] == 0
+    assert "measured_on_other_hardware" in {w["id"] for w in data["warnings"]}
+    bad = write(
+        tmp_path, "bad.json", {**load_test("ollama", {1: 2_000}), "measured_on": {"gpu": 1}}
+    )
+    with pytest.raises(CommandError, match="measured_on"):
+        advise("--answers", answers, "--load-test", bad)

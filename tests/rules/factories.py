@@ -7,6 +7,8 @@ from advisor.capacity.plan import OllamaPlan, OllamaSetting, ServingPlan, VllmPl
 from advisor.capacity.vllm import HeldLimit, RequestsHeld
 from advisor.rules.answers import Answers
 from advisor.rules.facts import Facts
+from advisor.rules.hardware import effective_hardware
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, Setup, setup_of
 
 
 def answers(**overrides) -> Answers:
@@ -52,6 +54,19 @@ def load_test(
         ],
         "stopped_reason": "",
     }
+
+
+def setup(ans: Answers, report: dict | None = None) -> Setup:
+    """The setup ``facts_build`` sizes ``ans`` for (catalog models only)."""
+    gpu, count, _, _ = effective_hardware(ans, report)
+    return setup_of(gpu=gpu.id if gpu else None, gpu_count=count, model=ans.model,
+                    quantization=ans.quantization)  # fmt: skip
+
+
+def measured_on(results, where: Setup, source: str = "stated") -> list[dict]:
+    """The load-test results, each recorded as measured on ``where``."""
+    record = MeasuredOn(where, MeasuredOnSource(source)).as_dict()
+    return [{**result, "measured_on": record} for result in results]
 
 
 def estimate(*, vllm_fits=True, tp=1, max_concurrency=50.0, ollama_fits=True, gpu_layers=33,

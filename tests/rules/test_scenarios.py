@@ -15,7 +15,7 @@ from advisor.rules import verdict
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.recommend import recommend
-from tests.rules.factories import load_test
+from tests.rules.factories import load_test, measured_on, setup
 
 TEAM = {"use_case": "internal", "team_skills": ["python", "docker"]}
 COLLAPSE = load_test("ollama", {1: 2_000, 2: 4_100, 4: 26_000})
@@ -73,7 +73,9 @@ SCENARIOS = [
 
 
 def run(answers: dict, load_tests=()):
-    facts = facts_build(Answers.parse(answers), load_tests=load_tests)
+    """The verdict, with the load tests measured on the answers' own hardware."""
+    parsed = Answers.parse(answers)
+    facts = facts_build(parsed, load_tests=measured_on(load_tests, setup(parsed)))
     return facts, recommend(facts)
 
 
@@ -139,7 +141,8 @@ def test_it_sizes_a_mac_from_the_memory_its_report_measured():
 def test_it_calibrates_the_prediction_with_measured_single_stream_speed():
     answers = Answers.parse({"gpu": "rtx-4090", "peak_concurrent_users": 2})
     plain = facts_build(answers)
-    measured = facts_build(answers, load_tests=[load_test("ollama", {1: 2_000, 2: 4_000})])
+    sweep = measured_on([load_test("ollama", {1: 2_000, 2: 4_000})], setup(answers))
+    measured = facts_build(answers, load_tests=sweep)
     assert measured.estimate["calibration"] and not plain.estimate["calibration"]
 
 
@@ -180,7 +183,8 @@ MAX_WHAT_IF_DECISIONS = 20  # users flip point (gallop + bisect), 10 one-answer 
 )
 def test_it_bounds_the_work_behind_each_verdict(answers, load_tests):
     with mock.patch.object(capacity, "estimate", wraps=capacity.estimate) as estimates:
-        facts = facts_build(Answers.parse(answers), load_tests=load_tests)
+        parsed = Answers.parse(answers)
+        facts = facts_build(parsed, load_tests=measured_on(load_tests, setup(parsed)))
     with mock.patch.object(verdict, "evaluate", wraps=verdict.evaluate) as decisions:
         recommend(facts)
     bound = MAX_ESTIMATES if not facts.alternatives else MAX_ESTIMATES_WHAT_WOULD_FIT

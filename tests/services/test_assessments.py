@@ -14,18 +14,26 @@ from advisor.models import (
     LoadTestStatus,
     Recommendation,
 )
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 from advisor.services import assessments
 from advisor.services.assessments import recommendation_create, recommendation_refresh
+from advisor.services.loadtests import loadtest_create
 from tests.rules.factories import H100_REPORT, load_test
 
 pytestmark = pytest.mark.django_db
 
 
-def make_load_test(owner=None, **result_kwargs) -> LoadTest:
+# The hardware the questionnaires below describe (one RTX 4090, the default model).
+ON_RTX_4090 = MeasuredOn(
+    setup_of(gpu="rtx-4090", gpu_count=1, model="llama-3.1-8b"), MeasuredOnSource.STATED
+).as_dict()
+
+
+def make_load_test(owner=None, measured_on=ON_RTX_4090, **result_kwargs) -> LoadTest:
     result = load_test("ollama", {1: 2_000, 2: 4_200, 4: 25_000}, **result_kwargs)
     return LoadTest.objects.create(
         owner=owner, base_url="http://127.0.0.1:11434", backend_kind="ollama",
-        status=LoadTestStatus.SUCCEEDED, result=result,
+        status=LoadTestStatus.SUCCEEDED, result=result, measured_on=measured_on,
     )  # fmt: skip
 
 
@@ -135,3 +143,55 @@ def test_it_recommends_again_with_the_evidence_attached_now():
     assert again.assessment == first.assessment and again.pk != first.pk
     assert again.result["facts"]["measured_levels"]["ollama"] == 3
     assert first.result["facts"]["measured_levels"]["ollama"] == 0
+
+
+def test_it_does_not_recalibrate_an_h100_with_load_tests_run_on_a_cpu_host():
+    """Tests started against this CPU-only host's servers (its own probe: no GPU), attached to an
+    H100 questionnaire: "Recommend again" keeps the H100 predictions and warns, naming them."""
+    HardwareReport.objects.create(
+        source=HardwareSource.LOCAL, host_name="laptop", report={**H100_REPORT, "gpus": []}
+    )
+    answers = {"gpu": "h100", "gpu_count": 1, "model": "llama-3.1-8b", "peak_concurrent_users": 4}
+    first = recommendation_create(answers=answers)
+    config = {"base_url": "http://127.0.0.1:11434", "model": "llama3.1:8b", "concurrency": "1,2,4"}
+    row = loadtest_create(config=config, enqueue=False)
+    assert row.measured_on["source"] == "probe" and row.measured_on["gpu"] is None
+    LoadTest.objects.filter(pk=row.pk).update(
+        status=LoadTestStatus.SUCCEEDED,
+        result=load_test("ollama", {1: 2_000, 2: 4_200, 4: 25_000}),
+    )
+    first.assessment.load_tests.add(row)
+    again = recommendation_refresh(assessment=first.assessment)
+    assert again.estimate == first.estimate  # the H100's predicted speeds, untouched
+    assert not again.estimate["calibration"]
+    warning = next(w for w in again.result["warnings"] if w["id"] == "measured_on_other_hardware")
+    assert "http://127.0.0.1:11434" in warning["message"] and "CPU only" in warning["message"]
+    [listed] = again.result["measurements"]
+    assert listed["id"] == str(row.pk) and listed["same_hardware"] is False
+
+
+def test_it_recalibrates_with_a_load_test_run_on_the_same_h100():
+    """A test run by the worker on host gpu-1, whose remote probe found one H100, counts."""
+    one_h100 = {**H100_REPORT, "gpus": H100_REPORT["gpus"][:1]}
+    HardwareReport.objects.create(source=HardwareSource.REMOTE, host_name="gpu-1", report=one_h100)
+    answers = {"gpu": "h100", "gpu_count": 1, "model": "llama-3.1-8b", "peak_concurrent_users": 4}
+    config = {"base_url": "http://127.0.0.1:11434", "model": "llama3.1:8b", "concurrency": "1,2"}
+    row = loadtest_create(config=config, queue="host.gpu-1", enqueue=False)
+    assert row.measured_on["gpu"] == "h100-sxm-80gb" and row.measured_on["gpu_count"] == 1
+    LoadTest.objects.filter(pk=row.pk).update(
+        status=LoadTestStatus.SUCCEEDED, result=load_test("ollama", {1: 2_000, 2: 2_400})
+    )
+    plain = recommendation_create(answers=answers)
+    measured = recommendation_create(answers=answers, load_tests=[row.pk])
+    assert measured.estimate["calibration"] and measured.estimate != plain.estimate
+    assert [m["same_hardware"] for m in measured.result["measurements"]] == [True]
+
+
+def test_it_counts_a_row_stored_before_records_as_unknown_hardware():
+    old = make_load_test(measured_on=None)
+    rec = recommendation_create(
+        answers={"gpu": "rtx-4090", "peak_concurrent_users": 4}, load_tests=[old]
+    )
+    assert rec.result["facts"]["measured_levels"]["ollama"] == 0
+    [listed] = rec.result["measurements"]
+    assert "unknown" in listed["label"] and listed["same_hardware"] is False

@@ -7,6 +7,7 @@ from unittest import mock
 import pytest
 
 from advisor.errors import AdvisorError
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 from tests.web.factories import make_assessment, make_load_test
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,24 @@ def test_it_charts_attached_measurements_beside_the_prediction(client):
     html = client.get(f"/assessments/{assessment.pk}/").content.decode()
     assert "Ollama measured" in html and "vLLM predicted" in html
     assert "Recommend again with these measurements" in html
+
+
+def test_it_labels_a_load_test_measured_on_other_hardware_after_recommending_again(client):
+    """A CPU host's run attached to an H100 assessment: listed and charted as other hardware,
+    and the recommendation's warnings name it."""
+    assessment = make_assessment()
+    cpu = MeasuredOn(setup_of(gpu=None, gpu_count=0, model="test-model"), MeasuredOnSource.PROBE)
+    run = make_load_test(kind="ollama", measured_on=cpu.as_dict())
+    run.result = {"target": {"kind": "ollama", "base_url": run.base_url}, "levels": []}
+    run.save()
+    assessment.load_tests.add(run)
+    before = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "measured on CPU only, test-model" in before and "not weighed yet" in before
+    client.post(f"/assessments/{assessment.pk}/recommend/")
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert "measured on other hardware (CPU only, test-model, auto quantization" in html
+    assert "Ollama measured on other hardware" in html  # the chart's series
+    assert "Not used: this load test ran on other hardware" in html
 
 
 def test_it_recommends_again(client):

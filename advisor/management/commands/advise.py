@@ -67,7 +67,9 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="RESULT.json",
-            help="a load-test result (`manage.py loadtest --json`); repeat for each server",
+            help="a load-test result (`manage.py loadtest --json`); repeat for each server. It "
+            "counts only with a measured_on record of this very setup (see docs/rules.md); "
+            "without one it is unknown hardware, listed and warned about",
         )
         parser.add_argument("--bundle", metavar="OUT.zip", help="write the deployment bundle")
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
