@@ -21,7 +21,8 @@ Each trigger is ``{id, condition, becomes, message, threshold?, what_if?}``: ``t
 numeric flip point, ``what_if`` the answers to change (JSON; None clears an answer), absent for a
 measurement. Cost: answer-only what-ifs reuse the facts' capacity estimate (``Facts.with_answers``,
 no re-estimate); the hardware what-ifs run the capacity model a bounded number of times
-(``MAX_MAC_ESTIMATES``, ``MAX_ONE_GPU_CANDIDATES``, the reference server's 1-4).
+(``MAX_MAC_ESTIMATES``; ``MAX_ONE_GPU_CANDIDATES`` and one ``facts_build`` of the chosen one;
+the reference server's 1-4).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from advisor.capacity import catalog
 from advisor.errors import AdvisorError
 from advisor.rules.alternatives import VLLM_SMALLER_FORMATS, reference_server
 from advisor.rules.answers import custom_model_spec
+from advisor.rules.assemble import facts_build
 from advisor.rules.checks import SLO_LABELS, ms
 from advisor.rules.facts import Facts, metric
 from advisor.rules.questions import (
@@ -346,9 +348,11 @@ def gpu_server_what_if(facts: Facts) -> WhatIf | None:
 
 
 def one_gpu_what_if(facts: Facts) -> WhatIf | None:
-    """A smaller weight format, else a smaller model of the same family, that vLLM serves on one
-    of these GPUs (no tensor parallelism): the first of at most ``MAX_ONE_GPU_CANDIDATES``
-    candidates the capacity model fits."""
+    """A smaller weight format, else a smaller catalog model of the same family, that vLLM serves
+    on one of these GPUs (no tensor parallelism) and Ollama holds in VRAM: the first of at most
+    ``MAX_ONE_GPU_CANDIDATES`` the capacity model fits (one estimate at one user each). Its facts
+    are built as a re-run with that answer would build them (``facts_build``: the estimate at the
+    user's load and Ollama's smaller sizings; no "what would fit" search, everything fitting)."""
     model = _model_spec(facts)
     if model is None or not facts.gpu:
         return None
@@ -363,16 +367,16 @@ def one_gpu_what_if(facts: Facts) -> WhatIf | None:
             candidates.append((model, name))
     family = [
         m for m in catalog.list_models()
-        if m.family == model.family and m.params_total < model.params_total
-        and m.max_context >= a.context_length
+        if a.custom_model is None and m.family == model.family
+        and m.params_total < model.params_total and m.max_context >= a.context_length
     ]  # fmt: skip
     family.sort(key=lambda m: (-m.params_total, m.id))
     candidates += [(m, a.quantization) for m in family]
-    levels = prediction_levels(facts.users)
     for candidate, quant in candidates[:MAX_ONE_GPU_CANDIDATES]:
-        est = _estimate(facts, candidate, gpu, facts.gpu_count, quant, levels)
+        est = _estimate(facts, candidate, gpu, facts.gpu_count, quant, (1,))
         vllm = (est or {}).get("vllm") or {}
-        if not vllm.get("fits") or (vllm.get("tensor_parallel_size") or 1) > 1:
+        one_gpu = vllm.get("fits") and (vllm.get("tensor_parallel_size") or 1) == 1
+        if not one_gpu or not fits(est, "ollama"):
             continue
         if candidate is model:
             text = f"you serve {facts.model_label} with {quant} weights, which fit one {gpu.name}"
@@ -380,9 +384,15 @@ def one_gpu_what_if(facts: Facts) -> WhatIf | None:
         else:
             text = f"you serve {candidate.name} instead, which fits one {gpu.name}"
             changes = {"model": candidate.id}
-        return _hardware_what_if(
-            facts, "one_gpu", text, changes, estimate=est, model=candidate.as_dict()
-        )
+        try:
+            changed = facts_build(
+                dataclasses.replace(a, **changes),
+                hardware_report=facts.hardware,
+                load_tests=facts.load_tests,
+            )
+        except AdvisorError:
+            continue
+        return WhatIf("one_gpu", text, changes, changed)
     return None
 
 
@@ -446,7 +456,10 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     backend, other = verdict.backend, verdict.backend.other
     users: list[dict[str, Any]] = []
     if flip is not None:
-        users.append(_trigger("users", _users_text(backend, flip), other, threshold=flip))
+        what_if = {"peak_concurrent_users": flip}
+        users.append(
+            _trigger("users", _users_text(backend, flip), other, threshold=flip, what_if=what_if)
+        )
     combined: list[dict[str, Any]] = []
     single: list[dict[str, Any]] = []
     for what_if in _hardware_what_ifs(facts, verdict):
