@@ -22,7 +22,7 @@ numeric flip point, ``what_if`` the answers to change (JSON; None clears an answ
 measurement. Cost: answer-only what-ifs reuse the facts' capacity estimate (``Facts.with_answers``,
 no re-estimate); the hardware what-ifs run the capacity model a bounded number of times
 (``MAX_MAC_ESTIMATES``; ``MAX_ONE_GPU_CANDIDATES`` and one ``facts_build`` of the chosen one;
-the reference server's 1-4).
+the reference server's 1-4 per weight format, ``MAX_GPU_SERVER_ESTIMATES``).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ MAX_COMBINED = 2  # "users and another change" triggers listed when users alone 
 MAX_COMBINED_SEARCHED = 4  # answer changes whose users flip point is searched for those two
 MAX_ONE_GPU_CANDIDATES = 4  # capacity estimates for "fits one GPU": smaller formats, then models
 MAX_MAC_ESTIMATES = 5  # a bisection over the catalog's Mac memory sizes (10 distinct today)
+MAX_GPU_SERVER_ESTIMATES = 4 * (1 + len(VLLM_SMALLER_FORMATS))  # 1, 2, 4, 8 GPUs per format
 
 # What each feature is, said after "you need" / "you no longer need" (structured output is a
 # note on both servers, so it can never flip a verdict and is not tried).
@@ -324,23 +325,30 @@ def mac_what_if(facts: Facts) -> WhatIf | None:
 
 
 def gpu_server_what_if(facts: Facts) -> WhatIf | None:
-    """Serving from Linux on the reference GPU (the fewest that hold the model), the estimate
-    ``facts_build`` made for the warning when it made one, else made here (1 to 4 estimates)."""
-    reference = facts.reference
+    """Serving from Linux on the reference GPU (the fewest that hold the model): the estimate
+    ``facts_build`` made for the warning when it made one, else made here, with each server's
+    usual weights or, for a model too large for eight, a smaller format (4 estimates a format)."""
+    reference, quant = facts.reference, AUTO
     if reference is None:
         model = _model_spec(facts)
         if model is None:
             return None
-        reference = reference_server(facts.answers, model, prediction_levels(facts.users))
-        if reference is None:
+        levels = prediction_levels(facts.users)
+        for quant in (AUTO, *VLLM_SMALLER_FORMATS):
+            reference = reference_server(facts.answers, model, levels, quantization=quant)
+            if reference is not None:
+                break
+        else:
             return None
     gpu = catalog.resolve_gpu(REFERENCE_GPU)
     count = int(reference["gpu_count"])
     est = {k: v for k, v in reference.items() if k not in ("gpu_name", "gpu_count")}
     where = gpu.name if count == 1 else f"{count}x {gpu.name}"
+    if quant != AUTO:
+        where += f" and {quant} weights"
     changes: dict[str, Any] = {"platform": Platform.LINUX, "gpu": gpu.id, "gpu_count": count}
-    if facts.answers.quantization != AUTO:
-        changes["quantization"] = AUTO  # the reference server is sized at each server's default
+    if facts.answers.quantization != quant:
+        changes["quantization"] = quant
     return _hardware_what_if(
         facts, "gpu_server", f"you serve from a Linux server with {where}", changes,
         platform=Platform.LINUX, gpu=gpu.as_dict(), gpu_count=count, estimate=est,
@@ -456,9 +464,9 @@ def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[d
     backend, other = verdict.backend, verdict.backend.other
     users: list[dict[str, Any]] = []
     if flip is not None:
-        what_if = {"peak_concurrent_users": flip}
+        fewer = {"peak_concurrent_users": flip}
         users.append(
-            _trigger("users", _users_text(backend, flip), other, threshold=flip, what_if=what_if)
+            _trigger("users", _users_text(backend, flip), other, threshold=flip, what_if=fewer)
         )
     combined: list[dict[str, Any]] = []
     single: list[dict[str, Any]] = []

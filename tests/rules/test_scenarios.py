@@ -176,9 +176,13 @@ MAX_ESTIMATES_WHAT_WOULD_FIT = 28  # plus the "what would fit" search, each conf
 # Users flip point (gallop + bisect, ~5-17), up to 16 one-answer what-ifs, each probed again when
 # users alone never flip it (with up to 4 of their flip points searched), 1-3 measured.
 MAX_WHAT_IF_DECISIONS = 60
-# A Mac what-if (a bisection over Mac memory sizes) plus "fits one GPU" candidates, or the reference
-# server when facts_build made none.
-MAX_TRIGGER_ESTIMATES = triggers.MAX_MAC_ESTIMATES + triggers.MAX_ONE_GPU_CANDIDATES
+# vLLM: a Mac what-if (a bisection over Mac memory sizes), "fits one GPU" candidates and the
+# facts_build of the one chosen (its load and 3 smaller Ollama sizings, nothing to search: it fits).
+# Ollama: the reference server when facts_build made none.
+MAX_TRIGGER_ESTIMATES = max(
+    triggers.MAX_MAC_ESTIMATES + triggers.MAX_ONE_GPU_CANDIDATES + 4,
+    triggers.MAX_GPU_SERVER_ESTIMATES,
+)
 
 
 @pytest.mark.parametrize(

@@ -248,3 +248,13 @@ def test_its_triggers_hold_when_the_answers_are_run_again_from_scratch(
         beyond = trigger["becomes"] == "ollama" and trigger.get("threshold", 0) > users
         if not beyond:
             assert _rerun(_applied(data, trigger)).value == trigger["becomes"], trigger
+
+
+def test_it_shrinks_the_weights_when_no_gpu_server_holds_the_model_as_it_is():
+    """405B in bf16 needs more than eight H100s: the GPU server what-if serves it in fp8."""
+    data = {"gpu_count": 0, "model": "llama-3.1-405b", "peak_concurrent_users": 200}
+    rec = recommend(facts_build(_parse(data)))
+    server = next(t for t in rec.switch_triggers if t["id"] == "gpu_server")
+    assert server["what_if"] == {"platform": "linux", "gpu": "h100-sxm-80gb", "gpu_count": 8,
+                                 "quantization": "fp8"}  # fmt: skip
+    assert _rerun(_applied(data, server)) is Backend.VLLM
