@@ -61,7 +61,6 @@ from probes.kinds import Backend
 
 MAX_USERS_SEARCHED = 100_000  # the questionnaire's bound on peak_concurrent_users
 MAX_COMBINED = 2  # "users and another change" triggers listed when users alone never flip
-MAX_COMBINED_SEARCHED = 4  # answer changes whose users flip point is searched for those two
 MAX_ONE_GPU_CANDIDATES = 4  # capacity estimates for "fits one GPU": smaller formats, then models
 MAX_MAC_ESTIMATES = 5  # a bisection over the catalog's Mac memory sizes (10 distinct today)
 MAX_GPU_SERVER_ESTIMATES = 4 * (1 + len(VLLM_SMALLER_FORMATS))  # 1, 2, 4, 8 GPUs per format
@@ -514,10 +513,10 @@ def _combined_triggers(
 ) -> list[dict[str, Any]]:
     """Users alone never flip it: the answer changes that, with the right number of users, do.
 
-    Each change that does on its own (the ``MAX_COMBINED`` with the most room, of at most
-    ``MAX_COMBINED_SEARCHED`` searched); when none does, the changes that each narrow the margin,
-    added greedily (narrowest first) until together they do. Probed at one user for vLLM, at the
-    most users searched for Ollama, where the users are most on the other server's side.
+    The first ``MAX_COMBINED`` changes that do on their own (the one with the most room first);
+    when none does, the changes that each narrow the margin, added greedily (narrowest first)
+    until together they do. Probed at one user for vLLM, at the most users searched for Ollama,
+    where the users are most on the other server's side.
     """
     other = backend.other
     probe = 1 if backend is Backend.VLLM else MAX_USERS_SEARCHED
@@ -531,11 +530,13 @@ def _combined_triggers(
     narrowing: list[tuple[float, int, WhatIf]] = []
     for index, what_if in enumerate(what_ifs):
         flipped, margin = at_probe(what_if.facts)
-        if flipped is other and len(found) < MAX_COMBINED_SEARCHED:
+        if flipped is other:
             count = _users_with(what_if, backend, facts.users)
             if count is not None:
                 found.append((count, index, what_if))
-        elif flipped is backend and margin < base:
+                if len(found) == MAX_COMBINED:
+                    break
+        elif margin < base:
             narrowing.append((margin, index, what_if))
     if not found:
         chosen: list[WhatIf] = []

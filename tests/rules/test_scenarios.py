@@ -169,12 +169,12 @@ def test_it_lets_a_pc_gpu_in_the_answers_override_a_mac_report():
 # Work bounds (a guard against repeated work creeping back, not a timing test). Measured on these
 # scenarios: 1-8 capacity-model runs, 28 for 405B on one H100 at 50 users (the user's load, 3
 # smaller Ollama sizings, and the "what would fit" search, which under vLLM 0.33's accounting tries
-# one configuration more than under the old one); 2-45 re-decisions (what-ifs) and 0-4 capacity-model
+# one configuration more than under the old one); 2-33 re-decisions (what-ifs) and 0-5 capacity-model
 # runs (the switch triggers' hardware what-ifs) per verdict.
 MAX_ESTIMATES = 8  # the user's load, 3 smaller Ollama sizings, a reference server (1, 2, 4, 8 GPUs)
 MAX_ESTIMATES_WHAT_WOULD_FIT = 28  # plus the "what would fit" search, each configuration once
 # Users flip point (gallop + bisect, ~5-17), up to 16 one-answer what-ifs, each probed again when
-# users alone never flip it (with up to 4 of their flip points searched), 1-3 measured.
+# users alone never flip it (with up to 2 of their flip points searched), 1-3 measured.
 MAX_WHAT_IF_DECISIONS = 60
 # vLLM: a Mac what-if (a bisection over Mac memory sizes), "fits one GPU" candidates and the
 # facts_build of the one chosen (its load and 3 smaller Ollama sizings, nothing to search: it fits).

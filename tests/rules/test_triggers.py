@@ -235,7 +235,7 @@ def test_its_triggers_hold_when_the_answers_are_run_again_from_scratch(
     Except a count toward Ollama above the load the facts were estimated at: the answer-only
     what-ifs reuse that estimate (no capacity run per probe), and a re-run sizes Ollama's slots
     and levels for the new count, which can add a cost reason (a sweep of 1,500 questionnaires:
-    11 of 3,300 what-ifs, all of this kind).
+    11 of 3,679 what-ifs, all of this kind).
     """
     data = {"gpu": gpu, "gpu_count": 0 if gpu is None else 1 if "apple" in gpu else count,
             "model": model, "peak_concurrent_users": users, "use_case": use_case,
