@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from advisor.capacity import estimate as capacity
-from advisor.rules import triggers, verdict
+from advisor.rules import verdict, what_ifs
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.recommend import recommend
@@ -180,8 +180,8 @@ MAX_WHAT_IF_DECISIONS = 60
 # facts_build of the one chosen (its load and 3 smaller Ollama sizings, nothing to search: it fits).
 # Ollama: the reference server when facts_build made none.
 MAX_TRIGGER_ESTIMATES = max(
-    triggers.MAX_MAC_ESTIMATES + triggers.MAX_ONE_GPU_CANDIDATES + 4,
-    triggers.MAX_GPU_SERVER_ESTIMATES,
+    what_ifs.MAX_MAC_ESTIMATES + what_ifs.MAX_ONE_GPU_CANDIDATES + 4,
+    what_ifs.MAX_GPU_SERVER_ESTIMATES,
 )
 
 
