@@ -1,7 +1,6 @@
-"""The explanation around a verdict: one-line summary, whether it fits, warnings, switch triggers.
+"""The explanation around a verdict: one-line summary, whether it fits, warnings.
 
-Switch triggers are computed, not written by hand: each is a one-answer change that, re-run through
-the same rules (``verdict.decide``), flips the verdict, or the exact peak-user count where it flips.
+The switch triggers (what would change the verdict, each re-decided) are in ``triggers.py``.
 """
 
 from __future__ import annotations
@@ -10,19 +9,16 @@ import math
 from typing import Any
 
 from advisor.capacity.vllm import HeldLimit
-from advisor.rules.checks import GIB, gib, ms
+from advisor.rules.checks import GIB, ms
 from advisor.rules.facts import Facts, metric
 from advisor.rules.handover import vllm_unavailable
 from advisor.rules.hardware import answers_override_report
 from advisor.rules.measured_on import other_hardware_label
-from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill, UseCase
+from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill
 from advisor.rules.thresholds import (
-    COLLAPSE_P95_RATIO,
-    DEGRADED_P95_RATIO,
     HANDFUL_USERS,
-    MAX_FAILURE_RATE,
 )
-from advisor.rules.verdict import Reason, Verdict, decide
+from advisor.rules.verdict import Reason, Verdict
 from probes.kinds import Backend, backend_for_kind
 
 # The rules size vLLM's KV cache at --kv-cache-dtype auto (16-bit for every catalog model); fp8
@@ -294,132 +290,3 @@ def _sole_option_text(facts: Facts) -> str:
         gpu = ref.get("gpu_name") or "one data-centre GPU"
         text += f"; a Linux server with {gpu} and vLLM would give about {ms(ref_p95)}"
     return text + "."
-
-
-# ---- switch triggers -----------------------------------------------------------------------------
-
-# One-answer changes tried as "what if" (answer field, new value, how to say it).
-WHAT_IFS: tuple[tuple[str, Any, str], ...] = (
-    ("use_case", UseCase.PRODUCTION, "it becomes user-facing production"),
-    ("use_case", UseCase.PROTOTYPE, "it stays a prototype"),
-    ("deployment_target", DeploymentTarget.SERVER, "it moves to a server"),
-    ("deployment_target", DeploymentTarget.LAPTOP, "it must run on a laptop"),
-    ("features", Feature.MULTI_LORA, "you need several LoRA adapters on one base model"),
-    ("features", Feature.METRICS, "you need Prometheus metrics"),
-    ("features", Feature.KUBERNETES, "you deploy on Kubernetes"),
-    ("features", Feature.SPECULATIVE_DECODING, "you need speculative decoding"),
-    (
-        "team_skills",
-        (Skill.PYTHON, Skill.DOCKER),
-        "your team is comfortable with Python and Docker",
-    ),
-    ("team_skills", (), "nobody on the team knows Python or Docker"),
-)
-
-
-def _what_if(facts: Facts, name: str, value: Any) -> Facts | None:
-    answers = facts.answers
-    if name == "features":
-        if value in answers.features:
-            return None
-        value = (*answers.features, value)
-    if getattr(answers, name) == value:
-        return None
-    return facts.with_answers(**{name: value})
-
-
-def switch_triggers(facts: Facts, verdict: Verdict, flip: int | None) -> tuple[dict[str, Any], ...]:
-    backend, other = verdict.backend, verdict.backend.other
-    out: list[dict[str, Any]] = []
-    if flip is not None:
-        cond = (
-            f"peak concurrent users of {flip} or more"
-            if backend is Backend.OLLAMA
-            else f"peak concurrent users of {flip} or fewer"
-        )
-        out.append({"id": "users", "condition": cond, "becomes": other.value, "threshold": flip})
-    if verdict.required:
-        out.extend(_constraint_triggers(facts, verdict))
-    if backend is Backend.OLLAMA and not verdict.required and facts.users > 1:
-        out.extend(_measured_triggers(facts))
-    if not verdict.required:
-        for name, value, text in WHAT_IFS:
-            changed = _what_if(facts, name, value)
-            if changed is not None and decide(changed).backend is other:
-                shown = "+".join(value) if isinstance(value, tuple) else value
-                out.append(
-                    {"id": f"{name}:{shown}", "condition": f"if {text}", "becomes": other.value}
-                )
-    for trigger in out:
-        trigger["message"] = f"{trigger['condition']}: {Backend(trigger['becomes']).label}"
-    return tuple(out)
-
-
-def _measured_triggers(facts: Facts) -> list[dict[str, Any]]:
-    """The measurements at the user's peak that would flip Ollama to vLLM, each checked by
-    re-deciding with a load test showing exactly that (a what-if, not a promise)."""
-    single = metric(facts.predicted(Backend.OLLAMA).single(), "e2el_ms") or 1_000.0
-    users = facts.users
-    out = []
-    for wid, ratio, failed, text in (
-        ("measured_p95", DEGRADED_P95_RATIO, 0,
-         f"Ollama's p95 at {users} concurrent users above {DEGRADED_P95_RATIO:g}x single-user"),
-        ("measured_collapse", COLLAPSE_P95_RATIO, 0,
-         f"Ollama's p95 at {users} concurrent users above {COLLAPSE_P95_RATIO:g}x single-user"),
-        ("measured_failures", 1.0, 1,
-         f"more than {MAX_FAILURE_RATE:.0%} failed requests on Ollama at {users} concurrent users"),
-    ):  # fmt: skip
-        hypothetical = _hypothetical_sweep(single, users, ratio * 1.01, failed)
-        changed = facts.with_load_tests((*facts.load_tests, hypothetical))
-        if decide(changed).backend is Backend.VLLM:
-            limit = f" ({ms(single * ratio)})" if ratio > 1 else ""
-            out.append({"id": wid, "condition": f"a load test shows {text}{limit}", "becomes": "vllm",
-                        "threshold": ratio if ratio > 1 else MAX_FAILURE_RATE})  # fmt: skip
-            break  # the mildest measurement that flips it is the one to watch
-    return out
-
-
-def _hypothetical_sweep(single_ms: float, users: int, ratio: float, failed: int) -> dict[str, Any]:
-    """An Ollama load-test result with one user at ``single_ms`` and the peak at ``ratio`` x that."""
-
-    def level(concurrency: int, p95: float, failures: int) -> dict[str, Any]:
-        requests = 100
-        return {"concurrency": concurrency, "requests": requests, "succeeded": requests - failures,
-                "failed": failures, "e2el_ms": {"p50": p95, "p95": p95}}  # fmt: skip
-
-    return {
-        "target": {"kind": "ollama", "base_url": "hypothetical", "model": ""},
-        "levels": [level(1, single_ms, 0), level(users, single_ms * ratio, failed * 2)],
-    }
-
-
-def _constraint_triggers(facts: Facts, verdict: Verdict) -> list[dict[str, Any]]:
-    ids = {r.rule_id for r in verdict.required}
-    out = []
-    if "constraint.macos" in ids:
-        out.append(
-            {
-                "id": "platform",
-                "condition": "serving from a Linux host with an NVIDIA or AMD GPU (vLLM does not run on Macs)",
-                "becomes": "vllm",
-            }
-        )
-    if "constraint.cpu_only" in ids:
-        weights = (facts.estimate or {}).get("weights_bytes")
-        need = f" with more than {gib(weights)} of memory" if weights else ""
-        out.append(
-            {
-                "id": "gpu",
-                "condition": f"adding a GPU{need} and more than {HANDFUL_USERS} concurrent users",
-                "becomes": "vllm",
-            }
-        )
-    if "constraint.tensor_parallel" in ids:
-        out.append(
-            {
-                "id": "single_gpu",
-                "condition": f"a quantization or a single GPU that holds {facts.model_label} alone, with at most {HANDFUL_USERS} concurrent users",
-                "becomes": "ollama",
-            }
-        )
-    return out

@@ -162,13 +162,14 @@ def _smaller_models(
 
 
 def reference_server(
-    answers: Answers, model: Any, levels: tuple[int, ...]
+    answers: Answers, model: Any, levels: tuple[int, ...], quantization: str = "auto"
 ) -> dict[str, Any] | None:
-    """vLLM on the reference Linux GPU (1, 2, 4 or 8 of them, the fewest that fit)."""
+    """vLLM on the reference Linux GPU (1, 2, 4 or 8 of them, the fewest that fit), with each
+    server's usual weights unless ``quantization`` says otherwise."""
     try:
         gpu = catalog.resolve_gpu(REFERENCE_GPU)
         for n in (1, *TP_SIZES):
-            est = run_estimate(answers, model, gpu, n, "auto", levels)
+            est = run_estimate(answers, model, gpu, n, quantization, levels)
             if fits(est, "vllm"):
                 name = gpu.name if n == 1 else f"{n}x {gpu.name}"
                 return {"gpu_name": name, "gpu_count": n, **est}

@@ -19,11 +19,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.rules import advice, handover
+from advisor.rules import advice, handover, triggers
 from advisor.rules.facts import Facts
 from advisor.rules.measured_on import measurement_rows
 from advisor.rules.table import Effect
@@ -38,7 +37,6 @@ from advisor.rules.verdict import Reason, Verdict, decide
 from probes.kinds import Backend
 
 CONFLICT_CONFIDENCE = 0.6  # two hard requirements disagree: the answers contradict each other
-MAX_USERS_SEARCHED = 100_000  # the questionnaire's bound on peak_concurrent_users
 
 
 @dataclass(frozen=True)
@@ -133,53 +131,13 @@ def _split(verdict: Verdict) -> tuple[tuple[Reason, ...], ...]:
     return tuple(decisive), tuple(supporting), tuple(opposing), tuple(notes)
 
 
-def users_flip_point(facts: Facts, verdict: Verdict) -> int | None:
-    """The peak-user count at which the answer changes, all else equal; None if it never does.
-
-    More users only ever move the verdict toward vLLM (see ``checks``), so a search finds it: for
-    Ollama, the smallest count that gives vLLM; for vLLM, the largest count that gives Ollama.
-    The search gallops up from the known Ollama count (+1, +2, +4...) before bisecting, because
-    the flip is usually a few users away: ~5 re-decisions instead of ~17 for a bisection up to
-    ``MAX_USERS_SEARCHED`` (both find the same count, the verdict being monotone in users).
-    """
-    if verdict.required:
-        return None
-
-    def backend_at(users: int) -> Backend:
-        return decide(facts.with_answers(peak_concurrent_users=users)).backend
-
-    if verdict.backend is Backend.OLLAMA:
-        if backend_at(MAX_USERS_SEARCHED) is Backend.OLLAMA:
-            return None
-        return _first_vllm(backend_at, facts.users, MAX_USERS_SEARCHED)
-    if backend_at(1) is Backend.VLLM:
-        return None
-    return _first_vllm(backend_at, 1, facts.users) - 1
-
-
-def _first_vllm(backend_at: Callable[[int], Backend], low: int, high: int) -> int:
-    """The smallest count in (low, high] that gives vLLM, given Ollama at ``low`` and vLLM at
-    ``high``: gallop up from ``low``, then bisect (invariant: Ollama at low, vLLM at high)."""
-    step = 1
-    while low + step < high:
-        probe = low + step
-        if backend_at(probe) is Backend.VLLM:
-            high = probe
-            break
-        low, step = probe, step * 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (mid, high) if backend_at(mid) is Backend.OLLAMA else (low, mid)
-    return high
-
-
 def recommend(facts: Facts) -> Advice:
     """The verdict with every reason, warning, switch trigger, migration path and comparison."""
     verdict = decide(facts)
     decisive, supporting, opposing, notes = _split(verdict)
     confidence = confidence_of(verdict)
     label = confidence_label(confidence)
-    flip = users_flip_point(facts, verdict)
+    flip = triggers.users_flip_point(facts, verdict)
     fit = advice.fit_summary(facts, verdict.backend)
     return Advice(
         backend=verdict.backend,
@@ -191,7 +149,7 @@ def recommend(facts: Facts) -> Advice:
         opposing=opposing,
         notes=notes,
         warnings=advice.warnings(facts, verdict, fit, label, flip),
-        switch_triggers=advice.switch_triggers(facts, verdict, flip),
+        switch_triggers=triggers.switch_triggers(facts, verdict, flip),
         migration=handover.migration(facts, verdict.backend),
         comparison=handover.comparison(facts),
         fit=fit,

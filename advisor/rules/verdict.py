@@ -5,8 +5,9 @@
 disagree), otherwise the weights of the evidence for each server are summed and the larger wins,
 a tie going to Ollama ("start where you are", ARTICLE 'Migrating between them').
 
-``recommend`` (``recommend.py``) explains one verdict; the what-if searches (``advice.py``,
-``engine.users_flip_point``) call ``decide`` on changed facts, so they cannot disagree with it.
+``recommend`` (``recommend.py``) explains one verdict; the what-if searches (``triggers.py``: the
+switch triggers and the users flip point) call ``decide`` on changed facts, so they cannot
+disagree with it.
 """
 
 from __future__ import annotations

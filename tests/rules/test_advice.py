@@ -7,7 +7,7 @@ from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.recommend import recommend
 from probes.kinds import Backend
-from tests.rules.factories import load_test
+from tests.rules.factories import load_test, measured_on, setup
 
 PRODUCTION = {"use_case": "production", "team_skills": ["python", "docker"]}
 VLLM_WARNINGS = {"vllm_kv_capacity", "vllm_max_num_seqs", "vllm_max_model_len"}
@@ -85,7 +85,8 @@ def test_it_asks_for_more_kv_space_not_gpus_on_vllms_cpu_build():
     llamacpp = load_test("llamacpp", {1: 2_000, 4: 8_000, 8: 16_000})
     answers = Answers.parse({**PRODUCTION, "model": "llama-3.1-8b", "gpu_count": 0,
                              "peak_concurrent_users": 100})  # fmt: skip
-    rec = recommend(facts_build(answers, load_tests=[vllm_cpu, llamacpp]))
+    tests = measured_on([vllm_cpu, llamacpp], setup(answers))
+    rec = recommend(facts_build(answers, load_tests=tests))
     message = _warning(rec, "vllm_kv_capacity")
     assert rec.backend is Backend.VLLM
     assert "holds 42 requests of 768 tokens" in message

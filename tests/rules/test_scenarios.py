@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from advisor.capacity import estimate as capacity
-from advisor.rules import verdict
+from advisor.rules import verdict, what_ifs
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.recommend import recommend
@@ -172,10 +172,20 @@ def test_it_lets_a_pc_gpu_in_the_answers_override_a_mac_report():
 # Work bounds (a guard against repeated work creeping back, not a timing test). Measured on these
 # scenarios: 1-8 capacity-model runs, 28 for 405B on one H100 at 50 users (the user's load, 3
 # smaller Ollama sizings, and the "what would fit" search, which under vLLM 0.33's accounting tries
-# one configuration more than under the old one), 0-20 re-decisions (what-ifs) per verdict.
+# one configuration more than under the old one); 2-33 re-decisions (what-ifs) and 0-5 capacity-model
+# runs (the switch triggers' hardware what-ifs) per verdict.
 MAX_ESTIMATES = 8  # the user's load, 3 smaller Ollama sizings, a reference server (1, 2, 4, 8 GPUs)
 MAX_ESTIMATES_WHAT_WOULD_FIT = 28  # plus the "what would fit" search, each configuration once
-MAX_WHAT_IF_DECISIONS = 20  # users flip point (gallop + bisect), 10 one-answer what-ifs, 3 measured
+# Users flip point (gallop + bisect, ~5-17), up to 16 one-answer what-ifs, each probed again when
+# users alone never flip it (with up to 2 of their flip points searched), 1-3 measured.
+MAX_WHAT_IF_DECISIONS = 60
+# vLLM: a Mac what-if (a bisection over Mac memory sizes), "fits one GPU" candidates and the
+# facts_build of the one chosen (its load and 3 smaller Ollama sizings, nothing to search: it fits).
+# Ollama: the reference server when facts_build made none.
+MAX_TRIGGER_ESTIMATES = max(
+    what_ifs.MAX_MAC_ESTIMATES + what_ifs.MAX_ONE_GPU_CANDIDATES + 4,
+    what_ifs.MAX_GPU_SERVER_ESTIMATES,
+)
 
 
 @pytest.mark.parametrize(
@@ -185,8 +195,12 @@ def test_it_bounds_the_work_behind_each_verdict(answers, load_tests):
     with mock.patch.object(capacity, "estimate", wraps=capacity.estimate) as estimates:
         parsed = Answers.parse(answers)
         facts = facts_build(parsed, load_tests=measured_on(load_tests, setup(parsed)))
-    with mock.patch.object(verdict, "evaluate", wraps=verdict.evaluate) as decisions:
-        recommend(facts)
     bound = MAX_ESTIMATES if not facts.alternatives else MAX_ESTIMATES_WHAT_WOULD_FIT
     assert estimates.call_count <= bound
+    with (
+        mock.patch.object(verdict, "evaluate", wraps=verdict.evaluate) as decisions,
+        mock.patch.object(capacity, "estimate", wraps=capacity.estimate) as trigger_estimates,
+    ):
+        recommend(facts)
     assert decisions.call_count <= 1 + MAX_WHAT_IF_DECISIONS  # the verdict, then the what-ifs
+    assert trigger_estimates.call_count <= MAX_TRIGGER_ESTIMATES
