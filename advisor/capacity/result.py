@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.capacity.cost import CostSummary
+from advisor.capacity.cost import CostAtLoad, HourlyPrice
 from advisor.capacity.ollama import (
     DEFAULT_NUM_PARALLEL,
     MAX_QUEUE,
@@ -39,7 +39,8 @@ class Estimate:
     ollama_recommended: OllamaSettings
     performance: tuple[PredictedLevel, ...]
     calibration: tuple[dict[str, Any], ...]
-    cost: CostSummary
+    price: HourlyPrice
+    cost: tuple[CostAtLoad, ...]  # both servers at each requested concurrency
     notes: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -98,7 +99,10 @@ class Estimate:
             "ollama": fit,
             "performance": list(self.performance),
             "calibration": list(self.calibration),
-            "cost": self.cost,
+            "cost": {
+                "price": self.price.as_dict(),
+                "levels": [level.as_dict() for level in self.cost],
+            },
             "notes": list(self.notes),
         }
 
