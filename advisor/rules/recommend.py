@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.capacity.cost import CostAtLoad
 from advisor.rules import advice, handover
 from advisor.rules.facts import Facts
 from advisor.rules.table import Effect
@@ -61,6 +62,8 @@ class Advice:
     serving: dict[str, Any]
     scores: dict[str, float]
     facts: dict[str, Any] = field(default_factory=dict)
+    # $/1M output tokens of both servers at the peak (``Facts.cost``): the cost table reads it.
+    cost: CostAtLoad | None = None
 
     def as_dict(self) -> dict[str, Any]:
         reasons = ("decisive", "supporting", "opposing", "notes")
@@ -81,6 +84,7 @@ class Advice:
             serving=dict(self.serving),
             scores=dict(self.scores),
             facts=dict(self.facts),
+            cost=self.cost.as_dict() if self.cost else None,
         )
         return data
 
@@ -194,4 +198,5 @@ def recommend(facts: Facts) -> Advice:
         serving=handover.serving(facts, verdict.backend),
         scores=verdict.scores,
         facts=handover.facts_summary(facts),
+        cost=facts.cost,
     )
