@@ -18,7 +18,7 @@ from advisor.capacity.catalog import (
     resolve_model,
     resolve_quantization,
 )
-from advisor.capacity.cost import DEFAULT_CPU_HOST_HOURLY_USD, cost_summary
+from advisor.capacity.cost import CostAtLoad, HourlyPrice, cost_at_load, hourly_price
 from advisor.capacity.performance import Engine, PredictedLevel
 from advisor.capacity.request import EstimateRequest
 from advisor.capacity.result import Estimate
@@ -335,6 +335,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
         calibrations.append(result.as_dict())
 
     levels: list[PredictedLevel] = []
+    not_viable: dict[Backend, str] = {}  # servers that cannot run as asked: no cost, a reason
     if Backend.VLLM not in servers:
         pass  # not asked for: no levels, no note about them
     elif capacity.fits and engines[Backend.VLLM].slots > 0:
@@ -352,6 +353,7 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
             else "no request fits its KV cache"
         )
         notes.append(f"No vLLM performance prediction: {why}.")
+        not_viable[Backend.VLLM] = why
     busiest = max(request.concurrency)
     if busiest > fit.num_parallel + ollama.MAX_QUEUE:
         notes.append(
@@ -367,29 +369,30 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
             request.avg_output_tokens,
         )
 
-    if gpu is not None:
-        unit = (
-            request.gpu_hourly_cost_usd
-            if request.gpu_hourly_cost_usd is not None
-            else gpu.hourly_usd
-        )
-        hourly = unit * request.gpu_count
-        source = (
-            "user"
-            if request.gpu_hourly_cost_usd is not None
-            else (gpu.price_source or "catalog default")
-        )
-    else:
-        hourly = (
-            request.cpu_hourly_cost_usd
-            if request.cpu_hourly_cost_usd is not None
-            else DEFAULT_CPU_HOST_HOURLY_USD
-        )
-        source = (
-            "user"
-            if request.cpu_hourly_cost_usd is not None
-            else "AWS m7i.2xlarge on-demand (default CPU host)"
-        )
+    price = hourly_price(
+        gpu_name=gpu.name if gpu else None,
+        gpu_count=request.gpu_count,
+        catalog_gpu_usd=gpu.hourly_usd if gpu else None,
+        catalog_source=gpu.price_source if gpu else "",
+        user_gpu_usd=request.gpu_hourly_cost_usd,
+        user_cpu_usd=request.cpu_hourly_cost_usd,
+    )
+    assert price is not None  # every catalog GPU has a price; no GPU prices the CPU host
+    serving = _plan(
+        model,
+        gpu,
+        request,
+        capacity,
+        replicas,
+        auto_len,
+        installed,
+        fit,
+        vllm_quant,
+        ollama_quant,
+        held,
+    )
+    if serving.vllm.why_not:  # vLLM cannot run here at all: no cost row, the plan's reason
+        not_viable[Backend.VLLM] = serving.vllm.why_not
     return Estimate(
         request=request,
         model=model,
@@ -401,23 +404,35 @@ def estimate(request: EstimateRequest, *, predict: Iterable[str] = tuple(Backend
         kv_bytes_per_token=kv.kv_bytes_per_token(model, vllm_kv.bytes_per_weight),
         vllm=capacity,
         ollama=fit,
-        plan=_plan(
-            model,
-            gpu,
-            request,
-            capacity,
-            replicas,
-            auto_len,
-            installed,
-            fit,
-            vllm_quant,
-            ollama_quant,
-            held,
-        ),
+        plan=serving,
         performance=tuple(levels),
         calibration=tuple(calibrations),
-        cost=cost_summary(hourly, levels, price_source=source),
+        price=price,
+        cost=_cost_by_level(price, request.concurrency, levels, not_viable),
         notes=tuple(notes),
+    )
+
+
+def _cost_by_level(
+    price: HourlyPrice,
+    concurrency: Iterable[int],
+    levels: list[PredictedLevel],
+    not_viable: dict[Backend, str],
+) -> tuple[CostAtLoad, ...]:
+    """Both servers' predicted $/1M output tokens at each requested concurrency (a server that
+    cannot run as asked gets none, with the reason)."""
+    return tuple(
+        cost_at_load(
+            price,
+            c,
+            predicted={
+                Backend(level["server"]): level["output_token_throughput"]
+                for level in levels
+                if level["concurrency"] == c
+            },
+            not_viable=not_viable,
+        )
+        for c in sorted(set(concurrency))
     )
 
 

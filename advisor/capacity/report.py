@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from probes.kinds import Backend
+
 GIB = 1024**3
 
 
@@ -79,12 +81,20 @@ def estimate_text(data: Mapping[str, Any]) -> str:
             f"{item['measured_tps']:.1f} tok/s ({item['error_pct']:+.1f}%)"
         )
     cost = data["cost"]
-    lines += ["", f"Cost      ${cost['hourly_usd']:.2f}/h ({cost['price_source']})"]
-    for server, entry in cost["servers"].items():
-        price = entry["usd_per_million_output_tokens"]
-        shown = "-" if price is None else f"${price:.3f}"
-        lines.append(
-            f"  {server:<7} {shown} per 1M output tokens at {entry['best']['concurrency']} users"
-        )
+    price = cost["price"]
+    lines += [
+        "",
+        f"Cost      {price['label']}: {price['detail']}",
+        "  $ per 1M output tokens, both servers predicted at the same load:",
+        f"  {'users':>6}  {'vLLM':>14}  {'Ollama':>14}",
+    ]
+    excluded: dict[str, str] = {}
+    for level in cost["levels"]:
+        texts = {entry["server"]: entry["text"] for entry in level["servers"]}
+        for entry in level["not_viable"]:
+            texts[entry["server"]] = "-"
+            excluded[entry["server"]] = entry["reason"]
+        lines.append(f"  {level['concurrency']:>6}  {texts['vllm']:>14}  {texts['ollama']:>14}")
+    lines += [f"  no {Backend(server).label} cost: {why}" for server, why in excluded.items()]
     lines += [f"note: {note}" for note in data["notes"]]
     return "\n".join(lines) + "\n"

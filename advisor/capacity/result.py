@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.capacity.cost import CostSummary
+from advisor.capacity.cost import CostAtLoad, HourlyPrice
 from advisor.capacity.ollama import OllamaFit
 from advisor.capacity.performance import PredictedLevel
 from advisor.capacity.plan import ServingPlan
@@ -32,7 +32,8 @@ class Estimate:
     plan: ServingPlan
     performance: tuple[PredictedLevel, ...]
     calibration: tuple[dict[str, Any], ...]
-    cost: CostSummary
+    price: HourlyPrice
+    cost: tuple[CostAtLoad, ...]  # both servers at each requested concurrency
     notes: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,7 +82,10 @@ class Estimate:
             "ollama": fit,
             "performance": list(self.performance),
             "calibration": list(self.calibration),
-            "cost": self.cost,
+            "cost": {
+                "price": self.price.as_dict(),
+                "levels": [level.as_dict() for level in self.cost],
+            },
             "notes": list(self.notes),
             "plan": self.plan.as_dict(),
         }

@@ -10,8 +10,7 @@ from typing import Any
 
 from advisor.capacity.vllm import HeldLimit
 from advisor.rules.checks import GIB, ms
-from advisor.rules.facts import Facts, metric
-from advisor.rules.handover import vllm_unavailable
+from advisor.rules.facts import Facts, metric, vllm_unavailable
 from advisor.rules.hardware import answers_override_report
 from advisor.rules.measured_on import other_hardware_label
 from advisor.rules.questions import DeploymentTarget, Feature, Platform, Skill

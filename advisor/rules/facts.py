@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from advisor.capacity.cost import CostAtLoad, cost_at_load, hourly_price
 from advisor.rules.answers import Answers
 from advisor.rules.measured_on import Setup
 from advisor.rules.questions import Platform
@@ -137,10 +138,11 @@ class Facts:
         return (self.estimate or {}).get("ollama") or {}
 
     @cached_property
-    def cost_rows(self) -> tuple[dict[str, Any], ...]:
-        """Per level at your load where both servers have a throughput: $/1M output tokens each
-        (the two cost rules and the comparison table read them; derived once per instance)."""
-        return _cost_rows_of(self)
+    def cost(self) -> CostAtLoad | None:
+        """Each server's $/1M output tokens at the user's peak, on this hardware (``cost_at_load``);
+        None when no price is known. The cost rules, the side-by-side row, the cost table, the CLI
+        and the API all read this one result (derived once per instance)."""
+        return _cost_of(self)
 
     def predicted(self, backend: Backend) -> Side:
         """The capacity model's predicted levels for one server (the user's sizing last, so ``at``
@@ -215,54 +217,39 @@ def vllm_served(load_tests: tuple[dict[str, Any], ...]) -> bool:
 # ---- cost ------------------------------------------------------------------------------------
 
 
-def hourly_cost(f: Facts) -> float | None:
-    """Dollars per hour for the serving hardware (the user's price, else the catalog's)."""
-    if f.cpu_only or not f.gpu:
-        return None
-    price = f.answers.gpu_hourly_cost_usd
+def vllm_unavailable(facts: Facts) -> str | None:
+    """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None: the serving
+    plan's reason; without an estimate, the same judgement from the facts."""
+    if facts.plan is not None:
+        return facts.plan["vllm"]["why_not"] or None
+    if facts.platform == Platform.MACOS or facts.apple:
+        return "not available on macOS"
+    if facts.vllm_unavailable_on_cpu:
+        return "not available without a GPU"
+    return None
+
+
+def _cost_of(f: Facts) -> CostAtLoad | None:
+    if f.gpu is None and not f.cpu_only:
+        return None  # an unknown GPU: no price
+    gpu = None if f.cpu_only else f.gpu
+    price = hourly_price(
+        gpu_name=gpu["name"] if gpu else None,
+        gpu_count=f.gpu_count,
+        catalog_gpu_usd=gpu["hourly_usd"] if gpu else None,
+        catalog_source=gpu["price_source"] if gpu else "",
+        user_gpu_usd=f.answers.gpu_hourly_cost_usd,
+    )
     if price is None:
-        price = f.gpu.get("hourly_usd")
-    return float(price) * max(f.gpu_count, 1) if price is not None else None
-
-
-def cost_per_million(hourly: float, tokens_per_s: float) -> float:
-    return hourly / (tokens_per_s * 3600) * 1_000_000
-
-
-def _cost_rows_of(f: Facts) -> tuple[dict[str, Any], ...]:
-    """Per level at your load where both servers have a throughput: $/1M output tokens each.
-
-    Two rules and the comparison table read them.
-    """
-    hourly = hourly_cost(f)
-    if not hourly or hourly <= 0:
-        return ()  # free (owned, or priced at 0): no cost to compare
-    return tuple(_cost_rows(f, hourly))
-
-
-def _cost_rows(f: Facts, hourly: float) -> list[dict[str, Any]]:
-    rows = []
-    measured_ollama, measured_vllm = f.measured(Backend.OLLAMA), f.measured(Backend.VLLM)
-    for kind, ollama_side, vllm_side in (
-        ("measured", measured_ollama, measured_vllm),
-        ("predicted", f.predicted(Backend.OLLAMA), f.predicted(Backend.VLLM)),
-    ):
-        for ollama in ollama_side.at_your_load(f.users):
-            c = ollama["concurrency"]
-            if (
-                kind == "predicted"
-                and throughput(measured_ollama.at(c))
-                and throughput(measured_vllm.at(c))
-            ):
-                continue  # both servers measured at this load: the measurement speaks
-            ollama_tput, vllm_tput = throughput(ollama), throughput(vllm_side.at(c))
-            if ollama_tput and vllm_tput:
-                cost = {
-                    Backend.OLLAMA: cost_per_million(hourly, ollama_tput),
-                    Backend.VLLM: cost_per_million(hourly, vllm_tput),
-                }
-                rows.append({"concurrency": c, "source": kind, "cost": cost})
-    return sorted(rows, key=lambda row: row["concurrency"])  # stable: the user's sizing last
+        return None
+    unavailable = vllm_unavailable(f)
+    return cost_at_load(
+        price,
+        f.users,
+        predicted={backend: f.predicted(backend).throughput_at(f.users) for backend in Backend},
+        measured={backend: throughput(f.measured(backend).at(f.users)) for backend in Backend},
+        not_viable={Backend.VLLM: unavailable} if unavailable else None,
+    )
 
 
 def _server_of(row: dict[str, Any]) -> Backend | None:
@@ -317,6 +304,24 @@ class Side:
             first = min(lvl["concurrency"] for lvl in above)
             levels += [lvl for lvl in above if lvl["concurrency"] == first]
         return levels
+
+    def throughput_at(self, concurrency: int) -> float | None:
+        """Output tokens/s at exactly ``concurrency``: the level there, else the curve read linearly
+        between the nearest levels below and above it (what-ifs ask for user counts the estimate
+        did not predict; a recommendation always predicts its own peak). None past the last level.
+        """
+        exact = self.at(concurrency)
+        if exact is not None:
+            return throughput(exact)
+        below = [c for c in self._by_concurrency if isinstance(c, int) and 0 < c < concurrency]
+        above = [c for c in self._by_concurrency if isinstance(c, int) and c > concurrency]
+        if not below or not above:
+            return None
+        low, high = max(below), min(above)
+        low_tput, high_tput = throughput(self.at(low)), throughput(self.at(high))
+        if low_tput is None or high_tput is None:
+            return None
+        return low_tput + (high_tput - low_tput) * (concurrency - low) / (high - low)
 
     def single(self) -> dict[str, Any] | None:
         return self.at(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from advisor.capacity.vllm import DEFAULT_GPU_MEMORY_UTILIZATION, HeldLimit
 from advisor.rules.checks import gib, ms
-from advisor.rules.facts import Facts, metric, throughput
+from advisor.rules.facts import Facts, metric, throughput, vllm_unavailable
 from advisor.rules.questions import Platform
 from advisor.rules.thresholds import HANDFUL_USERS
 from probes.kinds import Backend
@@ -34,18 +34,6 @@ def _quantizations(facts: Facts) -> tuple[str, str]:
     if asked == "auto":
         return native, ollama_default
     return asked, asked
-
-
-def vllm_unavailable(facts: Facts) -> str | None:
-    """Why vLLM cannot run on this hardware at all (a Mac, CPU only), else None: the plan's
-    reason; without an estimate, the same judgement from the facts."""
-    if facts.plan is not None:
-        return facts.plan["vllm"]["why_not"] or None
-    if facts.platform == Platform.MACOS or facts.apple:
-        return "not available on macOS"
-    if facts.vllm_unavailable_on_cpu:
-        return "not available without a GPU"
-    return None
 
 
 def vllm_command(facts: Facts) -> str:
@@ -204,15 +192,14 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
             "yours": f"{_users(facts.users)}, {facts.answers.avg_output_tokens} tokens per answer",
         },
     ]
-    costs = [r for r in facts.cost_rows if r["concurrency"] >= facts.users] or facts.cost_rows
-    if costs and not unavailable:
-        row = costs[0]
+    cost = facts.cost
+    if cost is not None:
         rows.append(
             {
                 "aspect": "$ per 1M output tokens",
-                "vllm": f"${row['cost'][Backend.VLLM]:.2f} ({row['source']})",
-                "ollama": f"${row['cost'][Backend.OLLAMA]:.2f} ({row['source']})",
-                "yours": f"at {_users(row['concurrency'], 'concurrent')}",
+                "vllm": cost.text(Backend.VLLM),
+                "ollama": cost.text(Backend.OLLAMA),
+                "yours": cost.label,
             }
         )
     return tuple(rows)

@@ -1,13 +1,16 @@
 """Checks that read load: measured load tests and the $/1M-token cost at the user's load.
 
-Same discipline as ``checks``: evidence for vLLM when it holds at ANY level at your load, for
-Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users only move toward vLLM.
+Same discipline as ``checks`` for the measured levels: evidence for vLLM when it holds at ANY level
+at your load, for Ollama only when it holds at ALL of them (``Side.at_your_load``), so more users
+only move toward vLLM. Cost is judged at your peak alone (``Facts.cost``): the figure the reason
+quotes is the one the table shows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from advisor.capacity.cost import usd_text
 from advisor.rules.checks import Evidence, ms, slo_misses
 from advisor.rules.facts import Facts, Side, failure_rate, metric
 from advisor.rules.thresholds import (
@@ -111,30 +114,33 @@ def measured_vllm_failures(f: Facts) -> Evidence:
 # ---- cost ----------------------------------------------------------------------------------------
 
 
-def _cost_evidence(row: dict[str, Any], cheaper: Backend) -> dict[str, Any]:
-    cost = row["cost"]
+def _cost_evidence(f: Facts, cheaper: Backend) -> Evidence:
+    """The cost at your peak (``Facts.cost``) when ``cheaper`` is at least COST_RATIO x cheaper there."""
+    cost = f.cost
+    if cost is None:
+        return None
+    vllm, ollama = cost.usd(Backend.VLLM), cost.usd(Backend.OLLAMA)
+    if not vllm or not ollama:
+        return None  # a server without a figure at your load, or hardware priced at $0
+    usd = {Backend.VLLM: vllm, Backend.OLLAMA: ollama}
+    if usd[cheaper.other] < COST_RATIO * usd[cheaper]:
+        return None
     return {
-        "concurrency": row["concurrency"],
-        "source": row["source"],
-        "vllm_cost": f"${cost[Backend.VLLM]:.2f}",
-        "ollama_cost": f"${cost[Backend.OLLAMA]:.2f}",
-        "ratio": f"{cost[cheaper.other] / cost[cheaper]:.1f}",
-        "vllm_usd_per_million": round(cost[Backend.VLLM], 4),
-        "ollama_usd_per_million": round(cost[Backend.OLLAMA], 4),
+        "concurrency": cost.concurrency,
+        "source": cost.basis.value,
+        "load": cost.label,
+        "price": cost.price.label,
+        "vllm_cost": usd_text(vllm),
+        "ollama_cost": usd_text(ollama),
+        "ratio": f"{usd[cheaper.other] / usd[cheaper]:.1f}",
+        "vllm_usd_per_million": vllm,
+        "ollama_usd_per_million": ollama,
     }
 
 
 def vllm_cheaper(f: Facts) -> Evidence:
-    for row in reversed(f.cost_rows):  # quote the level nearest your peak
-        if row["cost"][Backend.OLLAMA] >= COST_RATIO * row["cost"][Backend.VLLM]:
-            return _cost_evidence(row, Backend.VLLM)
-    return None
+    return _cost_evidence(f, Backend.VLLM)
 
 
 def ollama_cheaper(f: Facts) -> Evidence:
-    rows = f.cost_rows
-    if rows and all(
-        r["cost"][Backend.VLLM] >= COST_RATIO * r["cost"][Backend.OLLAMA] for r in rows
-    ):
-        return _cost_evidence(rows[-1], Backend.OLLAMA)
-    return None
+    return _cost_evidence(f, Backend.OLLAMA)

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.capacity.cost import CostAtLoad
 from advisor.rules import advice, handover, triggers
 from advisor.rules.facts import Facts
 from advisor.rules.measured_on import measurement_rows
@@ -62,6 +63,8 @@ class Advice:
     facts: dict[str, Any] = field(default_factory=dict)
     # Each attached load test, whether it ran on this hardware (and so counted) and its label.
     measurements: tuple[dict[str, Any], ...] = ()
+    # $/1M output tokens of both servers at the peak (``Facts.cost``): the cost table reads it.
+    cost: CostAtLoad | None = None
 
     def as_dict(self) -> dict[str, Any]:
         reasons = ("decisive", "supporting", "opposing", "notes")
@@ -83,6 +86,7 @@ class Advice:
             scores=dict(self.scores),
             facts=dict(self.facts),
             measurements=[dict(row) for row in self.measurements],
+            cost=self.cost.as_dict() if self.cost else None,
         )
         return data
 
@@ -157,4 +161,5 @@ def recommend(facts: Facts) -> Advice:
         scores=verdict.scores,
         facts=handover.facts_summary(facts),
         measurements=measurement_rows(facts.load_tests, facts.other_hardware),
+        cost=facts.cost,
     )

@@ -231,11 +231,11 @@ RULES: tuple[Rule, ...] = (
          load_checks.measured_vllm_failures),
     # ---- cost
     Rule("cost.vllm_cheaper", C.COST, f"$/1M output tokens at your load: vLLM >= {COST_RATIO:g}x cheaper", EV, VLLM, 1,
-         "Cost at {concurrency} concurrent users ({source}): {vllm_cost}/1M output tokens on vLLM vs {ollama_cost} on Ollama, {ratio}x cheaper.",
+         "Cost {load} ({source}): {vllm_cost}/1M output tokens on vLLM vs {ollama_cost} on Ollama, {ratio}x cheaper.",
          f"{ARTICLE}, 'Cost' ('vLLM is cheaper to scale')",
          load_checks.vllm_cheaper),
     Rule("cost.ollama_cheaper", C.COST, f"$/1M output tokens at your load: Ollama >= {COST_RATIO:g}x cheaper", EV, OLLAMA, 1,
-         "Cost at {concurrency} concurrent users ({source}): {ollama_cost}/1M output tokens on Ollama vs {vllm_cost} on vLLM, {ratio}x cheaper.",
+         "Cost {load} ({source}): {ollama_cost}/1M output tokens on Ollama vs {vllm_cost} on vLLM, {ratio}x cheaper.",
          f"{ARTICLE}, 'Cost' ('Ollama is cheaper to start')",
          load_checks.ollama_cheaper),
 )  # fmt: skip

@@ -28,6 +28,7 @@ from advisor.views.charts import (
     metric_value,
     targets_from_answers,
 )
+from probes.kinds import Backend
 
 HISTORY_PAGE_SIZE = 25
 REASON_GROUPS = (
@@ -111,21 +112,17 @@ def _runnable(estimate: dict | None, result: dict) -> dict | None:
     return {**estimate, "performance": rows}
 
 
-def _cost(estimate: dict | None) -> dict:
-    """Price per GPU-hour with its source, and per server the cheapest level's $/1M tokens."""
-    cost = (estimate or {}).get("cost") or {}
-    rows = []
-    for server, data in (cost.get("servers") or {}).items():
-        best = (data or {}).get("best") or {}
-        rows.append(
-            {
-                "server": SERVER_NAMES.get(server, server),
-                "concurrency": best.get("concurrency"),
-                "throughput": best.get("output_token_throughput"),
-                "usd": best.get("usd_per_million_output_tokens"),
-            }
-        )
-    return {"hourly_usd": cost.get("hourly_usd"), "source": cost.get("price_source"), "rows": rows}
+def _cost(result: dict) -> dict | None:
+    """The recommendation's cost at the user's peak (``Facts.cost``), its servers named for display;
+    None for a recommendation stored before it carried one, or without a price."""
+    cost = result.get("cost")
+    if not cost:
+        return None
+    return {
+        **cost,
+        "rows": [{**row, "name": Backend(row["server"]).label} for row in cost["servers"]],
+        "excluded": [{**row, "name": Backend(row["server"]).label} for row in cost["not_viable"]],
+    }
 
 
 @require_GET
@@ -154,7 +151,7 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
         ),
         "metrics": METRICS,
         "performance": _performance_rows(predicted),
-        "cost": _cost(estimate),
+        "cost": _cost(result),
         "answers": sorted((assessment.answers or {}).items()),
     }
     return render(request, "assessment.html", context)

@@ -58,6 +58,16 @@ def test_it_prints_json_with_the_estimate(tmp_path):
         assert key in data
 
 
+def test_it_prints_the_same_cost_as_its_json(tmp_path):
+    answers = write(
+        tmp_path, "a.json", {"gpu": "h100", "model": "llama3.1:8b", "peak_concurrent_users": 200}
+    )
+    data = json.loads(advise("--answers", answers, "--json"))
+    texts = {entry["server"]: entry["text"] for entry in data["cost"]["servers"]}
+    row = next(line for line in advise("--answers", answers).splitlines() if line.startswith("$"))
+    assert f"{texts['vllm']} (predicted) | {texts['ollama']} (predicted) | at 200 concurrent" in row
+
+
 def test_it_sizes_from_a_hardware_report_and_reads_load_tests(tmp_path):
     answers = write(tmp_path, "a.json", {"model": "llama-3.1-70b", "peak_concurrent_users": 3})
     report = write(tmp_path, "hw.json", H100_REPORT)

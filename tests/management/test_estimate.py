@@ -48,6 +48,19 @@ def test_it_prints_a_readable_report():
     assert "OLLAMA_NUM_PARALLEL" in output and "per 1M output tokens" in output
 
 
+def test_it_prices_both_servers_at_each_level_on_all_the_gpus():
+    """Not each server at its own best level, and the hour of all four GPUs, labelled so."""
+    output = _run(
+        "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "4", "--concurrency", "1,8,64"
+    )
+    lines = output.splitlines()
+    assert any(line.startswith("Cost      $11.96/h for 4x NVIDIA H100") for line in lines)
+    start = lines.index("  $ per 1M output tokens, both servers predicted at the same load:")
+    rows = [line.split() for line in lines[start + 2 : start + 5]]
+    assert [row[0] for row in rows] == ["1", "8", "64"]
+    assert all(len(row) == 3 and row[1].startswith("$") and row[2].startswith("$") for row in rows)
+
+
 def test_it_calibrates_from_a_measurement():
     data = json.loads(
         _run(

@@ -31,6 +31,28 @@ def test_it_shows_switch_triggers_comparison_capacity_and_cost(client):
     assert "$ per 1M output tokens" in html
 
 
+def test_its_cost_table_quotes_the_reasons_figures_at_the_users_load(client):
+    assessment = make_assessment(peak_concurrent_users=200, use_case="production")
+    result = assessment.recommendations.get().result
+    evidence = next(r for r in result["supporting"] + result["decisive"]
+                    if r["rule_id"] == "cost.vllm_cheaper")["evidence"]  # fmt: skip
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    caption = "Cost per million output tokens at 200 concurrent users, $2.99/h for 1x NVIDIA H100"
+    assert caption in html
+    for name, usd in (("vLLM", evidence["vllm_cost"]), ("Ollama", evidence["ollama_cost"])):
+        assert f'<tr><td>{name}</td><td class="n">200</td>' in html
+        assert f'<td class="n">{usd}</td></tr>' in html
+
+
+def test_a_mac_page_has_no_vllm_cost_row_only_the_reason(client):
+    assessment = make_assessment(gpu="apple-m3-max", peak_concurrent_users=30)
+    html = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    table = html[html.index("Cost per million output tokens") :]
+    table = table[: table.index("</table>")]
+    assert "<td>Ollama</td>" in table and "<td>vLLM</td>" not in table
+    assert "vLLM: no cost row, not available on macOS." in html
+
+
 def test_it_links_the_bundle_download_and_the_load_test(client):
     assessment = make_assessment()
     rec = assessment.recommendations.get()
@@ -126,10 +148,11 @@ def test_it_sizes_and_steps_only_the_server_that_runs_here(client, answers, reas
 
 
 def test_it_shows_vllm_concurrency_at_the_workloads_request_size(client):
-    """The capacity box and the comparison agree: 592 requests of 768 tokens on one H100."""
+    """The capacity box and the comparison agree: the plan's requests of 768 tokens on one H100."""
     assessment = make_assessment(peak_concurrent_users=200, avg_prompt_tokens=512,
                                  avg_output_tokens=256, context_length=8192)  # fmt: skip
+    held = assessment.recommendations.first().estimate["plan"]["vllm"]["requests_held"]["held"]
     html = client.get(f"/assessments/{assessment.pk}/").content.decode()
-    assert "Your requests (768 tokens, prompt + output) at once: 592" in html
-    assert "Continuous batching: 592 requests of 768 tokens" in html
+    assert f"Your requests (768 tokens, prompt + output) at once: {held}" in html
+    assert f"Continuous batching: {held} requests of 768 tokens" in html
     assert "Start vLLM next to Ollama: vllm serve" in html
