@@ -31,6 +31,7 @@ from advisor.rules.questions import (
 from advisor.rules.sizing import fits, prediction_levels, run_estimate
 from advisor.rules.thresholds import (
     MULTI_LORA_ADAPTERS,
+    PREDICTION_LEVELS,
     REFERENCE_GPU,
 )
 
@@ -215,7 +216,9 @@ def gpu_server_what_if(facts: Facts) -> WhatIf | None:
         model = _model_spec(facts)
         if model is None:
             return None
-        levels = prediction_levels(facts.users)
+        # Every standard level: the users search asks this server at counts far from the
+        # user's own, and the cost rules price only loads the estimate predicts around.
+        levels = tuple(sorted({*PREDICTION_LEVELS, *prediction_levels(facts.users)}))
         for quant in (AUTO, *VLLM_SMALLER_FORMATS):
             reference = reference_server(facts.answers, model, levels, quantization=quant)
             if reference is not None:

@@ -8,7 +8,7 @@ from advisor.rules.assemble import facts_build
 from advisor.rules.facts import Side
 from advisor.rules.recommend import recommend
 from probes.kinds import Backend
-from tests.rules.factories import level
+from tests.rules.factories import level, measured_on, setup
 
 REASON_KINDS = ("decisive", "supporting", "opposing", "notes")
 
@@ -74,11 +74,13 @@ def test_measurements_price_the_load_only_when_both_servers_were_measured_there(
         }
 
     answers = Answers.parse({"gpu": "h100", "peak_concurrent_users": 8})
-    ollama_only = recommend(facts_build(answers, load_tests=[run("ollama", {8: 100.0})]))
-    assert ollama_only.cost is not None and ollama_only.cost.basis.value == "predicted"
-    both = recommend(
-        facts_build(answers, load_tests=[run("ollama", {8: 100.0}), run("vllm", {8: 1_000.0})])
+    here = setup(answers)
+    ollama_only = recommend(
+        facts_build(answers, load_tests=measured_on([run("ollama", {8: 100.0})], here))
     )
+    assert ollama_only.cost is not None and ollama_only.cost.basis.value == "predicted"
+    both_runs = measured_on([run("ollama", {8: 100.0}), run("vllm", {8: 1_000.0})], here)
+    both = recommend(facts_build(answers, load_tests=both_runs))
     assert both.cost is not None and both.cost.basis.value == "measured"
     assert table(both.as_dict()) == {"vllm": "$0.83", "ollama": "$8.31"}  # $2.99/h over tok/s
     assert cost_row(both.as_dict())["ollama"] == "$8.31 (measured)"

@@ -64,7 +64,11 @@ def test_it_treats_a_result_without_a_record_as_unknown_hardware():
     assert facts.estimate == plain_facts.estimate
     warning = next(w for w in rec.warnings if w["id"] == "measured_on_other_hardware")
     assert "unknown" in warning["message"]
-    unmeasured = next(w for w in rec.warnings if w["id"] == "unmeasured")
+    # A verdict short of "high" confidence says its latencies are unmeasured on this hardware.
+    answers = Answers.parse({**H100_8B, "use_case": "internal"})
+    unsure = recommend(facts_build(answers, load_tests=SWEEPS[:1]))
+    assert unsure.confidence_label != "high"
+    unmeasured = next(w for w in unsure.warnings if w["id"] == "unmeasured")
     assert "No load test of this hardware" in unmeasured["message"]
 
 
