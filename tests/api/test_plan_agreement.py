@@ -21,7 +21,7 @@ from advisor.rules.answers import Answers
 from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource
 from advisor.services.assessments import load_test_results
 from tests.api.factories import client_for, make_token, make_user
-from tests.rules.factories import setup
+from tests.rules.factories import load_test, setup
 from tests.web.factories import make_load_test
 
 URL = "/api/v1/recommendations/"
@@ -62,8 +62,16 @@ def _measured(owner, answers: dict) -> list:
     """A vLLM and an Ollama load test of the user's, recorded as run on this very setup."""
     record = MeasuredOn(setup(Answers.parse(answers)), MeasuredOnSource.STATED).as_dict()
     kinds = ("vllm", "ollama") if answers["gpu_count"] else ("ollama",)
+    p95 = {"vllm": {1: 2_000, 4: 2_400}, "ollama": {1: 2_100, 4: 7_000}}
     return [
-        make_load_test(kind=kind, owner=owner, levels=(1, 4), measured_on=record) for kind in kinds
+        make_load_test(
+            kind=kind,
+            owner=owner,
+            levels=(1, 4),
+            measured_on=record,
+            result=load_test(kind, p95[kind]),
+        )  # fmt: skip
+        for kind in kinds
     ]
 
 
@@ -109,18 +117,15 @@ def _check_vllm_bundle(files: dict[str, str], plan: dict) -> None:
     assert f"held at once: {held['held']:,}" in readme
 
 
-def _check_ollama_bundle(files: dict[str, str], plan: dict, mac: bool) -> None:
-    if mac:
+def _check_ollama_bundle(files: dict[str, str], plan: dict, answers: dict) -> None:
+    if answers["platform"] == "macos":
         setenv = files["ollama/macos/setenv.sh"]
         assert f"launchctl setenv OLLAMA_NUM_PARALLEL {plan['num_parallel']}" in setenv
         assert f"launchctl setenv OLLAMA_CONTEXT_LENGTH {plan['num_ctx']}" in setenv
     else:
+        flavour = "nvidia" if answers.get("gpu") != "mi300x" else "rocm"
         compose = yaml.safe_load(
-            files[
-                "ollama/compose.cpu.yaml"
-                if "ollama/compose.cpu.yaml" in files
-                else "ollama/compose.nvidia.yaml"
-            ]
+            files[f"ollama/compose.{flavour if answers['gpu_count'] else 'cpu'}.yaml"]
         )
         env = compose["services"]["ollama"]["environment"]
         for name, value in plan["environment"].items():
@@ -187,7 +192,6 @@ def test_every_surface_shows_the_plans_numbers(case, tmp_path):
             assert entry["text"] in row[entry["server"]]
 
     # The bundle, for both servers.
-    mac = answers["platform"] == "macos"
-    _check_ollama_bundle(_bundle(api, body["id"], "ollama"), tuned, mac)
+    _check_ollama_bundle(_bundle(api, body["id"], "ollama"), tuned, answers)
     if plan["vllm"]["runs"] and answers["gpu_count"] and answers.get("gpu") != "mi300x":
         _check_vllm_bundle(_bundle(api, body["id"], "vllm"), plan["vllm"])
