@@ -125,10 +125,14 @@ def _predicted_p95(f: Facts, backend: Backend) -> str:
 def users_above_handful(f: Facts) -> Evidence:
     if f.users <= HANDFUL_USERS:
         return None
+    # Ollama as we set it (the serving plan's slots; without an estimate, as installed: one).
+    slots = f.plan["ollama"]["num_parallel"] if f.plan else 1
     return {
         "users": f.users,
         "threshold": HANDFUL_USERS,
         "queued": f.users - 1,
+        "slots": slots,
+        "queued_tuned": max(0, f.users - slots),
         "ollama_p95": _predicted_p95(f, Backend.OLLAMA),
         "vllm_p95": _predicted_p95(f, Backend.VLLM),
         "prediction": _prediction_text(f),

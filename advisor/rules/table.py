@@ -119,7 +119,7 @@ RULES: tuple[Rule, ...] = (
          checks.windows),
     # ---- workload
     Rule("workload.users_above_handful", C.WORKLOAD, f"peak concurrent users > {HANDFUL_USERS}", EV, VLLM, 3,
-         "{users} peak concurrent users is above a handful ({threshold}): Ollama serves one request at a time by default, so up to {queued} wait behind it{prediction}; vLLM batches them in the same pass.",
+         "{users} peak concurrent users is above a handful ({threshold}): Ollama as installed serves one request at a time, so up to {queued} wait behind it; as we would set it ({slots} parallel slots), {queued_tuned} still wait{prediction}; vLLM batches them in the same pass.",
          f"{ARTICLE}, 'The single-user reality' ('Above that, vLLM is the only sensible choice'); OLLAMA_NUM_PARALLEL default 1 (ollama envconfig)",
          checks.users_above_handful),
     Rule("workload.users_many", C.WORKLOAD, f"peak concurrent users > {MANY_USERS}", EV, VLLM, 1,
