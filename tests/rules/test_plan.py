@@ -33,6 +33,10 @@ def test_it_states_ollama_as_installed_and_as_we_set_it_for_200_users_on_an_h100
     row = _concurrency_row(advice)["ollama"]
     assert "As installed: one request at a time" in row
     assert f"as we set it: {tuned['num_parallel']} fixed slots" in row
+    reasons = [*advice.decisive, *advice.supporting]
+    handful = next(r for r in reasons if r.rule_id == "workload.users_above_handful")
+    assert "Ollama as installed serves one request at a time" in handful.message
+    assert f"as we would set it ({tuned['num_parallel']} parallel slots)" in handful.message
     # The predicted Ollama levels are Ollama as we set it: 4 running, the rest queued.
     level = facts.predicted(Backend.OLLAMA).at(200)
     assert level["running"] == tuned["num_parallel"]
