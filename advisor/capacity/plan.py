@@ -31,7 +31,7 @@ from advisor.releases import (
 # vllm/config/cache.py CacheDType).
 VLLM_FP8_KV_DTYPES = frozenset({"fp8", "fp8_e4m3", "fp8_e5m2"})
 # Ollama on a Mac runs natively (Metal); Docker on macOS has no GPU access.
-OLLAMA_NATIVE_INSTALL = "native install (ollama.com/download)"
+OLLAMA_NATIVE_INSTALL = "the native app (ollama.com/download)"
 # vLLM's CPU build has no published image in the pinned set: it is installed from source.
 VLLM_CPU_INSTALL = "vllm CPU build (docs.vllm.ai: installation, CPU)"
 
