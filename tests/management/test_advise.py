@@ -40,6 +40,18 @@ def test_it_prints_the_verdict_with_reasons(tmp_path):
     assert "meta-llama/Llama-3.1-8B-Instruct" in text
 
 
+def test_it_prints_the_serving_plans_command_and_environment(tmp_path):
+    vllm = write(tmp_path, "v.json", {"gpu": "h100", "peak_concurrent_users": 200,
+                                      "use_case": "production"})  # fmt: skip
+    plan = json.loads(advise("--answers", vllm, "--json"))["estimate"]["plan"]["vllm"]
+    serve = " ".join(plan["serve_args"])
+    assert f"Serve: vllm serve {plan['model']} {serve}" in advise("--answers", vllm)
+    mac = write(tmp_path, "m.json", {"gpu": "apple-m3-max", "peak_concurrent_users": 2})
+    tuned = json.loads(advise("--answers", mac, "--json"))["estimate"]["plan"]["ollama"]
+    text = advise("--answers", mac)
+    assert f"Serve: OLLAMA_CONTEXT_LENGTH={tuned['num_ctx']} OLLAMA_NUM_PARALLEL=" in text
+
+
 def test_it_prints_json_with_the_estimate(tmp_path):
     answers = write(tmp_path, "a.json", {"gpu": "apple-m3-max", "peak_concurrent_users": 1})
     data = json.loads(advise("--answers", answers, "--json"))

@@ -164,6 +164,12 @@ def render_text(rec: Advice) -> str:
         lines.extend(f"  * {t['message']}" for t in rec.switch_triggers)
         lines.append("")
     lines.append(f"Fit: {rec.fit.get('message', 'unknown')}")
+    serving = rec.serving  # the chosen server's serving plan
+    if serving.get("command"):
+        lines.append(f"Serve: {serving['command']}")
+    elif serving.get("environment"):
+        env = " ".join(f"{name}={value}" for name, value in serving["environment"].items())
+        lines.append(f"Serve: {env} ollama serve   (model {serving['model']})")
     lines.append(f"Migration: {rec.migration['path']}")
     lines.extend(f"  {step}" for step in rec.migration["steps"])
     lines.append("")
