@@ -49,11 +49,11 @@ from advisor.rules.questions import (  # noqa: F401
     UseCase,
     VllmKvCacheDtype,
 )
+from advisor.rules.vllm_settings import READING_FIELDS, reading_errors, vllm_setting_errors
 
 _FIELDS_BY_NAME = {f.name: f for f in ANSWER_FIELDS}
-# Readings pasted from the user's own servers: measurements of the setup answered, so they (and
-# the parallel sizes the user runs it with) do not carry over to another model or other GPUs.
-READING_FIELDS = ("vllm_log", "vllm_metrics", "ollama_ps")
+# Readings pasted from the user's own servers measure the setup answered: they (and the parallel
+# sizes the user runs it with) do not carry over to another model or other GPUs.
 SETUP_FIELDS = ("tensor_parallel_size", "data_parallel_size", *READING_FIELDS)
 # A custom model's name reaches commands and file names in bundles: keep it to safe characters.
 CUSTOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}")
@@ -278,73 +278,12 @@ class _Parser:
                 )
 
     def check_vllm_settings(self) -> None:
-        """vLLM's own start-up checks on the flags given, where the answers say enough."""
-        from advisor.capacity import kv, vllm_memory
-
-        v, bad = self.values, self.errors.keys()
-        tp: int | None = v.get("tensor_parallel_size")
-        dp: int | None = v.get("data_parallel_size")
-        model = self.model_spec
-        # ModelConfig.verify_with_parallel_config: the heads must split evenly.
-        splits = model is not None and "tensor_parallel_size" not in bad
-        if tp is not None and splits and tp not in kv.valid_tensor_parallel_sizes(model, tp):
-            self.fail(
-                "tensor_parallel_size",
-                f"vLLM cannot split {model.name}'s {model.num_attention_heads} attention heads"
-                f" / {model.num_kv_heads} KV heads over {tp} GPUs; "
-                f"{_sizes(kv.valid_tensor_parallel_sizes(model, max(tp, 8)))} work",
-            )
-        count = v.get("gpu_count") if "gpu_count" not in bad else None
-        parallel = {"tensor_parallel_size", "data_parallel_size"} & bad
-        if count == 0 and not parallel and max(tp or 1, dp or 1) > 1:
-            name = "tensor_parallel_size" if (tp or 1) > 1 else "data_parallel_size"
-            self.fail(name, "CPU only (gpu_count 0): vLLM's parallel sizes need GPUs; leave blank")
-        elif count and not parallel and (tp or 1) * (dp or 1) > count:
-            name = "tensor_parallel_size" if (tp or 1) > count else "data_parallel_size"
-            self.fail(
-                name,
-                f"tensor_parallel_size x data_parallel_size is {(tp or 1) * (dp or 1)}, more than "
-                f"the {count} GPU{'s' if count != 1 else ''} answered",
-            )
-        seqs, batched = v.get("max_num_seqs"), v.get("max_num_batched_tokens")
-        if seqs and batched and batched < seqs and not {"max_num_seqs"} & bad:
-            # SchedulerConfig.verify_max_model_len (vllm/config/scheduler.py) refuses to start.
-            self.fail(
-                "max_num_batched_tokens",
-                f"vLLM refuses max_num_batched_tokens {batched} below max_num_seqs {seqs}",
-            )
-        version = v.get("vllm_version")
-        if version is not None and "vllm_version" not in bad:
-            self.resolve("vllm_version", vllm_memory.release, version)
+        for name, message in vllm_setting_errors(self.values, self.model_spec, self.errors):
+            self.fail(name, message)
 
     def check_readings(self) -> None:
-        """Each pasted text must hold something ``server_logs`` can read (say so if not)."""
-        from advisor.capacity.server_logs import measured_fields
-
-        for name in READING_FIELDS:
-            text = self.values.get(name)
-            if not text or name in self.errors:
-                continue
-            try:
-                found = measured_fields(**{name: text})
-            except AdvisorError as exc:
-                self.fail(name, exc.message)
-                continue
-            if not found:
-                self.fail(name, _NOTHING_MEASURED[name])
-
-
-# A text that parses but holds no figure the estimate can use: say what is missing.
-_NOTHING_MEASURED = {
-    "vllm_log": 'this log has no "Available KV cache memory: ... GiB" or "# GPU blocks" line; '
-    "paste the start-up lines that follow the model loading",
-    "vllm_metrics": "this /metrics text has no num_gpu_blocks in vllm:cache_config_info",
-    "ollama_ps": "this text shows no model size",
-}
-
-
-def _sizes(sizes: list[int]) -> str:
-    return ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}" if len(sizes) > 1 else str(sizes[0])
+        for name, message in reading_errors(self.values, self.errors):
+            self.fail(name, message)
 
 
 def _read_int(spec: AnswerField, raw: Any) -> int:
