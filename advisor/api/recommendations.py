@@ -23,6 +23,7 @@ from advisor.api.throttling import SettingsScopedRateThrottle, ThrottleScope
 from advisor.errors import AdvisorError
 from advisor.models import BACKEND_CHOICES, HardwareReport, LoadTest, Recommendation
 from advisor.rules.answers import ANSWER_FIELDS, AnswerField
+from advisor.rules.questions import MAX_PASTED_CHARS, MAX_VLLM_VERSION_CHARS
 from advisor.services.assessments import MAX_LOAD_TESTS, recommendation_create
 from advisor.services.bundles import bundle_for_recommendation
 from probes.kinds import Backend
@@ -51,6 +52,10 @@ def _answer_field(spec: AnswerField) -> serializers.Field:
         return serializers.FloatField(**bounds, **common)
     if spec.kind == "object":
         return serializers.DictField(**common)
+    if spec.kind == "paste":  # pasted server output: its line breaks are what the parser reads
+        return serializers.CharField(max_length=MAX_PASTED_CHARS, trim_whitespace=False, **common)
+    if spec.kind == "text":
+        return serializers.CharField(max_length=MAX_VLLM_VERSION_CHARS, **common)
     return serializers.CharField(max_length=200, **common)  # a catalog name
 
 

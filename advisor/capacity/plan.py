@@ -78,6 +78,13 @@ class VllmPlan:
     max_concurrency: float  # requests of max_model_len one replica holds (vLLM's log line)
     requests_held: RequestsHeld  # requests of the workload's prompt + output, every replica
     release: str = VLLM_RELEASE
+    # The KV budget per GPU (vLLM's "Available KV cache memory"): measured when ``kv_source`` says
+    # so, with the modelled one beside it and the model's error on it, (modelled - measured) /
+    # measured in percent (None while nothing was measured).
+    kv_budget_bytes: int = 0
+    modelled_kv_budget_bytes: int = 0
+    kv_budget_error_pct: float | None = None
+    vllm_version: str = VLLM_RELEASE  # the release whose memory accounting sized this plan
 
     @property
     def gpus_per_replica(self) -> int:
@@ -138,6 +145,10 @@ class OllamaPlan:
     fits_in_vram: bool
     gpus_used: int
     release: str = OLLAMA_RELEASE
+    # With a measured size (``memory_source`` "measured"): the modelled one and the model's
+    # error on the measurement, (modelled - measured) / measured in percent.
+    modelled_memory_bytes: int = 0
+    memory_error_pct: float | None = None
 
     @property
     def environment(self) -> dict[str, str]:
@@ -254,7 +265,20 @@ def vllm_plan(
         kv_source=capacity.kv_budget_source,
         max_concurrency=capacity.max_concurrency,
         requests_held=requests_held,
+        kv_budget_bytes=capacity.available_kv_cache_bytes,
+        modelled_kv_budget_bytes=capacity.modelled_available_kv_cache_bytes,
+        kv_budget_error_pct=_rounded(capacity.kv_budget_error_pct),
+        vllm_version=capacity.vllm_version,
     )
+
+
+def _rounded(percent: float | None) -> float | None:
+    return None if percent is None else round(percent, 1)
+
+
+def error_pct(modelled: float, measured: float) -> float | None:
+    """The model's error on a measurement, (modelled - measured) / |measured| in percent."""
+    return _rounded((modelled - measured) / abs(measured) * 100) if measured else None
 
 
 def ollama_plan(
@@ -268,9 +292,10 @@ def ollama_plan(
     max_queue: int,
     measured_size_bytes: int | None = None,
 ) -> OllamaPlan:
-    memory, source = fit.memory_bytes, "model"
+    memory, source, error = fit.memory_bytes, "model", None
     if measured_size_bytes:
         memory, source = measured_size_bytes, "measured"
+        error = error_pct(fit.memory_bytes, measured_size_bytes)
     return OllamaPlan(
         setting=setting,
         image=ollama_image(gpu),
@@ -287,6 +312,8 @@ def ollama_plan(
         memory_source=source,
         fits_in_vram=fit.fits_in_vram,
         gpus_used=gpu_count if gpu else 0,
+        modelled_memory_bytes=fit.memory_bytes,
+        memory_error_pct=error,
     )
 
 

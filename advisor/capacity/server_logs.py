@@ -9,7 +9,9 @@
   ("the rest of the memory reserved for KV Cache is 4.60GiB", "kv_cache_size=3.81GiB",
   "# GPU blocks: 1952", "total_gpu_memory (79.15GiB)").
 - Ollama: its server log ("offloaded 29/29 layers to GPU", llama.cpp's "CUDA0 model buffer size =
-  N MiB", "KV buffer size", "compute buffer size") and ``/api/ps`` JSON (``size``, ``size_vram``).
+  N MiB", "KV buffer size", "compute buffer size"), ``/api/ps`` JSON (``size``, ``size_vram``) and
+  the ``ollama ps`` table (cmd/cmd.go ``ListRunningHandler``: SIZE in ``format.HumanBytes``'
+  decimal units, whole numbers from 10 up; PROCESSOR "100% GPU" or "48%/52% CPU/GPU").
 
 Pure functions over text; each raises ``AdvisorError(field=...)`` when the text holds nothing it
 can read, so a pasted log that is not one says so instead of estimating from nothing.
@@ -163,6 +165,41 @@ class OllamaLoad:
         return data
 
 
+# ollama/format/bytes.go HumanBytes: decimal units.
+_DECIMAL_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_PS_ROW = re.compile(
+    r"^\S+\s+[0-9a-f]{12}\s+(?P<size>[\d.]+)\s*(?P<unit>[KMGT]?B)\s+"
+    r"(?P<processor>100% GPU|100% CPU|(?P<cpu>\d+)%/(?P<gpu>\d+)% CPU/GPU|Unknown)",
+    re.MULTILINE,
+)
+
+
+def _parse_ps_table(text: str) -> OllamaLoad | None:
+    """The first model row of ``ollama ps`` (None when the text is not that table). SIZE is
+    rounded by ``ollama ps`` (to whole GB from 10 GB up); /api/ps gives the exact bytes."""
+    row = _PS_ROW.search(text)
+    if row is None:
+        return None
+    size = int(float(row["size"]) * _DECIMAL_UNITS[row["unit"]])
+    processor = row["processor"]
+    vram: int | None = None  # "Unknown"
+    if processor == "100% GPU":
+        vram = size
+    elif processor == "100% CPU":
+        vram = 0
+    elif row["gpu"] is not None:
+        vram = round(size * int(row["gpu"]) / 100)
+    return OllamaLoad(
+        gpu_layers=None,
+        total_layers=None,
+        size_bytes=size,
+        size_vram_bytes=vram,
+        weights_vram_bytes=None,
+        kv_cache_bytes=None,
+        graph_bytes=None,
+    )
+
+
 def _sum_mib(pattern: str, text: str) -> int | None:
     """Sum of every device's buffer of one kind ("CUDA0 ... = 4403.49 MiB", "CUDA1 ...")."""
     values = [_number(value) for value in re.findall(pattern, text)]
@@ -170,7 +207,7 @@ def _sum_mib(pattern: str, text: str) -> int | None:
 
 
 def parse_ollama_load(text: str) -> OllamaLoad:
-    """Ollama's load lines or an ``/api/ps`` response (the first model in it).
+    """Ollama's load lines, an ``/api/ps`` response or ``ollama ps`` (the first model in them).
     Raises AdvisorError(field="ollama_log") when the text holds neither."""
     text = (text or "").strip()
     if text.startswith("{"):
@@ -191,6 +228,9 @@ def parse_ollama_load(text: str) -> OllamaLoad:
             kv_cache_bytes=None,
             graph_bytes=None,
         )
+    table = _parse_ps_table(text)
+    if table is not None:
+        return table
     offloaded = _last(r"offloaded (\d+)/(\d+) layers to GPU", text)
     device = r"(?:CUDA|ROCm|Metal|MTL|Vulkan)\d*"
     weights = _sum_mib(rf"{device}\s+model buffer size\s*=\s*{_NUMBER}\s*MiB", text)
@@ -221,8 +261,9 @@ def measured_fields(
     ollama_ps: str | None = None,
 ) -> dict[str, Any]:
     """``EstimateRequest`` fields from the user's server output: a start-up log's KV budget (or
-    block count), ``/metrics``' block count and utilization, ``/api/ps``' size. What a text does
-    not hold is left out; a text that holds nothing readable raises AdvisorError (its field)."""
+    block count), ``/metrics``' block count and utilization, Ollama's size (``/api/ps``, ``ollama
+    ps``, or the load lines' buffers when every layer is on the GPU). What a text does not hold is
+    left out; a text that holds nothing readable raises AdvisorError (its field)."""
     fields: dict[str, Any] = {}
     if vllm_log:
         log = parse_vllm_startup_log(vllm_log)
@@ -240,6 +281,16 @@ def measured_fields(
             load = parse_ollama_load(ollama_ps)
         except AdvisorError as error:
             raise AdvisorError(error.message, field="ollama_ps") from None
-        if load.size_bytes:
-            fields["ollama_measured_size_gib"] = load.size_bytes / GIB
+        size = load.size_bytes
+        if size is None and load.gpu_fraction == 1.0:
+            # Every layer on the GPU: the model's memory is the buffers llama.cpp allocated there.
+            size = load.size_vram_bytes
+        elif size is None:
+            raise AdvisorError(
+                "These load lines do not show every layer on the GPU, so its buffers are not the "
+                "model's whole size: paste `ollama ps` or the /api/ps response instead.",
+                field="ollama_ps",
+            )
+        if size:
+            fields["ollama_measured_size_gib"] = size / GIB
     return fields

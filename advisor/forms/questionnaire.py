@@ -15,6 +15,7 @@ from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.jsontext import json_loads
 from advisor.models import HardwareReport
 from advisor.rules.answers import Answers
+from advisor.rules.questions import MAX_PASTED_CHARS, MAX_VLLM_VERSION_CHARS, SERVER_SETTING_FIELDS
 
 # Sections of the page, in order: (key, legend, why the section matters, field names).
 SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -49,7 +50,16 @@ SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         ("features", "lora_adapters"),
     ),
     ("team", "Team", "Who will run it, and where.", ("team_skills", "deployment_target")),
+    (
+        "servers",
+        "vLLM settings and your servers' readings (advanced)",
+        "Optional. The flags you pass to vllm serve (blank: we choose), and output pasted from "
+        "servers you already run: a figure they report replaces the modelled one.",
+        SERVER_SETTING_FIELDS,
+    ),
 )
+# Sections shown folded until one of their fields holds a value or an error.
+COLLAPSED_SECTIONS = frozenset({"servers"})
 # Fields that are ours, not questions of the contract.
 FORM_ONLY_FIELDS = ("title", "hardware_report")
 # Form fields whose value is a list (checkboxes).
@@ -64,6 +74,8 @@ class Section:
     legend: str
     help: str
     fields: list  # bound fields
+    foldable: bool = False  # advanced: shown in a <details> the user opens
+    collapsed: bool = False  # foldable, and none of its fields holds a value or an error
 
 
 def _widget_for(spec: dict) -> forms.Widget:
@@ -91,6 +103,10 @@ def _widget_for(spec: dict) -> forms.Widget:
         )
     if kind == "object":
         return forms.Textarea(attrs={"rows": 4, "placeholder": '{"architectures": [...], ...}'})
+    if kind == "paste":
+        return forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "class": "pasted"})
+    if kind == "text":
+        return forms.TextInput(attrs={"placeholder": "0.33.0", "spellcheck": "false"})
     return forms.TextInput()
 
 
@@ -112,6 +128,10 @@ def _field_for(spec: dict) -> forms.Field:
         return forms.MultipleChoiceField(choices=choices, **common)
     if spec["kind"] == "object":
         return forms.CharField(max_length=MAX_CUSTOM_MODEL_CHARS, **common)
+    if spec["kind"] == "paste":
+        return forms.CharField(max_length=MAX_PASTED_CHARS, **common)
+    if spec["kind"] == "text":
+        return forms.CharField(max_length=MAX_VLLM_VERSION_CHARS, **common)
     return forms.CharField(max_length=200, **common)
 
 
@@ -186,10 +206,15 @@ class QuestionnaireForm(forms.Form):
     def sections(self) -> list[Section]:
         """The bound fields grouped for the page; contract fields no section names go last."""
         placed = {name for *_, names in SECTIONS for name in names}
-        out = [
-            Section(key, legend, help_text, [self[n] for n in names if n in self.fields])
-            for key, legend, help_text, names in SECTIONS
-        ]
+        out = []
+        for key, legend, help_text, names in SECTIONS:
+            fields = [self[n] for n in names if n in self.fields]
+            foldable = key in COLLAPSED_SECTIONS
+            folded = foldable and not any(
+                f.errors or (f.value() not in (None, "", [], self.specs[f.name]["default"]))
+                for f in fields
+            )
+            out.append(Section(key, legend, help_text, fields, foldable, folded))
         rest = [self[n] for n in self.specs if n not in placed]
         if rest:
             out.append(Section("other", "More", "", rest))

@@ -37,7 +37,9 @@ from advisor.rules.questions import (  # noqa: F401
     MAX_GPU_COUNT,
     MAX_GPU_HOURLY_COST_USD,
     MAX_LORA_ADAPTERS,
+    MAX_PASTED_CHARS,
     MAX_SLO_MS,
+    MAX_VLLM_VERSION_CHARS,
     MIN_CONTEXT_LENGTH,
     AnswerField,
     DeploymentTarget,
@@ -45,9 +47,14 @@ from advisor.rules.questions import (  # noqa: F401
     Platform,
     Skill,
     UseCase,
+    VllmKvCacheDtype,
 )
+from advisor.rules.vllm_settings import READING_FIELDS, reading_errors, vllm_setting_errors
 
 _FIELDS_BY_NAME = {f.name: f for f in ANSWER_FIELDS}
+# Readings pasted from the user's own servers measure the setup answered: they (and the parallel
+# sizes the user runs it with) do not carry over to another model or other GPUs.
+SETUP_FIELDS = ("tensor_parallel_size", "data_parallel_size", *READING_FIELDS)
 # A custom model's name reaches commands and file names in bundles: keep it to safe characters.
 CUSTOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}")
 
@@ -79,6 +86,18 @@ class Answers:
     deployment_target: DeploymentTarget = DeploymentTarget.WORKSTATION
     gpu_hourly_cost_usd: float | None = None
     custom_model: dict[str, Any] | None = field(default=None, compare=False)
+    # vLLM's own flags (None: the capacity model chooses, or the release's default).
+    tensor_parallel_size: int | None = None
+    data_parallel_size: int | None = None
+    max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    gpu_memory_utilization: float | None = None
+    kv_cache_dtype: VllmKvCacheDtype = VllmKvCacheDtype.AUTO
+    vllm_version: str | None = None
+    # Pasted output of the user's own servers (advisor.capacity.server_logs reads them).
+    vllm_log: str | None = None
+    vllm_metrics: str | None = None
+    ollama_ps: str | None = None
 
     @classmethod
     def defaults(cls) -> Answers:
@@ -109,6 +128,16 @@ class Answers:
         return self.gpu_count == 0
 
     @property
+    def readings(self) -> dict[str, str]:
+        """The pasted server output given, keyed by field name."""
+        return {n: getattr(self, n) for n in READING_FIELDS if getattr(self, n)}
+
+    def on_other_setup(self, **changes: Any) -> Answers:
+        """These answers for another model, format or hardware: ``changes`` applied, and the
+        parallel sizes and readings of the setup answered dropped (they measured that one)."""
+        return dataclasses.replace(self, **{**dict.fromkeys(SETUP_FIELDS), **changes})
+
+    @property
     def slos(self) -> dict[str, float]:
         """The latency targets given, keyed by field name."""
         names = ("slo_ttft_ms", "slo_tpot_ms", "slo_e2e_p95_ms")
@@ -135,6 +164,7 @@ class _Parser:
         self.hardware = hardware_report_attached
         self.errors: dict[str, list[str]] = {}
         self.values: dict[str, Any] = {}
+        self.model_spec: Any = None
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -164,6 +194,8 @@ class _Parser:
                 self.fail(spec.name, str(exc))
         self.check_catalog()
         self.check_consistency()
+        self.check_vllm_settings()
+        self.check_readings()
         if self.errors:
             raise AdvisorValidationError(self.errors)
         return Answers(**self.values)
@@ -185,6 +217,7 @@ class _Parser:
             model_spec = self.resolve("model", catalog.resolve_model, self.values["model"])
             if model_spec is not None:
                 self.values["model"] = model_spec.id
+        self.model_spec = model_spec
         if model_spec is not None and "context_length" not in self.errors:
             max_context = getattr(model_spec, "max_context", None)
             if max_context and self.values["context_length"] > max_context:
@@ -244,6 +277,14 @@ class _Parser:
                     f"{v['context_length']}",
                 )
 
+    def check_vllm_settings(self) -> None:
+        for name, message in vllm_setting_errors(self.values, self.model_spec, self.errors):
+            self.fail(name, message)
+
+    def check_readings(self) -> None:
+        for name, message in reading_errors(self.values, self.errors):
+            self.fail(name, message)
+
 
 def _read_int(spec: AnswerField, raw: Any) -> int:
     if isinstance(raw, bool):
@@ -287,6 +328,7 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "deployment_target": DeploymentTarget,
     "features": Feature,
     "team_skills": Skill,
+    "kv_cache_dtype": VllmKvCacheDtype,
 }
 
 
@@ -321,6 +363,24 @@ def _read_catalog(spec: AnswerField, raw: Any) -> str:
     return raw if spec.name != "quantization" or raw.lower() != AUTO else AUTO
 
 
+def _read_text(spec: AnswerField, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected text, got {type(raw).__name__}")
+    if len(raw) > MAX_VLLM_VERSION_CHARS or "\n" in raw:
+        raise ValueError(f"expected a release number such as 0.33.0, got {raw[:40]!r}")
+    return raw
+
+
+def _read_paste(spec: AnswerField, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected pasted text, got {type(raw).__name__}")
+    if len(raw) > MAX_PASTED_CHARS:
+        raise ValueError(
+            f"{len(raw):,} characters is more than {MAX_PASTED_CHARS:,}: paste the start-up part"
+        )
+    return raw
+
+
 def _read_object(spec: AnswerField, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ValueError(f"expected an object (a config.json), got {type(raw).__name__}")
@@ -334,6 +394,8 @@ _READERS: dict[str, Callable[[AnswerField, Any], Any]] = {
     "float": _read_float,
     "catalog": _read_catalog,
     "object": _read_object,
+    "text": _read_text,
+    "paste": _read_paste,
 }
 
 

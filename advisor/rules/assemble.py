@@ -16,13 +16,13 @@ from typing import Any
 
 from advisor.capacity import catalog
 from advisor.capacity import estimate as capacity
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.rules.alternatives import find_alternatives, reference_server
 from advisor.rules.answers import Answers, custom_model_spec
 from advisor.rules.facts import Facts, metric, vllm_served
 from advisor.rules.hardware import effective_hardware
 from advisor.rules.measured_on import setup_of, split_by_setup
-from advisor.rules.questions import Platform
+from advisor.rules.questions import SERVER_SETTING_FIELDS, Platform
 from advisor.rules.sizing import (
     estimate_request,
     fits,
@@ -80,9 +80,14 @@ def facts_build(
                 measured_tps=measured_tps,
                 platform=None if platform == Platform.AUTO else platform.value,
                 vllm_measured_on_cpu=count == 0 and vllm_served(load_tests),
+                own_setup=True,
             )
             estimate = capacity.estimate(request).as_dict()
         except AdvisorError as exc:
+            if exc.field in SERVER_SETTING_FIELDS:
+                # A flag or reading the answers give that this hardware refuses (a hardware report
+                # with fewer GPUs than --tensor-parallel-size): the answer is wrong, say which.
+                raise AdvisorValidationError({exc.field: [exc.message]}) from None
             notes.append(f"no capacity estimate: {exc.message}")
     sizings: list[dict[str, Any]] = []
     if estimate is not None and request is not None:

@@ -47,6 +47,16 @@ class DeploymentTarget(StrEnum):
     KUBERNETES = "kubernetes"
 
 
+class VllmKvCacheDtype(StrEnum):
+    """vLLM's ``--kv-cache-dtype`` values the capacity model sizes (vllm/config/cache.py
+    ``CacheDType``; fp8 is fp8_e4m3 on CUDA)."""
+
+    AUTO = "auto"
+    FP8 = "fp8"
+    FP8_E4M3 = "fp8_e4m3"
+    FP8_E5M2 = "fp8_e5m2"
+
+
 AUTO = "auto"
 
 # Bounds. Each is a sanity limit on input, not a judgement (judgements live in thresholds.py).
@@ -57,6 +67,14 @@ MAX_GPU_COUNT = 64  # eight 8-GPU nodes; vLLM tensor x pipeline parallel beyond 
 MAX_LORA_ADAPTERS = 10_000  # vLLM --max-loras caps resident adapters; more is a typo
 MAX_SLO_MS = 600_000.0  # ten minutes; an SLO beyond that is not a latency target
 MAX_GPU_HOURLY_COST_USD = 1_000.0  # an 8xH200 node rents for well under this per GPU-hour
+
+MAX_NUM_SEQS = 65_536  # vLLM's --max-num-seqs; far beyond any GPU's KV cache (capacity request)
+MAX_BATCHED_TOKENS = 10_000_000  # the capacity request's token bound (request.MAX_TOKENS)
+MIN_GPU_MEMORY_UTILIZATION = 0.01  # vLLM requires > 0 (CacheConfig: gt=0, le=1)
+MAX_VLLM_VERSION_CHARS = 40  # "0.33.0", "0.10.1.post1": a release number, not prose
+# A pasted start-up log or /metrics page: the lines that matter come in the first minutes of a
+# log; a whole day of request logs is not needed (and the API caps a body at 2.5 MB).
+MAX_PASTED_CHARS = 500_000
 
 DEFAULT_MODEL = "llama-3.1-8b"
 DEFAULT_CONTEXT_LENGTH = 8192
@@ -70,7 +88,7 @@ class AnswerField:
 
     name: str
     label: str
-    kind: str  # choice | multi_choice | int | float | catalog | object
+    kind: str  # choice | multi_choice | int | float | catalog | object | text | paste
     help: str
     default: Any = None
     required: bool = False
@@ -296,6 +314,114 @@ ANSWER_FIELDS: tuple[AnswerField, ...] = (
         "A Hugging Face config.json (as an object) for a model the catalog does not know; "
         "'model' is then its display name.",
     ),
+    # ---- vLLM's own settings, as ``vllm serve`` flags (blank: the capacity model chooses) ----
+    AnswerField(
+        "tensor_parallel_size",
+        "vLLM --tensor-parallel-size (optional)",
+        "int",
+        "GPUs one vLLM replica spans. Blank: the fewest that fit. The model's attention and KV "
+        "heads must divide by it, and it times the data-parallel size cannot exceed the GPUs.",
+        minimum=1,
+        maximum=MAX_GPU_COUNT,
+        unit="GPUs",
+    ),
+    AnswerField(
+        "data_parallel_size",
+        "vLLM --data-parallel-size (optional)",
+        "int",
+        "Replicas of the model, each with its own KV cache. Blank: every GPU the tensor-parallel "
+        "groups leave.",
+        minimum=1,
+        maximum=MAX_GPU_COUNT,
+        unit="replicas",
+    ),
+    AnswerField(
+        "max_num_seqs",
+        "vLLM --max-num-seqs (optional)",
+        "int",
+        "Requests one replica runs at once. Blank: the release's default for this GPU (1024 on "
+        "an H100 in 0.33). It also sizes the start-up profile run, so the KV cache.",
+        minimum=1,
+        maximum=MAX_NUM_SEQS,
+        unit="requests",
+    ),
+    AnswerField(
+        "max_num_batched_tokens",
+        "vLLM --max-num-batched-tokens (optional)",
+        "int",
+        "Tokens one scheduler step processes (prefill chunks). Blank: the release's default for "
+        "this GPU. vLLM refuses fewer than --max-num-seqs.",
+        minimum=1,
+        maximum=MAX_BATCHED_TOKENS,
+        unit="tokens",
+    ),
+    AnswerField(
+        "gpu_memory_utilization",
+        "vLLM --gpu-memory-utilization (optional)",
+        "float",
+        "The share of each GPU's memory vLLM may use; what weights and the profile run leave is "
+        "KV cache. Blank: the release's default (0.92 in 0.33).",
+        minimum=MIN_GPU_MEMORY_UTILIZATION,
+        maximum=1.0,
+    ),
+    AnswerField(
+        "kv_cache_dtype",
+        "vLLM --kv-cache-dtype",
+        "choice",
+        "fp8 stores the KV cache in one byte per element: twice the tokens in the same memory.",
+        default=VllmKvCacheDtype.AUTO.value,
+        choices=_choices(
+            VllmKvCacheDtype,
+            {
+                "auto": "auto (the model's dtype)",
+                "fp8": "fp8",
+                "fp8_e4m3": "fp8_e4m3",
+                "fp8_e5m2": "fp8_e5m2",
+            },
+        ),
+    ),
+    AnswerField(
+        "vllm_version",
+        "vLLM release you run (optional)",
+        "text",
+        "Sizes the memory the way that release does (its defaults and profile run changed "
+        "between releases). Blank: the pinned release the bundle deploys.",
+    ),
+    AnswerField(
+        "vllm_log",
+        "vLLM start-up log (optional)",
+        "paste",
+        'Paste the log of a vLLM serving this model here: its "Available KV cache memory" '
+        '(or "# GPU blocks") replaces the modelled KV budget, and the page shows the model\'s '
+        "error on it.",
+    ),
+    AnswerField(
+        "vllm_metrics",
+        "vLLM /metrics page (optional)",
+        "paste",
+        "Paste the text of a running vLLM's /metrics: vllm:cache_config_info's num_gpu_blocks "
+        "replaces the modelled KV cache.",
+    ),
+    AnswerField(
+        "ollama_ps",
+        "Ollama's ps or load lines (optional)",
+        "paste",
+        "Paste `ollama ps`, the /api/ps response or the server log's load lines of this model: "
+        "its size replaces the modelled memory, with the model's error shown.",
+    ),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in ANSWER_FIELDS)
+# The advanced answers: vLLM's own flags and the pasted output of the user's own servers.
+SERVER_SETTING_FIELDS: tuple[str, ...] = (
+    "tensor_parallel_size",
+    "data_parallel_size",
+    "max_num_seqs",
+    "max_num_batched_tokens",
+    "gpu_memory_utilization",
+    "kv_cache_dtype",
+    "vllm_version",
+    "vllm_log",
+    "vllm_metrics",
+    "ollama_ps",
+)

@@ -8,6 +8,7 @@ from typing import Any
 
 from advisor.capacity import estimate as capacity
 from advisor.capacity.request import EstimateRequest
+from advisor.capacity.server_logs import measured_fields
 from advisor.rules.answers import Answers
 from advisor.rules.thresholds import PREDICTION_LEVELS
 
@@ -34,13 +35,27 @@ def estimate_request(
     measured_tps: dict[str, float] | None = None,
     platform: str | None = None,
     vllm_measured_on_cpu: bool = False,
+    own_setup: bool = False,
 ) -> Any:
     """The capacity model's ``EstimateRequest`` for one configuration.
 
     ``ram_bytes`` sizes a CPU-only host from its report; ``measured_tps`` (single-stream decode
     tokens/s per server, from load tests) calibrates the prediction; ``platform`` and
-    ``vllm_measured_on_cpu`` decide whether the plan's vLLM can run at all.
+    ``vllm_measured_on_cpu`` decide whether the plan's vLLM can run at all. vLLM's flags the
+    answers give (max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_dtype,
+    the release) apply to every configuration; ``own_setup`` (the configuration answered, not an
+    alternative) adds the parallel sizes and the figures read from the pasted server output,
+    which replace the modelled ones. Raises AdvisorError naming the answer at fault.
     """
+    setup: dict[str, Any] = {}
+    if own_setup:
+        setup = {
+            "tensor_parallel_size": answers.tensor_parallel_size,
+            "data_parallel_size": answers.data_parallel_size,
+            **measured_fields(**answers.readings),
+        }
+    # The flag answered wins over the one /metrics reports.
+    utilization = answers.gpu_memory_utilization or setup.pop("gpu_memory_utilization", None)
     return EstimateRequest(
         model=model,
         gpu=gpu,
@@ -59,6 +74,12 @@ def estimate_request(
         vllm_measured_on_cpu=vllm_measured_on_cpu,
         cpu_memory_gib=ram_bytes / GIB if ram_bytes and gpu_count == 0 else None,
         measured_decode_tps=measured_tps or None,
+        max_num_seqs=answers.max_num_seqs,
+        max_num_batched_tokens=answers.max_num_batched_tokens,
+        gpu_memory_utilization=utilization,
+        kv_cache_dtype=answers.kv_cache_dtype.value,
+        vllm_version=answers.vllm_version,
+        **setup,
     )
 
 

@@ -279,7 +279,7 @@ def one_gpu_what_if(facts: Facts) -> WhatIf | None:
             changes = {"model": candidate.id}
         try:
             changed = facts_build(
-                dataclasses.replace(a, **changes),
+                a.on_other_setup(**changes),
                 hardware_report=facts.hardware,
                 load_tests=facts.load_tests,
             )

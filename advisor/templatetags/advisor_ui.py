@@ -164,3 +164,14 @@ def placeholders(message) -> SafeString:
         return f'<var title="filled in from your answers">{words}</var>'
 
     return mark_safe(_PLACEHOLDER.sub(slot, text))  # the text was escaped above
+
+
+@register.filter
+def signed_pct(value) -> str:
+    """A percentage with its sign ("+12.3%", "-4.0%"): the model's error on a measurement."""
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{float(value):+.1f}%"
+    except (TypeError, ValueError):
+        return str(value)

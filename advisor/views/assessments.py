@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisor.errors import AdvisorError
 from advisor.models import Assessment, LoadTest
+from advisor.rules.answers import READING_FIELDS
 from advisor.services.assessments import recommendation_refresh
 from advisor.views.access import visible
 from advisor.views.charts import (
@@ -125,6 +126,14 @@ def _cost(result: dict) -> dict | None:
     }
 
 
+def _answer_shown(name: str, value):
+    """An answer as the page lists it: pasted server output as its size, not its text."""
+    if name in READING_FIELDS and isinstance(value, str):
+        lines = value.count("\n") + 1
+        return f"pasted, {lines:,} line{'s' if lines != 1 else ''}"
+    return value
+
+
 @require_GET
 def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
     assessment = _assessment(request, pk)
@@ -152,7 +161,9 @@ def assessment_detail(request: HttpRequest, pk) -> HttpResponse:
         "metrics": METRICS,
         "performance": _performance_rows(predicted),
         "cost": _cost(result),
-        "answers": sorted((assessment.answers or {}).items()),
+        "answers": [
+            (k, _answer_shown(k, v)) for k, v in sorted((assessment.answers or {}).items())
+        ],
     }
     return render(request, "assessment.html", context)
 

@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import pytest
+import yaml
 from django.test import override_settings
 
 from advisor.models import Assessment, HardwareReport, LoadTest, LoadTestStatus, Recommendation
@@ -215,3 +216,55 @@ def test_it_removes_the_inline_report_when_the_answers_are_refused(api):
     response = recommend(api, hardware=probe_report(), model="no-such-model")
     assert response.status_code == 400 and "model" in response.json()["errors"]
     assert not HardwareReport.objects.exists() and not Assessment.objects.exists()
+
+
+# ---- vLLM's flags and the readings of your own servers -----------------------------------------
+
+SEVENTY_B = {"model": "llama-3.3-70b", "gpu": "a100-sxm-80gb", "gpu_count": 4}
+
+
+def test_it_sizes_vllm_with_the_flags_you_pass_and_the_bundle_deploys_them(api):
+    body = recommend(api, **SEVENTY_B, tensor_parallel_size=4, gpu_memory_utilization=0.9).json()
+    plan = body["estimate"]["plan"]["vllm"]
+    assert (plan["tensor_parallel_size"], plan["data_parallel_size"]) == (4, 1)
+    assert plan["gpu_memory_utilization"] == 0.9
+    assert body["answers"]["tensor_parallel_size"] == 4
+    files = api.get(f"{body['links']['bundle']}?backend=vllm").json()["files"]
+    compose = next(f["content"] for f in files if f["path"].endswith("compose.nvidia.yaml"))
+    command = yaml.safe_load(compose)["services"]["vllm"]["command"]
+    assert command[command.index("--tensor-parallel-size") + 1] == "4"
+    assert command[command.index("--gpu-memory-utilization") + 1] == "0.9"
+
+
+def test_a_pasted_vllm_log_makes_the_kv_budget_measured(api):
+    log = "INFO 10-03 16:22:17 [gpu_worker.py:298] Available KV cache memory: 30.00 GiB\n"
+    plan = recommend(api, vllm_log=log).json()["estimate"]["plan"]["vllm"]
+    assert plan["kv_source"] == "measured" and plan["kv_budget_bytes"] == 30 * 1024**3
+    assert plan["kv_budget_error_pct"] is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({**SEVENTY_B, "tensor_parallel_size": 3}, "tensor_parallel_size"),  # heads do not split
+        ({**SEVENTY_B, "tensor_parallel_size": 4, "data_parallel_size": 2}, "data_parallel_size"),
+        ({"gpu_memory_utilization": 1.2}, "gpu_memory_utilization"),
+        ({"kv_cache_dtype": "int8"}, "kv_cache_dtype"),
+        ({"vllm_version": "0.2.0"}, "vllm_version"),
+        ({"vllm_log": "nothing useful"}, "vllm_log"),
+        ({"ollama_ps": 42}, "ollama_ps"),  # no coercion: pasted text is a string
+    ],
+)
+def test_it_names_the_vllm_setting_at_fault_and_stores_nothing(api, changes, field):
+    response = recommend(api, **changes)
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == [field]
+    assert not Assessment.objects.exists()
+
+
+def test_it_names_the_tensor_parallel_size_your_reports_gpus_cannot_hold(api):
+    report = probe_report()  # one H100
+    response = recommend(api, gpu=None, gpu_count=None, hardware=report, tensor_parallel_size=2)
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == ["tensor_parallel_size"]
+    assert not Assessment.objects.exists() and not HardwareReport.objects.exists()

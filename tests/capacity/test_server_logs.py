@@ -3,6 +3,7 @@
 import pytest
 
 from advisor.capacity.server_logs import (
+    measured_fields,
     parse_ollama_load,
     parse_vllm_metrics,
     parse_vllm_startup_log,
@@ -126,3 +127,30 @@ def test_it_reads_ollama_load_lines():
     assert load.weights_vram_bytes == int(4155.99 * MIB)
     assert load.kv_cache_bytes == int(16384 * MIB)
     assert load.gpu_fraction == 1.0
+
+
+# `ollama ps` as cmd/cmd.go ListRunningHandler prints it (SIZE in decimal GB, whole from 10 up).
+OLLAMA_PS = """\
+NAME                    ID              SIZE     PROCESSOR          CONTEXT    UNTIL
+llama3.1:70b            711a9e8463af    49 GB    38%/62% CPU/GPU    8192       4 minutes from now
+"""
+
+
+def test_it_reads_the_ollama_ps_table():
+    load = parse_ollama_load(OLLAMA_PS)
+    assert load.size_bytes == 49_000_000_000
+    assert load.size_vram_bytes == 30_380_000_000 and load.gpu_fraction == 0.62
+
+
+def test_it_measures_ollamas_size_from_api_ps_the_table_or_load_lines_on_the_gpu():
+    assert measured_fields(ollama_ps=API_PS) == {"ollama_measured_size_gib": 5137025024 / GIB}
+    assert measured_fields(ollama_ps=OLLAMA_PS) == {"ollama_measured_size_gib": 49e9 / GIB}
+    # Every layer on the GPU: the model's memory is llama.cpp's buffers there.
+    size = measured_fields(ollama_ps=OLLAMA_LOG)["ollama_measured_size_gib"]
+    assert size == int(4155.99 * MIB + 16384 * MIB) / GIB
+
+
+def test_it_refuses_load_lines_that_leave_layers_on_the_cpu():
+    with pytest.raises(AdvisorError) as error:
+        measured_fields(ollama_ps="load_tensors: offloaded 20/33 layers to GPU\n")
+    assert error.value.field == "ollama_ps" and "ollama ps" in error.value.message

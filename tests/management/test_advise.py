@@ -164,3 +164,36 @@ def test_it_warns_about_a_result_file_without_the_hardware_it_ran_on(tmp_path):
     )
     with pytest.raises(CommandError, match="measured_on"):
         advise("--answers", answers, "--load-test", bad)
+
+
+def test_it_reads_your_vllm_log_into_the_answers_and_sizes_with_your_flags(tmp_path):
+    answers = write(
+        tmp_path,
+        "a.json",
+        {
+            "model": "llama-3.3-70b",
+            "gpu": "a100-sxm-80gb",
+            "gpu_count": 4,
+            "tensor_parallel_size": 4,
+        },
+    )
+    log = write(
+        tmp_path, "vllm.log", "INFO [gpu_worker.py:298] Available KV cache memory: 20.5 GiB\n"
+    )
+    payload = json.loads(advise("--answers", answers, "--vllm-log", log, "--json"))
+    plan = payload["estimate"]["plan"]["vllm"]
+    assert (plan["tensor_parallel_size"], plan["data_parallel_size"]) == (4, 1)
+    assert plan["kv_source"] == "measured" and plan["kv_budget_bytes"] == int(20.5 * 1024**3)
+
+
+def test_it_names_the_vllm_flag_vllm_would_refuse(tmp_path):
+    answers = write(tmp_path, "a.json", {"gpu": "h100", "gpu_count": 2, "tensor_parallel_size": 3})
+    with pytest.raises(CommandError) as error:
+        advise("--answers", answers)
+    assert "tensor_parallel_size: vLLM cannot split" in str(error.value)
+
+
+def test_it_names_an_unreadable_server_output_file(tmp_path):
+    answers = write(tmp_path, "a.json", {"gpu": "h100"})
+    with pytest.raises(CommandError, match="cannot read vllm log file"):
+        advise("--answers", answers, "--vllm-log", str(tmp_path / "missing.log"))

@@ -219,3 +219,77 @@ def test_it_describes_exactly_the_dataclass_fields():
 def test_it_survives_a_bad_platform_next_to_a_gpu():
     errors = errors_of({"gpu": "apple-m3-max", "platform": "amiga", "gpu_count": "x"})
     assert set(errors) == {"platform", "gpu_count"}
+
+
+# ---- vLLM's own flags and the readings of the user's servers ------------------------------------
+
+SEVENTY_B_ON_FOUR = {"model": "llama-3.3-70b", "gpu": "a100-sxm-80gb", "gpu_count": 4}
+# vLLM 0.11 on Qwen3-14B, as logged in LMCache/LMCache issue 1739.
+VLLM_LOG = (
+    "(EngineCore_DP0 pid=1133552) INFO 10-03 16:22:17 [gpu_worker.py:298] "
+    "Available KV cache memory: 6.51 GiB\n"
+)
+
+
+def test_it_takes_vllms_flags_and_the_pasted_readings_under_their_flag_names():
+    answers = Answers.parse(
+        SEVENTY_B_ON_FOUR
+        | {
+            "tensor_parallel_size": 4,
+            "data_parallel_size": "1",
+            "max_num_seqs": 256,
+            "max_num_batched_tokens": 8192,
+            "gpu_memory_utilization": "0.9",
+            "kv_cache_dtype": "FP8",
+            "vllm_version": "0.10.1",
+            "vllm_log": VLLM_LOG,
+        }
+    )
+    assert (answers.tensor_parallel_size, answers.data_parallel_size) == (4, 1)
+    assert (answers.max_num_seqs, answers.max_num_batched_tokens) == (256, 8192)
+    assert answers.gpu_memory_utilization == 0.9 and answers.kv_cache_dtype == "fp8"
+    assert answers.vllm_version == "0.10.1" and answers.readings == {"vllm_log": VLLM_LOG.strip()}
+    assert Answers.parse(json.loads(json.dumps(answers.as_dict()))) == answers
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"tensor_parallel_size": 3}, "tensor_parallel_size", "1, 2, 4 or 8 work"),
+        ({"tensor_parallel_size": 8}, "tensor_parallel_size", "more than the 4 GPUs"),
+        ({"tensor_parallel_size": 2, "data_parallel_size": 4}, "data_parallel_size", "is 8"),
+        ({"gpu_count": 0, "gpu": None, "tensor_parallel_size": 2}, "tensor_parallel_size", "CPU"),
+        ({"max_num_seqs": 512, "max_num_batched_tokens": 256}, "max_num_batched_tokens", "512"),
+        ({"gpu_memory_utilization": 0}, "gpu_memory_utilization", "at least 0.01"),
+        ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization", "at most 1"),
+        ({"kv_cache_dtype": "int8"}, "kv_cache_dtype", "not one of auto, fp8"),
+        ({"vllm_version": "0.5.0"}, "vllm_version", "predates"),
+        ({"vllm_version": "latest"}, "vllm_version", "latest"),
+        ({"vllm_log": "INFO Starting vLLM API server"}, "vllm_log", "paste the start-up log"),
+        ({"vllm_log": "Model loading took 14.9 GiB"}, "vllm_log", "Available KV cache memory"),
+        ({"vllm_metrics": "vllm:num_requests_running 0"}, "vllm_metrics", "cache_config_info"),
+        ({"ollama_ps": "time=... msg=listening"}, "ollama_ps", "No Ollama load line"),
+        ({"ollama_ps": "offloaded 20/33 layers to GPU"}, "ollama_ps", "ollama ps"),
+        ({"vllm_log": "x" * 500_001}, "vllm_log", "paste the start-up part"),
+    ],
+)
+def test_it_names_the_vllm_setting_vllm_would_refuse(changes, field, says):
+    data = {k: v for k, v in (SEVENTY_B_ON_FOUR | changes).items() if v is not None}
+    errors = errors_of(data)
+    assert list(errors) == [field] and says in errors[field][0]
+
+
+def test_it_leaves_the_gpu_checks_to_the_report_when_one_decides_the_gpus():
+    answers = Answers.parse(
+        {"model": "llama-3.3-70b", "tensor_parallel_size": 8}, hardware_report_attached=True
+    )
+    assert answers.tensor_parallel_size == 8 and answers.gpu_count is None
+
+
+def test_another_setup_drops_the_parallel_sizes_and_the_readings_of_this_one():
+    answers = Answers.parse(
+        SEVENTY_B_ON_FOUR | {"tensor_parallel_size": 4, "max_num_seqs": 128, "vllm_log": VLLM_LOG}
+    )
+    other = answers.on_other_setup(quantization="fp8")
+    assert other.quantization == "fp8" and other.max_num_seqs == 128
+    assert other.tensor_parallel_size is None and other.readings == {}

@@ -178,3 +178,56 @@ def test_it_starts_from_a_stored_assessments_answers(client):
 
 def test_it_ignores_a_malformed_from_id(client):
     assert client.get("/assess/", {"from": "nope"}).status_code == 200
+
+
+# ---- vLLM settings and the readings of your servers (the advanced, folded section) -------------
+
+VLLM_LOG = "INFO [gpu_worker.py:298] Available KV cache memory: 30.00 GiB\nINFO more lines\n"
+
+
+def test_it_folds_the_vllm_settings_until_one_is_answered(client):
+    html = client.get("/assess/").content.decode()
+    folded = re.search(r'<details class="advanced" id="details-servers"( open)?>', html)
+    assert folded is not None and folded.group(1) is None
+    for name in ("tensor_parallel_size", "max_num_seqs", "kv_cache_dtype", "vllm_log", "ollama_ps"):
+        assert f'name="{name}"' in html
+    assert '<textarea name="vllm_log"' in html
+
+
+def test_it_keeps_every_answer_and_the_pasted_log_when_a_vllm_setting_is_wrong(client):
+    data = VALID | {
+        "model": "llama-3.3-70b",
+        "gpu_count": "4",
+        "tensor_parallel_size": "3",
+        "vllm_log": VLLM_LOG,
+        "title": "70B on four",
+    }
+    response = client.post("/assess/", data)
+    html = response.content.decode()
+    assert response.status_code == 400 and Assessment.objects.count() == 0
+    assert "1, 2, 4 or 8 work" in response.context["form"].errors["tensor_parallel_size"][0]
+    assert '<details class="advanced" id="details-servers" open>' in html  # the error shows
+    assert "Available KV cache memory: 30.00 GiB" in html  # the pasted log is still there
+    assert 'value="70B on four"' in html and 'value="llama-3.3-70b"' in html
+
+
+def test_it_checks_a_vllm_setting_inline(client):
+    data = VALID | {"max_num_seqs": "512", "max_num_batched_tokens": "256"}
+    response = client.post(
+        "/assess/validate/", data, HTTP_HX_TRIGGER_NAME="max_num_batched_tokens", **HTMX
+    )
+    assert "below max_num_seqs 512" in response.content.decode()
+
+
+def test_a_pasted_vllm_log_shows_as_measured_with_the_models_error_on_the_page(client):
+    response = client.post("/assess/", VALID | {"vllm_log": VLLM_LOG})
+    assert response.status_code == 302
+    assessment = Assessment.objects.get()
+    plan = assessment.recommendations.get().estimate["plan"]["vllm"]
+    html = client.get(response["Location"]).content.decode()
+    measured = re.search(r'<li class="measured" id="vllm-kv-measured">(.*?)</li>', html, re.S)
+    assert measured is not None
+    assert "<strong>Measured</strong> on your server: 30.0 GiB" in measured.group(1)
+    assert f"the model's error: {plan['kv_budget_error_pct']:+.1f}%" in measured.group(1)
+    assert "pasted, 3 lines" not in html and "pasted, 2 lines" in html  # not the whole log
+    assert "INFO more lines" not in html

@@ -1,9 +1,12 @@
 """python manage.py advise --answers FILE.json [--hardware FILE.json | --probe-local]
-[--load-test RESULT.json ...] [--bundle OUT.zip] [--json]
+[--load-test RESULT.json ...] [--vllm-log FILE] [--vllm-metrics FILE] [--ollama-ps FILE]
+[--bundle OUT.zip] [--json]
 
 Runs the rules engine in-process (no worker, nothing stored). Without ``--hardware`` the answers
-alone describe the hardware; ``--probe-local`` probes this host instead. Bad input exits non-zero
-with the field at fault, never a traceback.
+alone describe the hardware; ``--probe-local`` probes this host instead. vLLM's flags are answers
+(``tensor_parallel_size``, ``max_num_seqs``, ...); ``--vllm-log`` / ``--vllm-metrics`` /
+``--ollama-ps`` read your servers' output from files into the answers of the same names. Bad input
+exits non-zero with the field at fault, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from advisor.errors import AdvisorError, AdvisorValidationError
 from advisor.jsontext import JsonTooDeep, json_loads
-from advisor.rules.answers import Answers
+from advisor.rules.answers import READING_FIELDS, Answers
 from advisor.rules.assemble import facts_build
 from advisor.rules.facts import Facts
 from advisor.rules.recommend import Advice, recommend
@@ -41,6 +44,16 @@ def _read_json(path: str, what: str) -> object:
         ) from None
     except JsonTooDeep as exc:
         raise CommandError(f"{what} file {path}: {exc}") from None
+
+
+def _read_text(path: str, what: str) -> str:
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_INPUT_BYTES:
+            raise CommandError(f"{what} file {path} is larger than {MAX_INPUT_BYTES} bytes")
+        return file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CommandError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
 
 
 def _field_errors(exc: AdvisorError, prefix: str = "") -> str:
@@ -71,6 +84,12 @@ class Command(BaseCommand):
             "counts only with a measured_on record of this very setup (see docs/rules.md); "
             "without one it is unknown hardware, listed and warned about",
         )
+        for name, what in (
+            ("vllm_log", "a vLLM start-up log: its KV budget replaces the modelled one"),
+            ("vllm_metrics", "a saved vLLM /metrics page: vllm:cache_config_info's block count"),
+            ("ollama_ps", "`ollama ps`, /api/ps or Ollama's load lines: the model's measured size"),
+        ):
+            parser.add_argument(f"--{name.replace('_', '-')}", metavar="FILE", help=what)
         parser.add_argument("--bundle", metavar="OUT.zip", help="write the deployment bundle")
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -79,6 +98,9 @@ class Command(BaseCommand):
         data = _read_json(options["answers"], "answers")
         if not isinstance(data, dict):
             raise CommandError("answers file must hold a JSON object of questionnaire answers")
+        for name in READING_FIELDS:  # a file given on the command line wins over the answers'
+            if options.get(name):
+                data[name] = _read_text(options[name], name.replace("_", " "))
         try:
             answers = Answers.parse(data, hardware_report_attached=report is not None)
         except AdvisorError as exc:
