@@ -23,6 +23,7 @@ from advisor.loadtest import LoadTestConfig, run_load_test
 from advisor.models import LoadTest, LoadTestStatus
 from advisor.rules.answers import Answers
 from advisor.rules.assemble import facts_build
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 from advisor.rules.recommend import recommend
 from advisor.services import loadtests
 from tests.engines.conftest import LLAMACPP, MODEL, VLLM, code_path
@@ -241,9 +242,16 @@ ANSWERS = {
 
 
 def facts_from(sweeps):
+    """The rules on the sweeps, stated as run on the setup ANSWERS describes (this CPU, this
+    model): only measurements of the recommendation's own setup count."""
+    here = MeasuredOn(
+        setup_of(gpu=None, gpu_count=0, model=ANSWERS["model"]), MeasuredOnSource.STATED
+    ).as_dict()
     return facts_build(
         Answers.parse(ANSWERS),
-        load_tests=[sweeps["llamacpp"]["result"], sweeps["vllm"]["result"]],
+        load_tests=[
+            {**sweeps[name]["result"], "measured_on": here} for name in ("llamacpp", "vllm")
+        ],
     )
 
 
