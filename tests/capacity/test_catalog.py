@@ -2,6 +2,7 @@
 
 import pytest
 
+from advisor.capacity import kv
 from advisor.capacity.catalog import (
     find_gpu,
     list_gpus,
@@ -183,3 +184,26 @@ def test_it_knows_the_gpus_users_ask_about(name):
 )
 def test_it_knows_the_models_users_ask_about(name):
     assert resolve_model(name).source.startswith("https://huggingface.co/")
+
+
+@pytest.mark.parametrize(
+    "name", ["granite-4.0-micro", "ibm-granite/granite-4.0-micro", "granite4:micro", "granite4:3b"]
+)
+def test_it_sizes_granite_4_micro_kv_from_its_config(name):
+    # config.json: 40 layer_types, all "attention" (vLLM runs it as a plain attention model),
+    # 8 KV heads of 2560 / 40 = 64 dims. BF16: 2 (K and V) x 8 x 64 x 2 bytes x 40 layers.
+    model = resolve_model(name)
+    assert model.id == "granite-4.0-micro"
+    assert (model.num_full_layers, model.num_sliding_layers) == (40, 0)
+    assert kv.kv_bytes_per_token(model, 2) == 2 * 8 * 64 * 2 * 40 == 81_920
+    assert kv.kv_bytes_for_context(model, 2, 131_072) == 81_920 * 131_072
+
+
+@pytest.mark.parametrize(
+    "name", ["granite-4.0-h-micro", "granite-4.0-h-tiny", "granite-4.0-h-small", "gemma-4-31b"]
+)
+def test_it_does_not_guess_models_whose_cache_it_cannot_size(name):
+    # Granite 4.0-H keeps a Mamba-2 state per sequence; Gemma 4's global layers use another head
+    # size and KV-head count than its sliding ones. Neither fits ModelSpec, so neither resolves.
+    with pytest.raises(AdvisorError):
+        resolve_model(name)
