@@ -111,3 +111,29 @@ def test_a_run_where_no_request_succeeded_fails_with_the_errors_by_kind():
                 "--base-url", server.url, "--model", server.model, "--concurrency", "1",
                 "--requests-per-level", "4", "--warmup", "0", "--no-early-stop",
             )  # fmt: skip
+
+
+def test_it_records_the_hardware_the_user_states_so_advise_counts_it(tmp_path):
+    with ScriptedServer(kind=ServerKind.OLLAMA, tokens=2, model="llama3.1:8b") as server:
+        text = run(
+            "--base-url", server.url, "--model", "llama3.1:8b", "--concurrency", "1",
+            "--requests-per-level", "2", "--warmup", "0", "--json",
+            "--gpu", "NVIDIA H100 80GB HBM3", "--gpus", "1",
+        )  # fmt: skip
+    record = json.loads(text)["measured_on"]
+    assert record["gpu"] == "h100-sxm-80gb" and record["gpu_count"] == 1
+    assert (record["model"], record["source"]) == ("llama-3.1-8b", "stated")
+    result = tmp_path / "lt.json"
+    result.write_text(text)
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({"gpu": "h100", "model": "llama-3.1-8b"}))
+    out = StringIO()
+    call_command("advise", "--answers", str(answers), "--load-test", str(result), "--json",
+                 stdout=out)  # fmt: skip
+    measurements = json.loads(out.getvalue())["measurements"]
+    assert [m["same_hardware"] for m in measurements] == [True]
+
+
+def test_it_refuses_an_unknown_stated_gpu_naming_the_field():
+    with pytest.raises(CommandError, match=r"measured_on\.gpu"):
+        run("--base-url", "http://127.0.0.1:9", "--model", "m", "--gpu", "no-such-gpu")

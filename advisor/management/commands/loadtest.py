@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from advisor.errors import AdvisorError
 from advisor.loadtest import LoadTestConfig, Progress, policy, run_load_test
 from advisor.loadtest.export import format_table, vllm_bench_json
+from advisor.rules.measured_on import MeasuredOn, MeasuredOnSource, setup_of
 
 BAR_WIDTH = 30
 
@@ -47,6 +48,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-early-stop", action="store_true")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument(
+            "--gpu",
+            help="the GPU the server runs on (catalog id or driver name): with --gpus, the JSON "
+            "records it as measured_on, so `advise --load-test` weighs the result for that setup",
+        )
+        parser.add_argument("--gpus", type=int, help="GPUs the server uses (0: CPU only)")
+        parser.add_argument(
+            "--quantization", default="auto", help="the weights the server loaded (default auto)"
+        )
+        parser.add_argument(
             "--save-vllm-json",
             metavar="FILE",
             help="also write levels as vllm bench serve saves them",
@@ -77,6 +87,7 @@ class Command(BaseCommand):
         if opts["slo_search"]:
             data["shape"] = "slo_search"
         try:
+            measured_on = _measured_on(opts)
             if opts["prompt_file"]:
                 with open(opts["prompt_file"], encoding="utf-8") as handle:
                     data["prompts"] = [line.strip() for line in handle if line.strip()]
@@ -99,7 +110,10 @@ class Command(BaseCommand):
             with open(opts["save_vllm_json"], "w", encoding="utf-8") as handle:
                 json.dump(vllm_bench_json(result), handle, indent=2)
         if opts["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            data = result.as_dict()
+            if measured_on is not None:
+                data["measured_on"] = measured_on.as_dict()
+            self.stdout.write(json.dumps(data, indent=2))
         else:
             self.stdout.write(format_table(result))
         failure = result.failure()
@@ -119,3 +133,17 @@ class Command(BaseCommand):
             f"{progress.requests_done}/{total or '?'}  {progress.elapsed_s:5.1f}s"
         )
         sys.stderr.flush()
+
+
+def _measured_on(opts: dict) -> MeasuredOn | None:
+    """The hardware the user states the server runs on (--gpu / --gpus), else None (unknown)."""
+    if opts["gpu"] is None and opts["gpus"] is None:
+        return None
+    count = opts["gpus"] if opts["gpus"] is not None else 1
+    where = setup_of(
+        gpu=opts["gpu"] if count else None,
+        gpu_count=count,
+        model=opts["model"],
+        quantization=opts["quantization"],
+    )
+    return MeasuredOn(where, MeasuredOnSource.STATED)
