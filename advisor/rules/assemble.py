@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from advisor.capacity import catalog
@@ -49,8 +50,13 @@ def facts_build(
     *,
     hardware_report: dict[str, Any] | None = None,
     load_tests: Iterable[dict[str, Any]] = (),
+    verdict_only: bool = False,
 ) -> Facts:
-    """Everything ``recommend`` needs. Raises ``AdvisorError`` only for unusable answers."""
+    """Everything ``recommend`` needs. Raises ``AdvisorError`` only for unusable answers.
+
+    ``verdict_only`` skips what only the explanation reads ("what would fit", the reference
+    server): the facts a what-if re-run decides on.
+    """
     gpu, count, platform, notes = effective_hardware(answers, hardware_report)
     model = _model_spec(answers)
     levels = prediction_levels(answers.peak_concurrent_users)
@@ -63,7 +69,8 @@ def facts_build(
         model=model.id if model is not None else answers.model,
         quantization=answers.quantization,
     )
-    load_tests, other_hardware = split_by_setup(load_tests, setup)
+    attached = tuple(load_tests)
+    load_tests, other_hardware = split_by_setup(attached, setup)
     ram = ((hardware_report or {}).get("memory") or {}).get("total_bytes")
     measured_tps = measured_single_stream_tps(load_tests)
     request = None
@@ -97,10 +104,12 @@ def facts_build(
             fewer = replace(request, num_parallel=slots)
             levels_only = capacity.estimate(fewer, predict=("ollama",)).performance
             sizings += [{**row, "num_parallel": slots} for row in levels_only]
-    if estimate is not None and not (fits(estimate, "vllm") and fits(estimate, "ollama")):
+    fits_both = estimate is not None and fits(estimate, "vllm") and fits(estimate, "ollama")
+    if estimate is not None and not fits_both and not verdict_only:
         alternatives = find_alternatives(answers, model, gpu, count, estimate)
     mac_or_cpu = gpu is None or gpu.unified_memory or platform == Platform.MACOS
-    if model is not None and mac_or_cpu and answers.peak_concurrent_users > HANDFUL_USERS:
+    many = answers.peak_concurrent_users > HANDFUL_USERS
+    if model is not None and mac_or_cpu and many and not verdict_only:
         reference = reference_server(answers, model, levels)
     return Facts(
         answers=answers,
@@ -117,6 +126,9 @@ def facts_build(
         reference=reference,
         notes=tuple(notes),
         ollama_sizings=tuple(sizings),
+        rebuild=partial(
+            facts_build, hardware_report=hardware_report, load_tests=attached, verdict_only=True
+        ),
     )
 
 

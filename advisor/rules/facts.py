@@ -12,6 +12,7 @@ quote, tolerating absent data: no estimate or no load test simply means those ru
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -56,6 +57,10 @@ class Facts:
     # Derived (see ``Levels``); pass nothing. A what-if copy made with ``dataclasses.replace``
     # keeps it only while it was built from these very estimate, sizings and load tests.
     levels: Levels | None = field(default=None, compare=False, repr=False)
+    # How to build these facts again for other answers, as a re-run would (``facts_build`` with
+    # the same hardware report and load tests, sizing the capacity model for the new answers);
+    # None for facts made by hand. The users flip search uses it (``triggers.backend_at``).
+    rebuild: Callable[[Answers], Facts] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform", Platform(self.platform))

@@ -27,9 +27,11 @@ chosen one; the reference server's 1-4 per weight format, ``MAX_GPU_SERVER_ESTIM
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from advisor.errors import AdvisorError
 from advisor.rules.checks import ms
 from advisor.rules.facts import Facts, metric
 from advisor.rules.thresholds import (
@@ -56,7 +58,15 @@ MAX_COMBINED = 2  # "users and another change" triggers listed when users alone 
 
 
 def backend_at(facts: Facts, users: int) -> Backend:
-    return decide(facts.with_answers(peak_concurrent_users=users)).backend
+    """The verdict at ``users`` peak users, all else equal, as a re-run with that answer gives it:
+    the facts are built again (``Facts.rebuild``), because Ollama's slots, the predicted levels
+    and so the cost at the peak are sized for the peak. Facts made by hand are only re-decided."""
+    changed = facts.with_answers(peak_concurrent_users=users)
+    if users != facts.users and facts.rebuild is not None:
+        # Answers a re-run refuses (the report's GPUs and a stated TP) are only re-decided.
+        with contextlib.suppress(AdvisorError):
+            changed = facts.rebuild(changed.answers)
+    return decide(changed).backend
 
 
 def first_vllm_count(facts: Facts, ollama_at: int, vllm_at: int | None = None) -> int | None:

@@ -182,9 +182,16 @@ MAX_WHAT_IF_DECISIONS = 60
 # vLLM: a Mac what-if (a bisection over Mac memory sizes), "fits one GPU" candidates and the
 # facts_build of the one chosen (its load and 3 smaller Ollama sizings, nothing to search: it fits).
 # Ollama: the reference server when facts_build made none.
-MAX_TRIGGER_ESTIMATES = max(
-    what_ifs.MAX_MAC_ESTIMATES + what_ifs.MAX_ONE_GPU_CANDIDATES + 4,
-    what_ifs.MAX_GPU_SERVER_ESTIMATES,
+# And the users searches: each count probed is built again as a re-run would build it (the load
+# and up to 3 smaller Ollama sizings, nothing else): the main flip point (gallop + bisect) and,
+# when users alone never flip it, up to 2 combined ones; 50 at most in these scenarios.
+USERS_SEARCH_ESTIMATES = 64
+MAX_TRIGGER_ESTIMATES = (
+    max(
+        what_ifs.MAX_MAC_ESTIMATES + what_ifs.MAX_ONE_GPU_CANDIDATES + 4,
+        what_ifs.MAX_GPU_SERVER_ESTIMATES,
+    )
+    + USERS_SEARCH_ESTIMATES
 )
 
 
