@@ -55,5 +55,8 @@ def test_it_sees_llamacpp_first_tokens_one_answer_apart(engines):
 def test_it_sees_vllm_start_all_eight_together(engines):
     outcomes = one_wave(VLLM.url)
     first_tokens = sorted(o.ttft for o in outcomes)
-    # All 8 are prefilled within a fraction of one answer's decode time: nobody queues.
-    assert first_tokens[-1] - first_tokens[0] < 0.5 * decode_time(outcomes), first_tokens
+    # All 8 get their first token within one answer's decode time: nobody waits for another's
+    # whole answer (llama.cpp's are about USERS - 1 answers apart). The first request to arrive
+    # may run a step alone before the others join the batch (seen: 0.16 s, then 7 at 0.83 s with
+    # answers of 1.31 s), so the bound is one answer, not a fraction of one.
+    assert first_tokens[-1] - first_tokens[0] < decode_time(outcomes), first_tokens

