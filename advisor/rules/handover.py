@@ -138,7 +138,7 @@ def _latency(facts: Facts, backend: Backend) -> str:
 
 def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
     """The article's comparison table, each row filled with this team's numbers."""
-    vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
+    vllm = facts.vllm_estimate()
     mac = facts.platform == Platform.MACOS or facts.apple
     unavailable = vllm_unavailable(facts)
     rows = [
@@ -182,7 +182,7 @@ def comparison(facts: Facts) -> tuple[dict[str, Any], ...]:
             "aspect": "Fits your hardware",
             "vllm": unavailable
             or _fit_text(vllm.get("fits"), (facts.estimate or {}).get("weights_bytes")),
-            "ollama": _fit_text(_ollama_fits(facts), ollama.get("memory_bytes"), ollama),
+            "ollama": _ollama_fit_text(facts),
             "yours": f"{facts.model_label} on {facts.hardware_label}",
         },
         {
@@ -278,6 +278,15 @@ def _ollama_fits(facts: Facts) -> bool | None:
         need = ollama.get("memory_bytes")
         return None if not ram or need is None else need <= ram
     return bool(ollama.get("fits_in_vram"))
+
+
+def _ollama_fit_text(facts: Facts) -> str:
+    """Whether Ollama as we set it (the plan's slots and context) fits, and its memory."""
+    if facts.plan is None:
+        ollama = facts.ollama_estimate()
+        return _fit_text(_ollama_fits(facts), ollama.get("memory_bytes"), ollama)
+    tuned = facts.plan["ollama"]
+    return f"{_fit_text(_ollama_fits(facts), tuned['memory_bytes'], tuned)}, as we set it"
 
 
 def _fit_text(fits: bool | None, size: float | None, ollama: dict[str, Any] | None = None) -> str:
