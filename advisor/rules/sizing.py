@@ -90,21 +90,9 @@ def run_estimate(
     gpu_count: int,
     quantization: str,
     levels: Iterable[int],
-    *,
-    ram_bytes: int | None = None,
-    measured_tps: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The capacity model's ``Estimate.as_dict()`` for one configuration (``estimate_request``)."""
-    request = estimate_request(
-        answers,
-        model,
-        gpu,
-        gpu_count,
-        quantization,
-        levels,
-        ram_bytes=ram_bytes,
-        measured_tps=measured_tps,
-    )
+    request = estimate_request(answers, model, gpu, gpu_count, quantization, levels)
     return capacity.estimate(request).as_dict()
 
 
