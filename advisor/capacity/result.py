@@ -13,7 +13,7 @@ from advisor.capacity.ollama import OllamaFit
 from advisor.capacity.performance import PredictedLevel
 from advisor.capacity.plan import ServingPlan
 from advisor.capacity.request import EstimateRequest
-from advisor.capacity.specs import GIB, GpuSpec, ModelSpec, Quantization
+from advisor.capacity.specs import GpuSpec, ModelSpec, Quantization
 from advisor.capacity.vllm import VllmCapacity
 
 
@@ -41,17 +41,6 @@ class Estimate:
         capacity["quantization"] = self.vllm_quantization.id
         fit = self.ollama.as_dict()
         fit["quantization"] = self.ollama_quantization.id
-        fit["memory_source"] = "model"
-        measured = self.request.ollama_measured_size_gib
-        if measured:
-            # /api/ps "size" from the user's server replaces the modelled total; the modelled
-            # one stays beside it with its error.
-            fit["modelled_memory_bytes"] = self.ollama.memory_bytes
-            fit["memory_bytes"] = int(measured * GIB)
-            fit["memory_error_pct"] = round(
-                (self.ollama.memory_bytes - measured * GIB) / (measured * GIB) * 100, 1
-            )
-            fit["memory_source"] = "measured"
         return {
             "request": self.request.as_dict(),
             "model": {

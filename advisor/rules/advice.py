@@ -38,7 +38,7 @@ def fit_summary(facts: Facts, backend: Backend) -> dict[str, Any]:
             "fits": None,
             "message": "No capacity estimate for this model and hardware.",
         }
-    vllm, ollama = facts.vllm_estimate(), facts.ollama_estimate()
+    vllm, ollama = facts.vllm_estimate(), facts.ollama_plan()
     vllm_fits = bool(vllm.get("fits")) and not facts.vllm_unavailable_on_cpu and not facts.apple
     ollama_in_vram = bool(ollama.get("fits_in_vram"))
     if facts.cpu_only:
@@ -130,7 +130,7 @@ def warnings(
                 "info",
             )
         )
-    ollama = facts.ollama_estimate()
+    ollama = facts.ollama_plan()
     spilled = (
         ollama.get("total_layers") and (ollama.get("gpu_layers") or 0) < ollama["total_layers"]
     )

@@ -88,7 +88,7 @@ def consumer_gpu(f: Facts) -> Evidence:
 
 def vllm_does_not_fit(f: Facts) -> Evidence:
     """vLLM cannot load the model as asked on this hardware, while Ollama (GGUF) fits in VRAM."""
-    vllm, ollama = f.vllm_estimate(), f.ollama_estimate()
+    vllm, ollama = f.vllm_estimate(), f.ollama_plan()
     if f.cpu_only or f.apple or not vllm or vllm.get("fits") or not ollama.get("fits_in_vram"):
         return None
     return {
@@ -101,7 +101,7 @@ def vllm_does_not_fit(f: Facts) -> Evidence:
 
 def ollama_spills(f: Facts) -> Evidence:
     """Ollama would keep only part of the layers on the GPU while vLLM fits."""
-    vllm, ollama = f.vllm_estimate(), f.ollama_estimate()
+    vllm, ollama = f.vllm_estimate(), f.ollama_plan()
     total, on_gpu = ollama.get("total_layers"), ollama.get("gpu_layers")
     if f.cpu_only or f.apple or not vllm.get("fits") or not total or on_gpu is None:
         return None

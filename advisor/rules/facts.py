@@ -139,8 +139,10 @@ class Facts:
     def vllm_estimate(self) -> dict[str, Any]:
         return (self.estimate or {}).get("vllm") or {}
 
-    def ollama_estimate(self) -> dict[str, Any]:
-        return (self.estimate or {}).get("ollama") or {}
+    def ollama_plan(self) -> dict[str, Any]:
+        """Ollama as we set it (the serving plan's, with the size measured on the user's server
+        when they gave one); empty without an estimate."""
+        return self.plan["ollama"] if self.plan else {}
 
     @cached_property
     def cost(self) -> CostAtLoad | None:

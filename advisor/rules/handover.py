@@ -29,7 +29,7 @@ def _quantizations(facts: Facts) -> tuple[str, str]:
     asked = facts.answers.quantization
     native = facts.vllm_estimate().get("quantization") or model.get("native_quantization") or "bf16"
     ollama_default = (
-        facts.ollama_estimate().get("quantization") or model.get("ollama_quantization") or "Q4_K_M"
+        facts.ollama_plan().get("quantization") or model.get("ollama_quantization") or "Q4_K_M"
     )
     if asked == "auto":
         return native, ollama_default
@@ -270,7 +270,7 @@ def _users(n: int, kind: str = "") -> str:
 
 def _ollama_fits(facts: Facts) -> bool | None:
     """In VRAM on a GPU; in RAM (when the report says how much) on CPU only."""
-    ollama = facts.ollama_estimate()
+    ollama = facts.ollama_plan()
     if not ollama:
         return None
     if facts.cpu_only:
@@ -282,11 +282,9 @@ def _ollama_fits(facts: Facts) -> bool | None:
 
 def _ollama_fit_text(facts: Facts) -> str:
     """Whether Ollama as we set it (the plan's slots and context) fits, and its memory."""
-    if facts.plan is None:
-        ollama = facts.ollama_estimate()
-        return _fit_text(_ollama_fits(facts), ollama.get("memory_bytes"), ollama)
-    tuned = facts.plan["ollama"]
-    return f"{_fit_text(_ollama_fits(facts), tuned['memory_bytes'], tuned)}, as we set it"
+    ollama = facts.ollama_plan()
+    text = _fit_text(_ollama_fits(facts), ollama.get("memory_bytes"), ollama)
+    return f"{text}, as we set it" if ollama else text
 
 
 def _fit_text(fits: bool | None, size: float | None, ollama: dict[str, Any] | None = None) -> str:

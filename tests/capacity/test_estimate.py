@@ -267,7 +267,7 @@ def test_it_sizes_the_cache_from_the_block_count_on_metrics():
 def test_it_shows_ollamas_measured_size_beside_the_model():
     data = _estimate(
         model="llama3.1:8b", gpu="rtx-4090", gpu_count=1, ollama_measured_size_gib=6.0
-    )["ollama"]
+    )["plan"]["ollama"]
     assert data["memory_source"] == "measured" and data["memory_bytes"] == 6 * GIB
     error = (data["modelled_memory_bytes"] - 6 * GIB) / (6 * GIB) * 100
     assert data["memory_error_pct"] == pytest.approx(error, abs=0.05)

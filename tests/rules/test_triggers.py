@@ -130,13 +130,13 @@ def test_it_names_the_smallest_mac_that_holds_the_model():
     data = REPORTED["100 users on an MI300X with a 70B model"]
     rec = recommend(facts_build(_parse(data)))
     mac = next(t for t in rec.switch_triggers if t["id"] == "mac")
-    held = facts_build(_parse(_applied(data, mac))).ollama_estimate()
+    held = facts_build(_parse(_applied(data, mac))).ollama_plan()
     assert held["fits_in_vram"]
     smaller = {"apple-m1-max": "apple-m3-pro", "apple-m2-max": "apple-m1-max"}.get(
         mac["what_if"]["gpu"]
     )
     if smaller:  # the next Mac down does not hold it
-        below = facts_build(_parse({**_applied(data, mac), "gpu": smaller})).ollama_estimate()
+        below = facts_build(_parse({**_applied(data, mac), "gpu": smaller})).ollama_plan()
         assert not below["fits_in_vram"]
 
 
