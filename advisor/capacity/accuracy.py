@@ -46,10 +46,16 @@ class Row:
     measured: float
     predicted: float
     unit: str
-    error: float  # (predicted - measured) / |measured|
     tolerance: float
     fits_measured: bool | None = None
     fits_predicted: bool | None = None
+
+    @property
+    def error(self) -> float:
+        """(predicted - measured) / |measured|."""
+        if not self.measured:
+            return math.inf
+        return (self.predicted - self.measured) / abs(self.measured)
 
     @property
     def within(self) -> bool:
@@ -70,10 +76,6 @@ def load_corpus(path: Path) -> list[Point]:
     with path.open(encoding="utf-8") as handle:
         points: list[Point] = yaml.safe_load(handle)["points"]
     return points
-
-
-def _error(predicted: float, measured: float) -> float:
-    return (predicted - measured) / abs(measured) if measured else math.inf
 
 
 def _vllm_capacity(point: Point, *, budget_gib: float | None = None) -> vllm.VllmCapacity:
@@ -173,7 +175,6 @@ def evaluate_point(point: Point) -> Row:
             measured=measured["available_kv_gib"],
             predicted=predicted,
             unit="GiB",
-            error=_error(predicted, measured["available_kv_gib"]),
             tolerance=KV_BUDGET_TOLERANCE,
             fits_measured=measured.get("fits"),
             fits_predicted=capacity.fits,
@@ -185,7 +186,6 @@ def evaluate_point(point: Point) -> Row:
             measured=measured["kv_tokens"],
             predicted=capacity.kv_cache_tokens,
             unit="tokens",
-            error=_error(capacity.kv_cache_tokens, measured["kv_tokens"]),
             tolerance=KV_TOKENS_TOLERANCE,
         )
     if kind == "vllm_kv_needed":
@@ -197,7 +197,6 @@ def evaluate_point(point: Point) -> Row:
             measured=measured["kv_needed_gib"],
             predicted=needed / GIB,
             unit="GiB",
-            error=_error(needed / GIB, measured["kv_needed_gib"]),
             tolerance=KV_TOKENS_TOLERANCE,
         )
     if kind in {"decode_tps", "prefill_tps"}:
@@ -207,7 +206,6 @@ def evaluate_point(point: Point) -> Row:
             measured=measured[kind],
             predicted=predicted,
             unit=unit,
-            error=_error(predicted, measured[kind]),
             tolerance=DECODE_TOLERANCE if kind == "decode_tps" else PREFILL_TOLERANCE,
         )
     if kind == "ollama_memory":
@@ -217,7 +215,6 @@ def evaluate_point(point: Point) -> Row:
             measured=measured["size_gb"],
             predicted=size_gb,
             unit="GB",
-            error=_error(size_gb, measured["size_gb"]),
             tolerance=OLLAMA_SIZE_TOLERANCE,
             fits_measured=measured["gpu_fraction"] >= 1.0,
             fits_predicted=fraction >= 1.0,
